@@ -1,0 +1,52 @@
+"""Durations as people type them (`30s`, `5m`, `1h30m`) and as PromQL wants them."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration like `2s`, `5m`, `1h30m`; ValueError names what is wrong."""
+    raw = text.strip().lower()
+    if not raw:
+        raise ValueError("empty duration")
+    pos = 0
+    total = 0.0
+    for match in _PART.finditer(raw):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(raw) or pos == 0:
+        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 1h)")
+    if total <= 0:
+        raise ValueError(f"{text!r} must be longer than zero")
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact form PromQL accepts: 300 -> `5m`, 90 -> `90s`."""
+    whole = round(seconds)
+    if abs(seconds - whole) > 1e-9 or whole <= 0:
+        return f"{max(1, round(seconds * 1000))}ms"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"
+
+
+def format_age(seconds: float | None) -> str:
+    """A compact age for tables: `42s`, `5m`, `3h`, `2d`."""
+    if seconds is None:
+        return "—"
+    s = max(0, int(seconds))
+    if s < 120:
+        return f"{s}s"
+    if s < 7200:
+        return f"{s // 60}m"
+    if s < 172800:
+        return f"{s // 3600}h"
+    return f"{s // 86400}d"

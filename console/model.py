@@ -1,0 +1,288 @@
+"""The immutable picture of the gateway that every source produces and every view reads.
+
+Sources build these parts, the App keeps the latest part per source, and the
+exporters and widgets only read them. Nothing here does I/O or imports Textual:
+that keeps the data layer testable on recorded JSON and usable from `snapshot`.
+
+Fields marked ``internal`` in their metadata are for the console's own use
+(keys, drill-down details) and are left out of the JSON contract of DESIGN.md,
+which must stay exactly as documented.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+INTERNAL: Mapping[str, bool] = {"internal": True}
+
+
+def internal(default: Any = None, **kwargs: Any) -> Any:
+    """A field that the console uses but the JSON contract does not show."""
+    if "default_factory" in kwargs:
+        return field(metadata=INTERNAL, **kwargs)
+    return field(default=default, metadata=INTERNAL, **kwargs)
+
+
+ModelKey = tuple[str, str]
+"""(provider, model): the identity of a row in the models table."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFigures:
+    """One provider/model's figures over the current window; None means unknown, never 0."""
+
+    provider: str
+    model: str
+    request_rate: float | None
+    error_ratio: float | None
+    p95_latency_s: float | None
+    ttft_p95_s: float | None = None
+    output_tokens_per_s: float | None = None
+    cost_per_hour_usd: float | None = None
+    p50_latency_s: float | None = internal()
+    p99_latency_s: float | None = internal()
+    errors_by_type: Mapping[str, float] = internal(default_factory=dict)
+    errors_by_code: Mapping[str, float] = internal(default_factory=dict)
+    input_tokens_per_s: float | None = internal()
+
+    @property
+    def key(self) -> ModelKey:
+        return (self.provider, self.model)
+
+
+@dataclass(frozen=True, slots=True)
+class ScrapeTarget:
+    """One scrape target of the gateway job, as Prometheus' `up` reports it."""
+
+    instance: str
+    up: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentState:
+    namespace: str
+    name: str
+    replicas: int
+    ready_replicas: int
+    updated_replicas: int
+    available_replicas: int
+    restarted_at: str | None = None
+    uid: str = internal("")
+    generation: int = internal(0)
+    observed_generation: int = internal(0)
+    conditions: tuple[Condition, ...] = internal(default_factory=tuple)
+
+    @property
+    def rolling(self) -> bool:
+        """True while a rollout has not converged on the desired replica count."""
+        return (
+            self.observed_generation < self.generation
+            or self.updated_replicas < self.replicas
+            or self.available_replicas < self.replicas
+            or self.ready_replicas < self.replicas
+        )
+
+    @property
+    def stalled(self) -> bool:
+        return any(
+            c.type == "Progressing" and c.reason == "ProgressDeadlineExceeded"
+            for c in self.conditions
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PodState:
+    name: str
+    phase: str
+    ready: bool
+    restarts: int
+    age_s: float
+    node: str | None
+    reason: str | None
+    uid: str = internal("")
+    cpu_millicores: float | None = internal()
+    memory_bytes: float | None = internal()
+    last_termination_reason: str | None = internal()
+
+
+@dataclass(frozen=True, slots=True)
+class HpaMetric:
+    name: str
+    current: float | None
+    target: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    type: str
+    status: str
+    reason: str | None
+    message: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HpaState:
+    name: str
+    min_replicas: int
+    max_replicas: int
+    current_replicas: int
+    desired_replicas: int
+    metrics: tuple[HpaMetric, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+
+    @property
+    def pinned_at_max(self) -> bool:
+        """The HPA wants more than it may have: the cluster cannot absorb more load."""
+        limited = any(
+            c.type == "ScalingLimited" and c.status == "True" and c.reason == "TooManyReplicas"
+            for c in self.conditions
+        )
+        return limited or (
+            self.current_replicas >= self.max_replicas
+            and self.desired_replicas >= self.max_replicas
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    name: str
+    state: str  # firing | pending | suppressed
+    severity: str | None
+    since: str | None
+    summary: str | None
+    labels: Mapping[str, str]
+    silenced: bool = False
+    fingerprint: str = internal("")
+    inhibited: bool = internal(False)
+    silence_ids: tuple[str, ...] = internal(default_factory=tuple)
+
+    @property
+    def key(self) -> str:
+        if self.fingerprint:
+            return self.fingerprint
+        return self.name + "|" + ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class KubeEvent:
+    """A Kubernetes event about one of the watched objects."""
+
+    type: str
+    reason: str
+    message: str
+    object_kind: str
+    object_name: str
+    count: int
+    last_seen: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """How the last poll of one source went, and since when the data is good."""
+
+    ok: bool
+    error: str | None
+    latency_ms: float | None
+    last_ok_at: float | None = internal()
+    configured: bool = internal(True)
+
+    def age_s(self, now: float) -> float | None:
+        return None if self.last_ok_at is None else max(0.0, now - self.last_ok_at)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsReading:
+    """What a metrics source returns for one refresh."""
+
+    models: tuple[ModelFigures, ...]
+    targets: tuple[ScrapeTarget, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterReading:
+    """What a cluster source returns for one refresh."""
+
+    deployment: DeploymentState | None
+    pods: tuple[PodState, ...]
+    hpa: HpaState | None
+    events: tuple[KubeEvent, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsReading:
+    alerts: tuple[Alert, ...]
+
+
+SOURCE_NAMES = ("prometheus", "kubernetes", "alertmanager")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    generated_at: datetime
+    window: str
+    profile: str
+    sources: Mapping[str, SourceStatus]
+    models: tuple[ModelFigures, ...] = ()
+    targets: tuple[ScrapeTarget, ...] = ()
+    deployment: DeploymentState | None = None
+    pods: tuple[PodState, ...] = ()
+    hpa: HpaState | None = None
+    alerts: tuple[Alert, ...] = ()
+    events: tuple[KubeEvent, ...] = internal(default_factory=tuple)
+    context: str | None = internal()
+
+    @property
+    def failed_sources(self) -> tuple[str, ...]:
+        """Configured sources whose last poll failed: these make `snapshot` exit 1."""
+        return tuple(n for n, s in self.sources.items() if s.configured and not s.ok)
+
+    def to_json(self) -> dict[str, Any]:
+        return to_json(self)
+
+
+def _clean_float(value: float) -> float | None:
+    # JSON has no NaN/Inf; an unknowable figure is null, as DESIGN.md says.
+    return value if math.isfinite(value) else None
+
+
+def to_json(value: Any) -> Any:
+    """Serialise a model value to plain JSON types, dropping internal fields."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return _clean_float(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, Mapping):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [to_json(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {
+            f.name: to_json(getattr(value, f.name))
+            for f in fields(value)
+            if not f.metadata.get("internal")
+        }
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def sort_alerts(alerts: tuple[Alert, ...]) -> tuple[Alert, ...]:
+    """Firing before pending, critical before warning, oldest first: what needs eyes first."""
+    state_rank = {"firing": 0, "pending": 1}
+    severity_rank = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+    return tuple(
+        sorted(
+            alerts,
+            key=lambda a: (
+                a.silenced,
+                state_rank.get(a.state, 2),
+                severity_rank.get(a.severity or "", 4),
+                a.since or "",
+                a.name,
+            ),
+        )
+    )

@@ -1,0 +1,165 @@
+"""One poll of one source, turned into data plus an honest status.
+
+Shared by the live App (one worker per source) and `snapshot` (one round), so
+both report failures, latencies and the age of the last good data the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+from console.clock import Clock
+from console.model import (
+    AlertsReading,
+    ClusterReading,
+    MetricsReading,
+    Snapshot,
+    SourceStatus,
+    sort_alerts,
+)
+from console.sources.base import SourceError, SourceSet
+
+T = TypeVar("T")
+
+NOT_CONFIGURED = SourceStatus(
+    ok=False, error="not configured", latency_ms=None, last_ok_at=None, configured=False
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult(Generic[T]):
+    source: str
+    reading: T | None
+    status: SourceStatus
+
+
+def one_line(exc: BaseException) -> str:
+    """A failure as the single line a status bar can show."""
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return "timed out"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+async def poll(
+    name: str,
+    fetch: Callable[[], Awaitable[T]],
+    previous: SourceStatus | None,
+    clock: Clock,
+    timeout_s: float | None = None,
+) -> PollResult[T]:
+    """Run one fetch; never raises except for cancellation."""
+    started = time.perf_counter()
+    last_ok = previous.last_ok_at if previous else None
+    try:
+        if timeout_s is None:
+            reading = await fetch()
+        else:
+            reading = await asyncio.wait_for(fetch(), timeout_s)
+    except asyncio.CancelledError:
+        raise
+    except SourceError as exc:
+        error = one_line(exc)
+    except Exception as exc:  # noqa: BLE001 - a source must never take the console down
+        error = f"{type(exc).__name__}: {one_line(exc)}"
+    else:
+        latency = (time.perf_counter() - started) * 1000
+        return PollResult(name, reading, SourceStatus(True, None, round(latency, 1), clock()))
+    latency = (time.perf_counter() - started) * 1000
+    return PollResult(name, None, SourceStatus(False, error, round(latency, 1), last_ok))
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """The latest reading and status per source: what the App holds and exports."""
+
+    metrics: MetricsReading | None = None
+    cluster: ClusterReading | None = None
+    alerts: AlertsReading | None = None
+    metrics_status: SourceStatus | None = None
+    cluster_status: SourceStatus | None = None
+    alerts_status: SourceStatus | None = None
+
+
+def assemble(
+    latest: Latest,
+    *,
+    window: str,
+    profile: str,
+    clock: Clock,
+    alertmanager_configured: bool = True,
+    context: str | None = None,
+) -> Snapshot:
+    """The Snapshot of DESIGN.md from the latest readings; a failed source's parts are empty."""
+
+    def status(s: SourceStatus | None) -> SourceStatus:
+        return s if s is not None else SourceStatus(False, "no data yet", None, None)
+
+    metrics_ok = latest.metrics_status is not None and latest.metrics_status.ok
+    cluster_ok = latest.cluster_status is not None and latest.cluster_status.ok
+    alerts_ok = latest.alerts_status is not None and latest.alerts_status.ok
+    m = latest.metrics if metrics_ok else None
+    c = latest.cluster if cluster_ok else None
+    a = latest.alerts if alerts_ok else None
+    # Without an Alertmanager the alerts come from Prometheus alone: say "not
+    # configured" while that works, and the real error when it does not.
+    am_status = status(latest.alerts_status)
+    if not alertmanager_configured and am_status.ok:
+        am_status = NOT_CONFIGURED
+    return Snapshot(
+        generated_at=datetime.fromtimestamp(clock(), UTC),
+        window=window,
+        profile=profile,
+        sources={
+            "prometheus": status(latest.metrics_status),
+            "kubernetes": status(latest.cluster_status),
+            "alertmanager": am_status,
+        },
+        models=m.models if m else (),
+        targets=m.targets if m else (),
+        deployment=c.deployment if c else None,
+        pods=c.pods if c else (),
+        hpa=c.hpa if c else None,
+        alerts=sort_alerts(a.alerts) if a else (),
+        events=c.events if c else (),
+        context=context,
+    )
+
+
+async def collect_once(
+    sources: SourceSet,
+    *,
+    window_s: float,
+    window: str,
+    profile: str,
+    clock: Clock,
+    alertmanager_configured: bool,
+    timeout_s: float | None = None,
+) -> Snapshot:
+    """Poll every source of one target concurrently, once: what `snapshot` prints."""
+    m, c, a = await asyncio.gather(
+        poll("prometheus", lambda: sources.metrics.fetch(window_s), None, clock, timeout_s),
+        poll("kubernetes", sources.cluster.fetch, None, clock, timeout_s),
+        poll("alertmanager", sources.alerts.fetch, None, clock, timeout_s),
+    )
+    latest = Latest(
+        metrics=m.reading,
+        cluster=c.reading,
+        alerts=a.reading,
+        metrics_status=m.status,
+        cluster_status=c.status,
+        alerts_status=a.status,
+    )
+    return assemble(
+        latest,
+        window=window,
+        profile=profile,
+        clock=clock,
+        alertmanager_configured=alertmanager_configured,
+        context=sources.context,
+    )

@@ -1,0 +1,409 @@
+"""The one typed settings object, merged from flags > environment > config file > defaults.
+
+Everything that reaches a source lives in a `TargetSettings`, never in a
+global, so that several clusters can later be shown side by side. Secrets are
+held in `Secret`, whose repr and str are masked, so an accidental print, log
+line or `--print-config` never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from console.durations import format_duration, parse_duration
+from console.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
+
+ENV_PREFIX = "AI_GATEWAY_CONSOLE_"
+SCENARIOS = ("steady", "provider-outage", "latency-spike", "crashloop", "hpa-maxed")
+WINDOWS = ("1m", "5m", "15m", "1h")
+
+
+class ConfigError(Exception):
+    """Bad usage or configuration: the CLI prints the message on one line and exits 2."""
+
+
+class Secret:
+    """A credential that never shows itself in repr, str, logs or exports."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class HttpEndpoint:
+    """How to reach one HTTP API (Prometheus-compatible or Alertmanager)."""
+
+    url: str
+    bearer_token: Secret | None = None
+    username: str | None = None
+    password: Secret | None = None
+    ca_file: str | None = None
+    insecure_skip_tls_verify: bool = False
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout_s: float = 5.0
+
+    @property
+    def verify(self) -> bool | str:
+        """The value httpx/requests take for TLS verification."""
+        if self.insecure_skip_tls_verify:
+            return False
+        return self.ca_file or True
+
+    def auth_headers(self) -> dict[str, str]:
+        headers = dict(self.headers)
+        if self.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {self.bearer_token.reveal()}"
+        return headers
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every credential string, so a test or a log filter can prove it never leaks."""
+        out = []
+        if self.bearer_token is not None:
+            out.append(self.bearer_token.reveal())
+        if self.password is not None:
+            out.append(self.password.reveal())
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class TargetSettings:
+    """One cluster context with its Prometheus and Alertmanager."""
+
+    name: str
+    context: str | None = None
+    kubeconfig: str | None = None
+    namespace: str = "ai-services"
+    deployment: str = "ai-gateway"
+    hpa: str = "ai-gateway-hpa"
+    prometheus: HttpEndpoint | None = None
+    alertmanager: HttpEndpoint | None = None
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    targets: tuple[TargetSettings, ...]
+    demo: str | None = None
+    profile: str = "seed"
+    metrics_overrides: Mapping[str, str] = field(default_factory=dict)
+    window_s: float = 300.0
+    refresh_s: float = 2.0
+    read_only: bool = False
+    config_path: str | None = None
+    prices: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_PRICES_PER_MTOK))
+    seed: int | None = None
+
+    @property
+    def window(self) -> str:
+        return format_duration(self.window_s)
+
+    @property
+    def target(self) -> TargetSettings:
+        return self.targets[0]
+
+
+def default_config_path(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    return Path(base) / "ai-gateway-console" / "config.toml"
+
+
+def state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """XDG state folder: the audit log and recordings live here."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_STATE_HOME") or str(
+        Path(env.get("HOME", "~")).expanduser() / ".local" / "state"
+    )
+    return Path(base) / "ai-gateway-console"
+
+
+def _load_toml(path: Path, explicit: bool) -> dict[str, Any]:
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"config file {path} does not exist")
+        return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+
+
+def _duration(value: Any, what: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value <= 0:
+            raise ConfigError(f"{what} must be longer than zero")
+        return float(value)
+    try:
+        return parse_duration(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{what}: {exc}") from None
+
+
+def _bool(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{what}: {value!r} is not true or false")
+
+
+def _parse_headers(items: Any, what: str) -> dict[str, str]:
+    if isinstance(items, Mapping):
+        return {str(k): str(v) for k, v in items.items()}
+    out: dict[str, str] = {}
+    for item in items or ():
+        name, sep, value = str(item).partition(":")
+        if not sep or not name.strip():
+            raise ConfigError(f"{what}: {item!r} is not 'Name: value'")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _read_secret_file(path: str, what: str) -> Secret:
+    try:
+        return Secret(Path(path).expanduser().read_text().strip())
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be read: {exc.strerror}") from None
+
+
+def _endpoint(
+    name: str,
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    section: Mapping[str, Any],
+    top: Mapping[str, Any],
+    default_timeout: float,
+) -> HttpEndpoint | None:
+    """Build one endpoint; `name` is "prometheus" or "alertmanager"."""
+    env_up = ENV_PREFIX + name.upper()
+
+    def pick(flag: str, env_key: str | None, cfg_key: str) -> Any:
+        if flags.get(flag) not in (None, [], ()):
+            return flags[flag]
+        if env_key and env.get(env_key):
+            return env[env_key]
+        if cfg_key in section:
+            return section[cfg_key]
+        return None
+
+    url = pick(f"{name}_url", env_up + "_URL", "url")
+    if url is None and name == "prometheus" and env.get("PROMETHEUS_URL"):
+        url = env["PROMETHEUS_URL"]
+    if url is None:
+        url = top.get(f"{name}_url")
+    if url is None:
+        return None
+    url = str(url).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--{name}-url {url!r} must start with http:// or https://")
+
+    token: Secret | None = None
+    token_file = pick(f"{name}_token_file", env_up + "_TOKEN_FILE", "bearer_token_file")
+    if token_file:
+        token = _read_secret_file(str(token_file), f"{name} token file")
+    elif env.get(env_up + "_TOKEN"):
+        token = Secret(env[env_up + "_TOKEN"])
+    elif section.get("bearer_token"):
+        token = Secret(str(section["bearer_token"]))
+
+    username = pick(f"{name}_username", env_up + "_USERNAME", "username")
+    password: Secret | None = None
+    password_file = pick(f"{name}_password_file", env_up + "_PASSWORD_FILE", "password_file")
+    if password_file:
+        password = _read_secret_file(str(password_file), f"{name} password file")
+    elif env.get(env_up + "_PASSWORD"):
+        password = Secret(env[env_up + "_PASSWORD"])
+    elif section.get("password"):
+        password = Secret(str(section["password"]))
+    if password is not None and not username:
+        raise ConfigError(f"{name}: a password was given without a username")
+
+    ca_file = pick(f"{name}_ca_file", env_up + "_CA_FILE", "ca_file")
+    if ca_file and not Path(str(ca_file)).expanduser().is_file():
+        raise ConfigError(f"{name} CA file {ca_file} does not exist")
+    insecure_raw = pick("insecure_skip_tls_verify", ENV_PREFIX + "INSECURE_SKIP_TLS_VERIFY",
+                        "insecure_skip_tls_verify")
+    insecure = _bool(insecure_raw, "insecure_skip_tls_verify") if insecure_raw else False
+    headers = _parse_headers(section.get("headers", {}), f"[{name}] headers")
+    headers.update(_parse_headers(flags.get(f"{name}_header") or (), f"--{name}-header"))
+    timeout_raw = pick("timeout", ENV_PREFIX + "TIMEOUT", "timeout")
+    timeout = _duration(timeout_raw, "timeout") if timeout_raw is not None else default_timeout
+    return HttpEndpoint(
+        url=url,
+        bearer_token=token,
+        username=str(username) if username else None,
+        password=password,
+        ca_file=str(ca_file) if ca_file else None,
+        insecure_skip_tls_verify=insecure,
+        headers=headers,
+        timeout_s=timeout,
+    )
+
+
+def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    """Merge the parsed flags with the environment and the config file.
+
+    `flags` holds argparse's values, None where a flag was not given, so that
+    the lower layers can fill it in.
+    """
+    env = os.environ if env is None else env
+    explicit_config = flags.get("config") or env.get(ENV_PREFIX + "CONFIG")
+    config_path = Path(explicit_config).expanduser() if explicit_config else (
+        default_config_path(env)
+    )
+    cfg = _load_toml(config_path, explicit=bool(explicit_config))
+
+    def layer(key: str, default: Any, env_names: tuple[str, ...] = ()) -> Any:
+        if flags.get(key) is not None:
+            return flags[key]
+        for name in (ENV_PREFIX + key.upper(), *env_names):
+            if env.get(name):
+                return env[name]
+        if key in cfg:
+            return cfg[key]
+        return default
+
+    demo = layer("demo", None)
+    if demo is not None and demo not in SCENARIOS:
+        raise ConfigError(f"unknown demo scenario {demo!r} (choose from {', '.join(SCENARIOS)})")
+    profile = str(layer("profile", "seed"))
+    if profile not in PROFILES:
+        raise ConfigError(f"unknown profile {profile!r} (choose from {', '.join(PROFILES)})")
+    overrides = cfg.get("metrics", {})
+    if not isinstance(overrides, Mapping):
+        raise ConfigError("[metrics] in the config file must be a table")
+    try:
+        PROFILES[profile].with_overrides({str(k): str(v) for k, v in overrides.items()})
+    except ValueError as exc:
+        raise ConfigError(f"config file {config_path}: {exc}") from None
+
+    window_s = _duration(layer("window", "5m"), "--window")
+    refresh_s = _duration(layer("refresh", "2s"), "--refresh")
+    if refresh_s < 0.1:
+        raise ConfigError("--refresh must be at least 100ms")
+    read_only = _bool(layer("read_only", False), "--read-only")
+    timeout_default = min(10.0, max(2.0, refresh_s * 2))
+
+    prices = dict(DEFAULT_PRICES_PER_MTOK)
+    cfg_prices = cfg.get("prices", {})
+    if not isinstance(cfg_prices, Mapping):
+        raise ConfigError("[prices] in the config file must be a table of model = dollars")
+    for model, price in cfg_prices.items():
+        if not isinstance(price, (int, float)) or isinstance(price, bool) or price < 0:
+            raise ConfigError(f"[prices] {model!r}: {price!r} is not a price in dollars")
+        prices[str(model)] = float(price)
+
+    prom = _endpoint(
+        "prometheus", flags, env, _table(cfg, "prometheus"), cfg, timeout_default
+    )
+    am = _endpoint(
+        "alertmanager", flags, env, _table(cfg, "alertmanager"), cfg, timeout_default
+    )
+    context = layer("context", None)
+    target = TargetSettings(
+        name=str(context or ("demo" if demo else "default")),
+        context=str(context) if context else None,
+        kubeconfig=layer("kubeconfig", None, ("KUBECONFIG",)),
+        namespace=str(layer("namespace", "ai-services")),
+        deployment=str(layer("deployment", "ai-gateway")),
+        hpa=str(layer("hpa", "ai-gateway-hpa")),
+        prometheus=prom,
+        alertmanager=am,
+        read_only=read_only,
+    )
+    if demo is None and prom is None and not flags.get("allow_no_prometheus"):
+        raise ConfigError(
+            "no Prometheus configured: give --prometheus-url (or PROMETHEUS_URL), "
+            "or run the embedded demo with --demo"
+        )
+    seed = flags.get("seed")
+    return Settings(
+        targets=(target,),
+        demo=demo,
+        profile=profile,
+        metrics_overrides={str(k): str(v) for k, v in overrides.items()},
+        window_s=window_s,
+        refresh_s=refresh_s,
+        read_only=read_only,
+        config_path=str(config_path) if config_path.exists() else None,
+        prices=prices,
+        seed=int(seed) if seed is not None else None,
+    )
+
+
+def _table(cfg: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = cfg.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"[{name}] in the config file must be a table")
+    return value
+
+
+def describe(settings: Settings) -> str:
+    """The effective settings as TOML-like text, secrets masked (`--print-config`)."""
+    lines: list[str] = []
+
+    def emit(prefix: str, obj: Any) -> None:
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if f.name in ("targets",):
+                continue
+            if is_dataclass(value):
+                lines.append(f"[{prefix}{f.name}]")
+                emit(f"{prefix}{f.name}.", value)
+                continue
+            if isinstance(value, Secret):
+                shown = '"***"'
+            elif isinstance(value, Mapping):
+                shown = "{" + ", ".join(
+                    f'"{k}" = {_mask_header(str(k), v)}' for k, v in value.items()
+                ) + "}"
+            elif isinstance(value, float) and f.name.endswith("_s"):
+                shown = f'"{format_duration(value)}"'
+            elif isinstance(value, bool):
+                shown = "true" if value else "false"
+            elif value is None:
+                shown = "# not set"
+            else:
+                shown = repr(value) if not isinstance(value, str) else f'"{value}"'
+            lines.append(f"{f.name} = {shown}")
+
+    emit("", settings)
+    for i, target in enumerate(settings.targets):
+        lines.append(f"\n[[targets]]  # {i}")
+        emit(f"targets.{i}.", target)
+    return "\n".join(lines)
+
+
+_SENSITIVE_HEADERS = ("authorization", "cookie", "token", "key", "secret", "password")
+
+
+def _mask_header(name: str, value: Any) -> str:
+    if any(word in name.lower() for word in _SENSITIVE_HEADERS):
+        return '"***"'
+    return f'"{value}"' if isinstance(value, str) else repr(value)

@@ -1,0 +1,124 @@
+"""The interfaces every source implements, real or simulated.
+
+The App and `snapshot` only talk to these protocols, so the demo simulator,
+Prometheus, Alertmanager and the Kubernetes API are interchangeable per target.
+All methods are async; a source that wraps a blocking client runs it in a
+thread itself, so that one slow source never blocks another.
+
+Failures are raised as `SourceError` with a one-line, credential-free message;
+the caller turns it into a `SourceStatus` and keeps the last good data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from console.model import (
+    Alert,
+    AlertsReading,
+    ClusterReading,
+    KubeEvent,
+    MetricsReading,
+    ModelKey,
+)
+
+
+class SourceError(Exception):
+    """A source could not deliver; str(error) is the one line the status bar shows."""
+
+
+class ActionError(Exception):
+    """An action was refused or failed; str(error) is what the user reads."""
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """The answer to "may I?" for one verb on one resource."""
+
+    allowed: bool
+    reason: str = ""
+
+
+HistoryFigure = str
+"""Name of a figure with a trend: "request_rate" or "p95_latency_s"."""
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Recent values per model for the sparklines, oldest first."""
+
+    series: Mapping[HistoryFigure, Mapping[ModelKey, tuple[float, ...]]] = field(
+        default_factory=dict
+    )
+
+
+class MetricsSource(Protocol):
+    """Per-model figures and scrape targets (Prometheus or the simulator)."""
+
+    async def fetch(self, window_s: float) -> MetricsReading: ...
+
+    async def history(self, window_s: float, span_s: float, step_s: float) -> History:
+        """Trend values for sparklines; one range query per figure, not per model."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class AlertSource(Protocol):
+    """Alerts (Prometheus rules, merged with Alertmanager state) and silences."""
+
+    @property
+    def can_silence(self) -> bool:
+        """False when no Alertmanager is configured: silencing needs one."""
+        ...
+
+    async def fetch(self) -> AlertsReading: ...
+
+    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str) -> str:
+        """Create a silence matching the alert's labels; returns the silence id."""
+        ...
+
+    async def expire(self, silence_id: str) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class ClusterSource(Protocol):
+    """The gateway's Deployment, pods, HPA and events, and the actions on them."""
+
+    async def fetch(self) -> ClusterReading: ...
+
+    async def permission(self, verb: str, resource: str, subresource: str = "") -> Permission:
+        """Whether the current user may do verb on resource (SelfSubjectAccessReview)."""
+        ...
+
+    async def restart(self) -> str:
+        """Restart as `kubectl rollout restart`; returns the restartedAt value set."""
+        ...
+
+    async def scale(self, replicas: int) -> None: ...
+
+    async def delete_pod(self, name: str) -> None: ...
+
+    async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str: ...
+
+    async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SourceSet:
+    """The sources of one target: a cluster context with its Prometheus and Alertmanager."""
+
+    target: str
+    metrics: MetricsSource
+    alerts: AlertSource
+    cluster: ClusterSource
+    context: str | None = None
+
+    async def aclose(self) -> None:
+        for source in (self.metrics, self.alerts, self.cluster):
+            await source.aclose()

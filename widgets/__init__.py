@@ -1,0 +1,1 @@
+"""Reusable Textual widgets that only render what they are given; they never fetch."""
