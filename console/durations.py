@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -40,7 +41,8 @@ def format_duration(seconds: float) -> str:
 
 def format_age(seconds: float | None) -> str:
     """A compact age for tables: `42s`, `5m`, `3h`, `2d`."""
-    if seconds is None:
+    if seconds is None or not math.isfinite(seconds):
+        # int(NaN) raises: an unknowable age must read as unknown, not crash a table.
         return "—"
     s = max(0, int(seconds))
     if s < 120:

@@ -241,7 +241,8 @@ class Snapshot:
         return tuple(n for n, s in self.sources.items() if s.configured and not s.ok)
 
     def to_json(self) -> dict[str, Any]:
-        return to_json(self)
+        out: dict[str, Any] = to_json(self)
+        return out
 
 
 def _clean_float(value: float) -> float | None:

@@ -65,7 +65,7 @@ async def poll(
         raise
     except SourceError as exc:
         error = one_line(exc)
-    except Exception as exc:  # noqa: BLE001 - a source must never take the console down
+    except Exception as exc:
         error = f"{type(exc).__name__}: {one_line(exc)}"
     else:
         latency = (time.perf_counter() - started) * 1000

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from console.durations import format_duration, parse_duration
 from console.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
@@ -203,20 +204,20 @@ def _endpoint(
     """Build one endpoint; `name` is "prometheus" or "alertmanager"."""
     env_up = ENV_PREFIX + name.upper()
 
-    def pick(flag: str, env_key: str | None, cfg_key: str) -> Any:
+    def pick(flag: str, env_key: str | None, cfg_key: str | None) -> Any:
         if flags.get(flag) not in (None, [], ()):
             return flags[flag]
         if env_key and env.get(env_key):
             return env[env_key]
-        if cfg_key in section:
+        if cfg_key is not None and cfg_key in section:
             return section[cfg_key]
         return None
 
-    url = pick(f"{name}_url", env_up + "_URL", "url")
-    if url is None and name == "prometheus" and env.get("PROMETHEUS_URL"):
-        url = env["PROMETHEUS_URL"]
+    # PROMETHEUS_URL is environment too, so it must outrank the config file's [prometheus] url.
+    generic_env = env.get("PROMETHEUS_URL") if name == "prometheus" else None
+    url = pick(f"{name}_url", env_up + "_URL", None)
     if url is None:
-        url = top.get(f"{name}_url")
+        url = generic_env or section.get("url") or top.get(f"{name}_url")
     if url is None:
         return None
     url = str(url).rstrip("/")
@@ -224,21 +225,26 @@ def _endpoint(
         raise ConfigError(f"--{name}-url {url!r} must start with http:// or https://")
 
     token: Secret | None = None
-    token_file = pick(f"{name}_token_file", env_up + "_TOKEN_FILE", "bearer_token_file")
+    # Flag and environment (file or value) outrank the config file (file or value).
+    token_file = pick(f"{name}_token_file", env_up + "_TOKEN_FILE", None)
     if token_file:
         token = _read_secret_file(str(token_file), f"{name} token file")
     elif env.get(env_up + "_TOKEN"):
         token = Secret(env[env_up + "_TOKEN"])
+    elif section.get("bearer_token_file"):
+        token = _read_secret_file(str(section["bearer_token_file"]), f"{name} token file")
     elif section.get("bearer_token"):
         token = Secret(str(section["bearer_token"]))
 
     username = pick(f"{name}_username", env_up + "_USERNAME", "username")
     password: Secret | None = None
-    password_file = pick(f"{name}_password_file", env_up + "_PASSWORD_FILE", "password_file")
+    password_file = pick(f"{name}_password_file", env_up + "_PASSWORD_FILE", None)
     if password_file:
         password = _read_secret_file(str(password_file), f"{name} password file")
     elif env.get(env_up + "_PASSWORD"):
         password = Secret(env[env_up + "_PASSWORD"])
+    elif section.get("password_file"):
+        password = _read_secret_file(str(section["password_file"]), f"{name} password file")
     elif section.get("password"):
         password = Secret(str(section["password"]))
     if password is not None and not username:
@@ -381,7 +387,9 @@ def describe(settings: Settings) -> str:
                 shown = '"***"'
             elif isinstance(value, Mapping):
                 shown = "{" + ", ".join(
-                    f'"{k}" = {_mask_header(str(k), v)}' for k, v in value.items()
+                    # Only header names hint at secrets; a [metrics] "tokens" key is not one.
+                    f'"{k}" = {_mask_header(str(k) if f.name == "headers" else "", v)}'
+                    for k, v in value.items()
                 ) + "}"
             elif isinstance(value, float) and f.name.endswith("_s"):
                 shown = f'"{format_duration(value)}"'
@@ -390,7 +398,7 @@ def describe(settings: Settings) -> str:
             elif value is None:
                 shown = "# not set"
             else:
-                shown = repr(value) if not isinstance(value, str) else f'"{value}"'
+                shown = repr(value) if not isinstance(value, str) else f'"{_mask_url(value)}"'
             lines.append(f"{f.name} = {shown}")
 
     emit("", settings)
@@ -398,6 +406,18 @@ def describe(settings: Settings) -> str:
         lines.append(f"\n[[targets]]  # {i}")
         emit(f"targets.{i}.", target)
     return "\n".join(lines)
+
+
+def _mask_url(text: str) -> str:
+    """Hide the password of `https://user:pass@host` URLs, which carry credentials too."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text
+    if parts.password is None:
+        return text
+    netloc = f"{parts.username}:***@{parts.netloc.rpartition('@')[2]}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 _SENSITIVE_HEADERS = ("authorization", "cookie", "token", "key", "secret", "password")

@@ -1,0 +1,596 @@
+"""The live console: one screen of models, Deployment, pods, HPA, alerts and source health.
+
+One worker per source, each in its own group, schedules its next poll only
+when the last one finished, so a slow source never piles up requests and never
+delays another source's panel. Workers post typed messages; handlers keep the
+latest reading per source and update the tables by key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input
+
+from console.actions import READ_ONLY_REASON, ActionRequest, ActionRunner
+from console.audit import AuditLog
+from console.clock import Clock, system_clock
+from console.durations import format_duration, parse_duration
+from console.messages import AlertsPolled, ClusterPolled, HistoryLoaded, MetricsPolled
+from console.model import Alert, ModelKey, Snapshot
+from console.polling import Latest, PollResult, assemble, poll
+from console.screens.confirm import ConfirmScreen
+from console.screens.details import DetailScreen, events_table, model_detail, pod_detail
+from console.screens.help import HelpScreen
+from console.screens.logs import LogsScreen
+from console.screens.prompt import PromptScreen
+from console.settings import WINDOWS, Settings
+from console.sources.base import ActionError, SourceSet
+from console.view import (
+    ALERT_COLUMNS,
+    MODEL_COLUMNS,
+    POD_COLUMNS,
+    alert_cells,
+    alert_row_key,
+    deployment_line,
+    hpa_text,
+    model_cells,
+    model_row_key,
+    pod_cells,
+    pod_row_key,
+    source_status_text,
+)
+from widgets.keyed_table import KeyedTable
+from widgets.text_panel import TextPanel
+
+T = TypeVar("T")
+TREND_POINTS = 40
+
+
+class GatewayConsole(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "ai-gateway-console"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("r", "restart", "Restart"),
+        Binding("s", "scale", "Scale"),
+        Binding("ctrl+d", "delete_pod", "Delete pod"),
+        Binding("l", "logs", "Logs"),
+        Binding("e", "events", "Events"),
+        Binding("S", "silence", "Silence", key_display="S"),
+        Binding("enter", "drill", "Detail", show=False),
+        Binding("w", "cycle_window", "Window"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("p", "pause", "Pause"),
+        Binding("x", "export", "Export"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+    GUARDED_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"restart", "scale", "delete_pod", "silence"}
+    )
+
+    def __init__(
+        self,
+        settings: Settings,
+        sources: SourceSet,
+        runner: ActionRunner,
+        clock: Clock = system_clock,
+        export_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.sources = sources
+        self.runner = runner
+        self.clock = clock
+        self.export_dir = export_dir
+        self.window_s = settings.window_s
+        self.latest = Latest()
+        self.paused = False
+        self.filter_text = ""
+        self.trends: dict[str, dict[ModelKey, deque[float | None]]] = {
+            "request_rate": {},
+            "p95_latency_s": {},
+        }
+        self.polls: dict[str, int] = {"prometheus": 0, "kubernetes": 0, "alertmanager": 0}
+        self._wake: dict[str, asyncio.Event] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, clock: Clock = system_clock) -> GatewayConsole:
+        from console.sources import build_source_set
+
+        target = settings.target
+        sources = build_source_set(settings, target, clock)
+        runner = ActionRunner(target, sources, AuditLog(None, clock),
+                              read_only=settings.read_only)
+        return cls(settings, sources, runner, clock)
+
+    # ----------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield TextPanel(id="title")
+        yield KeyedTable(MODEL_COLUMNS, id="models")
+        with Horizontal(id="lower"):
+            with Vertical(id="cluster"):
+                yield TextPanel(id="deployment")
+                yield KeyedTable(POD_COLUMNS, id="pods")
+                yield TextPanel(id="hpa")
+            with Vertical(id="alerts-box"):
+                yield KeyedTable(ALERT_COLUMNS, id="alerts")
+        yield Input(placeholder="filter models and pods (escape clears)", id="filter")
+        yield TextPanel(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#models", KeyedTable).border_title = "Models"
+        self.query_one("#pods", KeyedTable).border_title = "Pods"
+        self.query_one("#alerts", KeyedTable).border_title = "Alerts"
+        self.query_one("#filter", Input).display = False
+        self._render_title()
+        self._render_status()
+        self._start_workers()
+        self.set_interval(1.0, self._render_status)
+
+    def _start_workers(self) -> None:
+        refresh = self.settings.refresh_s
+        self._wake = {name: asyncio.Event() for name in self.polls}
+        self.run_worker(
+            self._poll_loop("prometheus", lambda: self.sources.metrics.fetch(self.window_s),
+                            MetricsPolled, refresh),
+            group="prometheus", name="prometheus", exclusive=True,
+        )
+        self.run_worker(
+            self._poll_loop("kubernetes", self.sources.cluster.fetch, ClusterPolled, refresh),
+            group="kubernetes", name="kubernetes", exclusive=True,
+        )
+        self.run_worker(
+            self._poll_loop("alertmanager", self.sources.alerts.fetch, AlertsPolled, refresh),
+            group="alertmanager", name="alertmanager", exclusive=True,
+        )
+        self._load_history()
+
+    def _status_of(self, name: str) -> Any:
+        return {
+            "prometheus": self.latest.metrics_status,
+            "kubernetes": self.latest.cluster_status,
+            "alertmanager": self.latest.alerts_status,
+        }[name]
+
+    async def _poll_loop(
+        self,
+        name: str,
+        fetch: Callable[[], Awaitable[T]],
+        message: Callable[[PollResult[T]], Any],
+        every_s: float,
+    ) -> None:
+        timeout = max(every_s * 3, 5.0)
+        wake = self._wake[name]
+        while True:
+            if not self.paused:
+                result = await poll(name, fetch, self._status_of(name), self.clock, timeout)
+                self.post_message(message(result))
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), every_s)
+
+    def refresh_now(self, *names: str) -> None:
+        """Poll these sources at once (after an action) instead of at the next tick."""
+        for name in names or tuple(self._wake):
+            event = self._wake.get(name)
+            if event is not None:
+                event.set()
+
+    @work(group="history", exclusive=True)
+    async def _load_history(self) -> None:
+        window_s = self.window_s
+        step = self.settings.refresh_s
+        try:
+            history = await self.sources.metrics.history(window_s, step * TREND_POINTS, step)
+        except Exception:
+            return
+        self.post_message(HistoryLoaded(history, window_s))
+
+    # --------------------------------------------------------------- messages
+    def on_metrics_polled(self, event: MetricsPolled) -> None:
+        r = event.result
+        self.polls["prometheus"] += 1
+        self.latest = _replace(self.latest, metrics_status=r.status,
+                               **({"metrics": r.reading} if r.reading is not None else {}))
+        if r.reading is not None:
+            for m in r.reading.models:
+                self._trend("request_rate", m.key).append(m.request_rate)
+                self._trend("p95_latency_s", m.key).append(m.p95_latency_s)
+        self._render_models()
+        self._render_status()
+
+    def on_cluster_polled(self, event: ClusterPolled) -> None:
+        r = event.result
+        self.polls["kubernetes"] += 1
+        self.latest = _replace(self.latest, cluster_status=r.status,
+                               **({"cluster": r.reading} if r.reading is not None else {}))
+        self._render_cluster()
+        self._render_status()
+
+    def on_alerts_polled(self, event: AlertsPolled) -> None:
+        r = event.result
+        self.polls["alertmanager"] += 1
+        self.latest = _replace(self.latest, alerts_status=r.status,
+                               **({"alerts": r.reading} if r.reading is not None else {}))
+        self._render_alerts()
+        self._render_status()
+
+    def on_history_loaded(self, event: HistoryLoaded) -> None:
+        if event.window_s != self.window_s:
+            return
+        for figure, per_model in event.history.series.items():
+            target = self.trends.setdefault(figure, {})
+            for key, values in per_model.items():
+                trend: deque[float | None] = deque(values, maxlen=TREND_POINTS)
+                trend.extend(target.get(key, ()))
+                target[key] = trend
+        self._render_models()
+
+    def _trend(self, figure: str, key: ModelKey) -> deque[float | None]:
+        per = self.trends.setdefault(figure, {})
+        if key not in per:
+            per[key] = deque(maxlen=TREND_POINTS)
+        return per[key]
+
+    # -------------------------------------------------------------- rendering
+    def _matches(self, *words: str) -> bool:
+        needle = self.filter_text.lower()
+        return not needle or any(needle in w.lower() for w in words)
+
+    def _render_title(self) -> None:
+        ts = self.settings.target
+        text = Text()
+        text.append(" ai-gateway-console ", style="bold reverse")
+        source = f"demo:{self.settings.demo}" if self.settings.demo else (ts.context or "current")
+        text.append(f"  {source}  {ts.namespace}/{ts.deployment}")
+        text.append(f"  window {format_duration(self.window_s)}", style="bold")
+        text.append(f"  every {format_duration(self.settings.refresh_s)}")
+        if self.runner.read_only:
+            text.append("  READ-ONLY", style="bold black on yellow")
+        if self.paused:
+            text.append("  ⏸ PAUSED", style="bold black on cyan")
+        if self.filter_text:
+            text.append(f"  filter: {self.filter_text}", style="italic")
+        self.query_one("#title", TextPanel).show(text)
+
+    def _render_models(self) -> None:
+        reading = self.latest.metrics
+        table = self.query_one("#models", KeyedTable)
+        rows = {}
+        if reading is not None:
+            for m in reading.models:
+                if not self._matches(m.provider, m.model):
+                    continue
+                rows[model_row_key(m.key)] = model_cells(
+                    m, self._trend("request_rate", m.key), self._trend("p95_latency_s", m.key)
+                )
+        with self.batch_update():
+            table.sync(rows)
+        status = self.latest.metrics_status
+        table.border_subtitle = (
+            f"{len(rows)} models" if status is None or status.ok
+            else f"✗ {status.error}"
+        )
+
+    def _render_cluster(self) -> None:
+        reading = self.latest.cluster
+        status = self.latest.cluster_status
+        error = status.error if status is not None and not status.ok else None
+        dep_panel = self.query_one("#deployment", TextPanel)
+        hpa_panel = self.query_one("#hpa", TextPanel)
+        pods = self.query_one("#pods", KeyedTable)
+        with self.batch_update():
+            dep_panel.show(deployment_line(reading.deployment if reading else None, error))
+            hpa_panel.show(hpa_text(reading.hpa if reading else None, error))
+            rows = {}
+            if reading is not None:
+                for pod in reading.pods:
+                    if self._matches(pod.name, pod.reason or "", pod.phase):
+                        rows[pod_row_key(pod)] = pod_cells(pod)
+            pods.sync(rows)
+        pods.border_subtitle = f"✗ {error}" if error else f"{len(rows)} pods"
+
+    def _render_alerts(self) -> None:
+        reading = self.latest.alerts
+        table = self.query_one("#alerts", KeyedTable)
+        snapshot_alerts = self.snapshot().alerts if reading is not None else ()
+        now = self.clock()
+        with self.batch_update():
+            table.sync({alert_row_key(a): alert_cells(a, now) for a in snapshot_alerts})
+        firing = sum(1 for a in snapshot_alerts if a.state == "firing" and not a.silenced)
+        table.border_subtitle = f"{firing} firing" if firing else "none firing"
+
+    def _render_status(self) -> None:
+        now = self.clock()
+        text = Text(" ")
+        for i, name in enumerate(("prometheus", "kubernetes", "alertmanager")):
+            if i:
+                text.append("   ")
+            status = self._status_of(name)
+            if name == "alertmanager" and status is not None and status.ok:
+                status = self.snapshot().sources["alertmanager"]
+            text.append_text(source_status_text(name, status, now))
+        self.query_one("#status", TextPanel).show(text)
+
+    # --------------------------------------------------------------- snapshot
+    def snapshot(self) -> Snapshot:
+        ts = self.settings.target
+        return assemble(
+            self.latest,
+            window=format_duration(self.window_s),
+            profile=self.settings.profile,
+            clock=self.clock,
+            alertmanager_configured=self.settings.demo is not None or ts.alertmanager is not None,
+            context=ts.context,
+        )
+
+    # ---------------------------------------------------------------- helpers
+    def _selected_pod(self) -> str | None:
+        key = self.query_one("#pods", KeyedTable).selected_key
+        reading = self.latest.cluster
+        if key is None or reading is None:
+            return None
+        for pod in reading.pods:
+            if pod_row_key(pod) == key:
+                return pod.name
+        return None
+
+    def _selected_alert(self) -> Alert | None:
+        key = self.query_one("#alerts", KeyedTable).selected_key
+        if key is None:
+            return None
+        return next((a for a in self.snapshot().alerts if alert_row_key(a) == key), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read-only shows the guarded keys greyed out in the footer rather than hiding them.
+        if action in self.GUARDED_ACTIONS and self.runner.read_only:
+            return None
+        return True
+
+    # ---------------------------------------------------------------- actions
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(READ_ONLY_REASON if self.runner.read_only else None))
+
+    def _refuse_read_only(self) -> bool:
+        if self.runner.read_only:
+            self.notify(READ_ONLY_REASON, title="not allowed", severity="warning")
+            return True
+        return False
+
+    def action_restart(self) -> None:
+        if not self._refuse_read_only():
+            self._act(ActionRequest("restart"))
+
+    def action_scale(self) -> None:
+        if not self._refuse_read_only():
+            self._ask_scale()
+
+    def action_delete_pod(self) -> None:
+        if self._refuse_read_only():
+            return
+        pod = self._selected_pod()
+        if pod is None:
+            self.notify("select a pod first (tab to the pods table)", severity="warning")
+            return
+        self._act(ActionRequest("delete-pod", pod=pod))
+
+    def action_silence(self) -> None:
+        if self._refuse_read_only():
+            return
+        alert = self._selected_alert()
+        if alert is None:
+            self.notify("select an alert first (tab to the alerts table)", severity="warning")
+            return
+        if alert.silenced and alert.silence_ids:
+            self._act(ActionRequest("expire-silence", alert=alert,
+                                    silence_id=alert.silence_ids[0]))
+            return
+        self._ask_silence(alert)
+
+    @work(group="prompt", exclusive=True)
+    async def _ask_scale(self) -> None:
+        dep = self.latest.cluster.deployment if self.latest.cluster else None
+        hpa = self.latest.cluster.hpa if self.latest.cluster else None
+        current = dep.replicas if dep else 3
+
+        def validate(value: str) -> str | None:
+            if not value.isdigit():
+                return "a whole number of replicas, 0 or more"
+            if int(value) > 1000:
+                return "more than 1000 replicas is surely a typo"
+            return None
+
+        hint = (f"The HPA {hpa.name} (min {hpa.min_replicas}, max {hpa.max_replicas}) owns the "
+                "replica count and will override a manual scale." if hpa else None)
+        value = await self.push_screen_wait(
+            PromptScreen(f"Scale {self.settings.target.deployment} to how many replicas?",
+                         str(current), validate, hint)
+        )
+        if value is not None:
+            self._act(ActionRequest("scale", replicas=int(value)))
+
+    @work(group="prompt", exclusive=True)
+    async def _ask_silence(self, alert: Alert) -> None:
+        def validate(value: str) -> str | None:
+            try:
+                seconds = parse_duration(value)
+            except ValueError as exc:
+                return str(exc)
+            return None if seconds <= 14 * 86400 else "at most 14d"
+
+        value = await self.push_screen_wait(
+            PromptScreen(f"Silence {alert.name} for how long?", "1h", validate,
+                         "Matches all of the alert's labels.")
+        )
+        if value is not None:
+            self._act(ActionRequest("silence", alert=alert, duration_s=parse_duration(value)))
+
+    @work(group="actions")
+    async def _act(self, request: ActionRequest) -> None:
+        """Check, confirm, run once, report, refresh: the path of every action."""
+        ts = self.settings.target
+        if self.runner.busy(request):
+            self.notify(f"{request.kind} already in progress", severity="warning")
+            return
+        permission = await self.runner.check(request)
+        if not permission.allowed:
+            self.notify(permission.reason, title=f"cannot {request.kind}", severity="error")
+            return
+        warning = None
+        hpa = self.latest.cluster.hpa if self.latest.cluster else None
+        if request.kind == "scale" and hpa is not None:
+            warning = (f"HPA {hpa.name} owns the replica count "
+                       f"({hpa.min_replicas}..{hpa.max_replicas}); it will scale back.")
+        confirmed = await self.push_screen_wait(
+            ConfirmScreen(request.title(ts), request.target(ts), request.command(ts), warning)
+        )
+        if not confirmed:
+            self.notify(f"{request.kind} cancelled: nothing was sent")
+            return
+        try:
+            message = await self.runner.run(request)
+        except ActionError as exc:
+            self.notify(str(exc), title=f"{request.kind} failed", severity="error", timeout=10)
+            return
+        self.notify(message, title="done")
+        self.refresh_now("kubernetes" if request.rbac else "alertmanager")
+
+    def action_logs(self) -> None:
+        pod = self._selected_pod()
+        if pod is None:
+            self.notify("select a pod first (tab to the pods table)", severity="warning")
+            return
+        self.push_screen(LogsScreen(pod, self.sources.cluster.logs, self.settings.refresh_s))
+
+    @work(group="events", exclusive=True)
+    async def action_events(self) -> None:
+        ts = self.settings.target
+        focused = self.focused
+        pod = self._selected_pod() if focused is self.query_one("#pods") else None
+        try:
+            if pod:
+                events = await self.sources.cluster.events("Pod", pod)
+                title = f"events of pod/{pod}"
+            else:
+                events = await self.sources.cluster.events("Deployment", ts.deployment)
+                events += await self.sources.cluster.events("HorizontalPodAutoscaler", ts.hpa)
+                title = f"events of deployment/{ts.deployment} and hpa/{ts.hpa}"
+        except Exception as exc:
+            self.notify(f"cannot read events: {exc}", severity="error")
+            return
+        await self.push_screen(DetailScreen(title, events_table(events)))
+
+    @work(group="events", exclusive=True)
+    async def action_drill(self) -> None:
+        focused = self.focused
+        if focused is self.query_one("#pods"):
+            name = self._selected_pod()
+            pod = next((p for p in (self.latest.cluster.pods if self.latest.cluster else ())
+                        if p.name == name), None)
+            if pod is None:
+                return
+            try:
+                events = await self.sources.cluster.events("Pod", pod.name)
+            except Exception:
+                events = ()
+            await self.push_screen(pod_detail(pod, events))
+            return
+        if focused is self.query_one("#alerts"):
+            return
+        key = self.query_one("#models", KeyedTable).selected_key
+        reading = self.latest.metrics
+        if key is None or reading is None:
+            return
+        model = next((m for m in reading.models if model_row_key(m.key) == key), None)
+        if model is not None:
+            await self.push_screen(model_detail(model, self.snapshot().alerts))
+
+    def action_cycle_window(self) -> None:
+        current = format_duration(self.window_s)
+        index = WINDOWS.index(current) if current in WINDOWS else -1
+        self.window_s = parse_duration(WINDOWS[(index + 1) % len(WINDOWS)])
+        for per in self.trends.values():
+            per.clear()
+        self._render_title()
+        self._load_history()
+        self.refresh_now("prometheus")
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self._render_title()
+        if not self.paused:
+            self.refresh_now()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.filter_text = event.value.strip()
+            self._render_title()
+            self._render_models()
+            self._render_cluster()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one("#models", KeyedTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display or self.filter_text:
+            box.value = ""
+            box.display = False
+            self.filter_text = ""
+            self._render_title()
+            self._render_models()
+            self._render_cluster()
+            self.query_one("#models", KeyedTable).focus()
+
+    def action_export(self) -> None:
+        from console.export.json_export import snapshot_json
+        from console.export.markdown import snapshot_markdown
+
+        snap = self.snapshot()
+        stamp = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y%m%dT%H%M%SZ")
+        folder = (self.export_dir or Path.cwd()) / f"incident-{stamp}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "incident.md").write_text(
+                snapshot_markdown(snap, self.clock(), self.runner.audit.session_dicts())
+            )
+            (folder / "snapshot.json").write_text(snapshot_json(snap) + "\n")
+        except OSError as exc:
+            self.notify(f"cannot export: {exc.strerror}", severity="error")
+            return
+        self.notify(f"wrote {folder}/incident.md and snapshot.json", title="exported",
+                    timeout=10)
+
+    async def action_quit(self) -> None:
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        with contextlib.suppress(Exception):  # closing on the way out must not raise
+            await self.sources.aclose()
+
+
+def _replace(latest: Latest, **changes: Any) -> Latest:
+    from dataclasses import replace
+
+    return replace(latest, **changes)
+

@@ -1,0 +1,167 @@
+"""The command line: the live console, `snapshot`, and the shared options.
+
+Bad usage never shows a traceback: argparse's own errors and every
+ConfigError become one line on stderr and exit code 2, as DESIGN.md promises.
+Textual is imported only when the live console starts, so `snapshot` stays a
+light, scriptable command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from console import __version__
+from console.clock import Clock, system_clock
+from console.settings import SCENARIOS, ConfigError, Settings, build_settings, describe
+
+PROG = "ai-gateway-console"
+SUBCOMMANDS = ("snapshot",)
+
+
+class UsageError(Exception):
+    pass
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports errors in one line and exits 2 without usage noise."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("sources")
+    g.add_argument("--demo", nargs="?", const="steady", default=None, metavar="SCENARIO",
+                   help=f"run on the embedded simulator ({', '.join(SCENARIOS)}; default steady)")
+    g.add_argument("--prometheus-url", help="Prometheus-compatible API (Thanos, Mimir, VM too)")
+    g.add_argument("--alertmanager-url", help="Alertmanager API, for silenced state and silences")
+    g.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
+    g.add_argument("--context", help="kubeconfig context (default: the current one)")
+    g.add_argument("--namespace", help="namespace of the gateway (default ai-services)")
+    g.add_argument("--deployment", help="the gateway's Deployment (default ai-gateway)")
+    g.add_argument("--hpa", help="the gateway's HPA (default ai-gateway-hpa)")
+    g.add_argument("--profile", help="metric names: seed, litellm, envoy-ai-gateway, kong")
+    a = p.add_argument_group("connection (tokens come from files or the environment only)")
+    a.add_argument("--prometheus-token-file", help="file holding a bearer token for Prometheus")
+    a.add_argument("--alertmanager-token-file", help="file holding a bearer token for Alertmanager")
+    a.add_argument("--prometheus-username", help="basic-auth user (password: env or file)")
+    a.add_argument("--prometheus-password-file", help="file holding the basic-auth password")
+    a.add_argument("--prometheus-ca-file", help="CA bundle to verify Prometheus' TLS certificate")
+    a.add_argument("--alertmanager-ca-file", help="CA bundle for Alertmanager")
+    a.add_argument("--prometheus-header", action="append", metavar="'NAME: VALUE'",
+                   help="extra header, e.g. 'X-Scope-OrgID: tenant' (repeatable)")
+    a.add_argument("--alertmanager-header", action="append", metavar="'NAME: VALUE'")
+    a.add_argument("--insecure-skip-tls-verify", action="store_const", const=True, default=None,
+                   help="do not verify TLS certificates (unsafe; warned at start)")
+    a.add_argument("--timeout", help="HTTP timeout per request (default: 2 x refresh, 2s..10s)")
+    v = p.add_argument_group("view")
+    v.add_argument("--window", help="rate window: 1m, 5m, 15m, 1h (default 5m)")
+    v.add_argument("--refresh", help="refresh interval (default 2s)")
+    v.add_argument("--read-only", action="store_const", const=True, default=None,
+                   help="disable every action")
+    v.add_argument("--config", help="TOML config file (default: XDG config path)")
+    v.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    v.add_argument("--print-config", action="store_true",
+                   help="print the effective settings (secrets masked) and exit")
+
+
+def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
+    main = OneLineParser(prog=PROG, description="The on-call console for an AI API gateway.",
+                         epilog="subcommands: snapshot (see `snapshot --help`)")
+    main.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _add_common(main)
+    snap = OneLineParser(prog=f"{PROG} snapshot",
+                         description="Print one snapshot after the first complete refresh.")
+    _add_common(snap)
+    snap.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    snap.add_argument("--output", help="write to FILE instead of standard output")
+    return main, {"snapshot": snap}
+
+
+def parse(argv: Sequence[str]) -> tuple[str | None, argparse.Namespace]:
+    main, subs = build_parser()
+    if argv and argv[0] in subs:
+        return argv[0], subs[argv[0]].parse_args(argv[1:])
+    if argv and not argv[0].startswith("-"):
+        raise UsageError(f"unknown command {argv[0]!r} (commands: {', '.join(SUBCOMMANDS)})")
+    return None, main.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        command, ns = parse(args_list)
+        flags: dict[str, Any] = vars(ns)
+        settings = build_settings(flags)
+    except (UsageError, ConfigError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    if flags.get("print_config"):
+        print(describe(settings))
+        return 0
+    if settings.target.prometheus and settings.target.prometheus.insecure_skip_tls_verify:
+        print(f"{PROG}: warning: TLS certificates are not verified", file=sys.stderr)
+    if command == "snapshot":
+        return run_snapshot(settings, flags["format"], flags.get("output"))
+    return run_console(settings)
+
+
+def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock = system_clock,
+                 ) -> int:
+    """Print one snapshot; exit 1 when a configured source failed (partial output still)."""
+    from console.export.json_export import snapshot_json
+    from console.export.markdown import snapshot_markdown
+    from console.export.text import snapshot_text
+    from console.polling import collect_once
+    from console.sources import build_source_set
+
+    target = settings.target
+
+    async def collect() -> Any:
+        sources = build_source_set(settings, target, clock)
+        try:
+            return await collect_once(
+                sources,
+                window_s=settings.window_s,
+                window=settings.window,
+                profile=settings.profile,
+                clock=clock,
+                alertmanager_configured=(
+                    settings.demo is not None or target.alertmanager is not None
+                ),
+                timeout_s=max(5.0, (target.prometheus.timeout_s if target.prometheus else 5.0) * 2),
+            )
+        finally:
+            await sources.aclose()
+
+    snapshot = asyncio.run(collect())
+    if fmt == "json":
+        text = snapshot_json(snapshot)
+    elif fmt == "markdown":
+        text = snapshot_markdown(snapshot, clock())
+    else:
+        text = snapshot_text(snapshot, clock())
+    if output:
+        try:
+            Path(output).write_text(text + ("" if text.endswith("\n") else "\n"))
+        except OSError as exc:
+            print(f"{PROG}: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
+            return 2
+    else:
+        print(text.rstrip("\n"))
+    for name in snapshot.failed_sources:
+        print(f"{PROG}: {name}: {snapshot.sources[name].error}", file=sys.stderr)
+    return 1 if snapshot.failed_sources else 0
+
+
+def run_console(settings: Settings) -> int:
+    from console.app import GatewayConsole
+
+    app = GatewayConsole.from_settings(settings)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,32 @@
+"""`snapshot --format json`: exactly the shape of DESIGN.md, for scripts and tickets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from console.model import SOURCE_NAMES, Snapshot
+
+
+def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
+    """The JSON contract as plain values, sources in DESIGN.md's order.
+
+    Sources are a mapping filled by whoever assembled the snapshot; ordering
+    them here keeps diffs between two exports readable.
+    """
+    data = snapshot.to_json()
+    sources: dict[str, Any] = data["sources"]
+    rank = {name: i for i, name in enumerate(SOURCE_NAMES)}
+    data["sources"] = dict(
+        sorted(sources.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+    )
+    return data
+
+
+def snapshot_json(snapshot: Snapshot) -> str:
+    """The snapshot as indented JSON (no trailing newline); unknown figures are null.
+
+    `allow_nan=False` is a guard: `to_json` already turns NaN into null, and a
+    bare NaN would make the output invalid JSON for every strict parser.
+    """
+    return json.dumps(snapshot_dict(snapshot), indent=2, ensure_ascii=False, allow_nan=False)

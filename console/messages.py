@@ -1,0 +1,36 @@
+"""Typed messages from the source workers to the App.
+
+Each worker posts exactly one kind, so a handler knows which panel to update
+without inspecting the payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from console.model import AlertsReading, ClusterReading, MetricsReading
+from console.polling import PollResult
+from console.sources.base import History
+
+
+@dataclass
+class MetricsPolled(Message):
+    result: PollResult[MetricsReading]
+
+
+@dataclass
+class ClusterPolled(Message):
+    result: PollResult[ClusterReading]
+
+
+@dataclass
+class AlertsPolled(Message):
+    result: PollResult[AlertsReading]
+
+
+@dataclass
+class HistoryLoaded(Message):
+    history: History
+    window_s: float

@@ -1,0 +1,1 @@
+"""Modal screens: help, confirmation, prompts, logs, events and drill-downs."""

@@ -1,0 +1,225 @@
+"""Alerts from Prometheus' rules, with their Alertmanager state; silences.
+
+Prometheus is the truth about which alerts are pending or firing (Alertmanager
+never sees pending ones); Alertmanager, when configured, adds what it did with
+them: silenced, inhibited, and the silence ids that an "expire" needs. All
+alerts Prometheus reports are shown: the rules a Prometheus evaluates are the
+ones its users chose, and filtering here would hide an alert someone relies on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from console.model import Alert, AlertsReading
+from console.settings import HttpEndpoint
+from console.sources.base import ActionError, SourceError
+from console.sources.prometheus import ApiClient
+
+_FRACTION = re.compile(r"\.\d+")
+
+
+def rfc3339(value: Any) -> str | None:
+    """`2026-11-26T10:34:52.659915258Z` (or any offset) as `2026-11-26T10:34:52Z`; Go's zero
+    time and unparsable values are None."""
+    if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
+        return None
+    try:
+        parsed = datetime.fromisoformat(_FRACTION.sub("", value, count=1))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _summary(annotations: Mapping[str, str]) -> str | None:
+    for key in ("summary", "description", "message"):
+        if annotations.get(key):
+            return annotations[key]
+    return None
+
+
+def parse_prometheus_alerts(payload: Any) -> list[dict[str, Any]]:
+    """Pending and firing alerts of /api/v1/alerts as plain dicts; SourceError if malformed."""
+    if not isinstance(payload, Mapping) or payload.get("status") != "success":
+        error = payload.get("error") if isinstance(payload, Mapping) else None
+        raise SourceError(f"Prometheus alerts: {error or 'malformed answer'}")
+    data = payload.get("data")
+    alerts = data.get("alerts") if isinstance(data, Mapping) else None
+    if not isinstance(alerts, list):
+        raise SourceError("Prometheus alerts: malformed answer (no alert list)")
+    out = []
+    for item in alerts:
+        if not isinstance(item, Mapping) or item.get("state") not in ("firing", "pending"):
+            continue
+        out.append(
+            {
+                "labels": _str_map(item.get("labels")),
+                "annotations": _str_map(item.get("annotations")),
+                "state": str(item["state"]),
+                "since": rfc3339(item.get("activeAt")),
+            }
+        )
+    return out
+
+
+def parse_alertmanager_alerts(payload: Any) -> list[dict[str, Any]]:
+    """Alerts of Alertmanager's /api/v2/alerts with their status; SourceError if malformed."""
+    if not isinstance(payload, list):
+        raise SourceError("Alertmanager alerts: malformed answer (not a list)")
+    out = []
+    for item in payload:
+        if not isinstance(item, Mapping):
+            continue
+        status = item.get("status")
+        if not isinstance(status, Mapping):
+            status = {}
+        silenced_by = status.get("silencedBy") or []
+        inhibited_by = status.get("inhibitedBy") or []
+        out.append(
+            {
+                "labels": _str_map(item.get("labels")),
+                "fingerprint": str(item.get("fingerprint") or ""),
+                "state": str(status.get("state") or ""),
+                "silenced_by": tuple(str(s) for s in silenced_by if s),
+                "inhibited": bool(inhibited_by),
+            }
+        )
+    return out
+
+
+def merge(prometheus: list[dict[str, Any]], alertmanager: list[dict[str, Any]] | None
+          ) -> tuple[Alert, ...]:
+    """One Alert per Prometheus alert, with the state Alertmanager holds for the same labels.
+
+    Alertmanager's copy may carry Prometheus' external labels on top, so an
+    exact label match is tried first and a superset match second.
+    """
+    exact: dict[frozenset[tuple[str, str]], dict[str, Any]] = {}
+    for am in alertmanager or ():
+        exact.setdefault(frozenset(am["labels"].items()), am)
+    alerts = []
+    for prom in prometheus:
+        labels: dict[str, str] = prom["labels"]
+        items = frozenset(labels.items())
+        match = exact.get(items)
+        if match is None and alertmanager:
+            match = next((a for key, a in exact.items() if items <= key), None)
+        state = prom["state"]
+        if match is not None and match["state"] == "suppressed":
+            state = "suppressed"
+        alerts.append(
+            Alert(
+                name=labels.get("alertname", "(unnamed)"),
+                state=state,
+                severity=labels.get("severity"),
+                since=prom["since"],
+                summary=_summary(prom["annotations"]),
+                labels=labels,
+                silenced=bool(match and match["silenced_by"]),
+                fingerprint=match["fingerprint"] if match else "",
+                inhibited=bool(match and match["inhibited"]),
+                silence_ids=match["silenced_by"] if match else (),
+            )
+        )
+    alerts.sort(key=lambda a: (a.name, sorted(a.labels.items())))
+    return tuple(alerts)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class AlertmanagerSource:
+    """AlertSource: Prometheus' /api/v1/alerts merged with Alertmanager's /api/v2/alerts."""
+
+    def __init__(
+        self,
+        prometheus: HttpEndpoint,
+        alertmanager: HttpEndpoint | None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._prometheus = ApiClient(prometheus, "Prometheus", transport)
+        self._alertmanager = (
+            ApiClient(alertmanager, "Alertmanager", transport) if alertmanager else None
+        )
+
+    @property
+    def can_silence(self) -> bool:
+        return self._alertmanager is not None
+
+    async def fetch(self) -> AlertsReading:
+        calls = [self._prometheus.get_json("/api/v1/alerts")]
+        if self._alertmanager is not None:
+            calls.append(self._alertmanager.get_json(
+                "/api/v2/alerts",
+                {"active": "true", "silenced": "true", "inhibited": "true",
+                 "unprocessed": "true"},
+            ))
+        answers = await asyncio.gather(*calls, return_exceptions=True)
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                raise answer
+        prom = parse_prometheus_alerts(answers[0])
+        am = parse_alertmanager_alerts(answers[1]) if len(answers) > 1 else None
+        return AlertsReading(alerts=merge(prom, am))
+
+    def _require_alertmanager(self) -> ApiClient:
+        if self._alertmanager is None:
+            raise ActionError("silences need an Alertmanager, and none is configured")
+        return self._alertmanager
+
+    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str) -> str:
+        """Silence exactly this alert: one equality matcher per label (alertname included)."""
+        api = self._require_alertmanager()
+        if duration_s <= 0:
+            raise ActionError("a silence must last longer than zero")
+        labels = dict(alert.labels)
+        labels.setdefault("alertname", alert.name)
+        now = datetime.now(UTC)
+        body = {
+            "matchers": [
+                {"name": k, "value": v, "isRegex": False, "isEqual": True}
+                for k, v in sorted(labels.items())
+            ],
+            "startsAt": _iso(now),
+            "endsAt": _iso(now + timedelta(seconds=duration_s)),
+            "createdBy": author,
+            "comment": comment,
+        }
+        try:
+            response = await api.request("POST", "/api/v2/silences", json=body)
+            answer = api.decode(response)
+        except SourceError as exc:
+            raise ActionError(f"silence not created: {exc}") from None
+        silence_id = answer.get("silenceID") if isinstance(answer, Mapping) else None
+        if not isinstance(silence_id, str) or not silence_id:
+            raise ActionError("silence not created: Alertmanager returned no silence id")
+        return silence_id
+
+    async def expire(self, silence_id: str) -> None:
+        api = self._require_alertmanager()
+        try:
+            await api.request("DELETE", f"/api/v2/silence/{quote(silence_id, safe='')}")
+        except SourceError as exc:
+            raise ActionError(f"silence {silence_id} not expired: {exc}") from None
+
+    async def aclose(self) -> None:
+        await self._prometheus.aclose()
+        if self._alertmanager is not None:
+            await self._alertmanager.aclose()

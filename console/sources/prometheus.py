@@ -1,0 +1,627 @@
+"""Per-model figures from a Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, ...).
+
+Why httpx and not prometheus-api-client: the console polls every couple of
+seconds from an asyncio App, runs all the queries of one refresh at once, and
+must fail fast with one honest line. prometheus-api-client is built on
+blocking `requests` (one thread per concurrent query), retries 503s three
+times with a one-second backoff (a refresh would stall for seconds behind a
+sick server) and puts the raw response body into its exception text. httpx's
+`AsyncClient` gives concurrency with `asyncio.gather`, one timeout, bearer or
+basic auth, extra headers (e.g. `X-Scope-OrgID`), TLS with a custom CA or
+none, and connect-only retries from its transport (safe: nothing was sent).
+prometheus-api-client still earns its place in the tests, as an independent
+client that runs the same PromQL by hand.
+
+Every figure is computed by Prometheus: one instant query per figure, grouped
+`by (provider, model)` with the profile's label names, so the number of
+queries per refresh is a constant however many models the gateway serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import os
+import ssl
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from httpx._utils import get_environment_proxies
+
+from console.clock import Clock
+from console.durations import format_duration
+from console.model import MetricsReading, ModelFigures, ModelKey, ScrapeTarget
+from console.profiles import PROFILES, Profile
+from console.settings import HttpEndpoint, Settings
+from console.sources.base import History, SourceError
+
+log = logging.getLogger(__name__)
+
+UNLABELLED = "—"
+"""Provider or model of series that lack the label: their traffic is shown, not dropped, so a
+profile whose label names do not match the gateway shows up as one odd row instead of nothing."""
+
+QUANTILE_LABEL = "agc_quantile"
+"""Label the latency query adds to tell P50, P95 and P99 apart in one response."""
+
+QUANTILES = (0.5, 0.95, 0.99)
+
+CORE_FIGURES = ("request_rate", "error_ratio", "latency")
+"""Without these a models table would lie; any failure among them fails the refresh.
+The other figures enrich the rows and degrade to None when their query fails."""
+
+MAX_POINTS = 11_000
+"""Prometheus refuses range queries of more points than this per series."""
+
+
+# --------------------------------------------------------------------------------------------
+# HTTP: one client per endpoint, every failure as one credential-free line
+
+
+def display_url(url: str) -> str:
+    """The endpoint as it may be shown: no user:password, no query string."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _ssl_context(endpoint: HttpEndpoint) -> ssl.SSLContext | bool:
+    # httpx 0.28 deprecates verify=<path>; a context built here takes a CA file or folder.
+    verify = endpoint.verify
+    if isinstance(verify, bool):
+        return verify
+    if os.path.isdir(verify):
+        return ssl.create_default_context(capath=verify)
+    return ssl.create_default_context(cafile=verify)
+
+
+class ApiClient:
+    """An `httpx.AsyncClient` for one endpoint, whose errors are `SourceError` one-liners.
+
+    Shared by the Prometheus and Alertmanager sources. Credentials live only in
+    the client's headers/auth; every message is scrubbed of them in case a
+    server echoes a header back.
+    """
+
+    def __init__(
+        self,
+        endpoint: HttpEndpoint,
+        api: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.api = api
+        self.requests_sent = 0
+        parts = urlsplit(endpoint.url)
+        auth: httpx.BasicAuth | None = None
+        if endpoint.username is not None:
+            password = endpoint.password.reveal() if endpoint.password else ""
+            auth = httpx.BasicAuth(endpoint.username, password)
+        elif parts.username is not None:
+            # user:password@ in the URL: move it to basic auth so it never reaches a message.
+            auth = httpx.BasicAuth(parts.username, parts.password or "")
+        self._secrets = tuple(
+            s for s in (*endpoint.secret_values(), parts.password or "") if len(s) >= 3
+        )
+        self.url = display_url(endpoint.url)
+        base = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+        verify = _ssl_context(endpoint)
+        mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+        if transport is None:
+            # Connect-only retries (a refused connect sent nothing, so repeating is safe).
+            # A custom transport disables httpx's proxy environment, so mount it back.
+            transport = httpx.AsyncHTTPTransport(verify=verify, retries=1)
+            for pattern, proxy in get_environment_proxies().items():
+                mounts[pattern] = (
+                    None if proxy is None
+                    else httpx.AsyncHTTPTransport(proxy=proxy, verify=verify, retries=1)
+                )
+        self._client = httpx.AsyncClient(
+            base_url=base,
+            headers=endpoint.auth_headers(),
+            auth=auth,
+            timeout=httpx.Timeout(endpoint.timeout_s),
+            transport=transport,
+            mounts=mounts,
+            follow_redirects=True,
+        )
+
+    @property
+    def uses_token(self) -> bool:
+        return self.endpoint.bearer_token is not None
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _fail(self, message: str) -> SourceError:
+        return SourceError(self.scrub(" ".join(message.split()))[:300])
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """Send one request; any transport failure or HTTP error status raises SourceError."""
+        self.requests_sent += 1
+        try:
+            response = await self._client.request(method, path, params=params, json=json)
+        except httpx.TimeoutException:
+            raise self._fail(
+                f"timed out after {self.endpoint.timeout_s:g}s waiting for {self.api} "
+                f"at {self.url}"
+            ) from None
+        except httpx.ConnectError as exc:
+            raise self._fail(self._connect_message(exc)) from None
+        except httpx.RemoteProtocolError:
+            raise self._fail(
+                f"{self.api} at {self.url} closed the connection without a valid answer"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise self._fail(
+                f"{self.api} request to {self.url} failed ({type(exc).__name__})"
+            ) from None
+        if response.status_code >= 400:
+            raise self._fail(self._status_message(response))
+        return response
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        response = await self.request("GET", path, params=params)
+        return self.decode(response)
+
+    def decode(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise self._fail(f"malformed JSON from {self.api} at {self.url}") from None
+
+    def _connect_message(self, exc: httpx.ConnectError) -> str:
+        text = str(exc).lower()
+        if "refused" in text:
+            return f"connection refused at {self.url}"
+        if "certificate" in text or "ssl" in text or "tls" in text:
+            if "verify failed" in text:
+                return (
+                    f"TLS certificate of {self.url} is not trusted "
+                    "(give the CA file, or skip verification if you must)"
+                )
+            return f"TLS handshake with {self.url} failed"
+        if "name or service not known" in text or "nodename nor servname" in text or (
+            "name resolution" in text
+        ):
+            return f"cannot resolve the host of {self.url}"
+        if "unreachable" in text:
+            return f"network unreachable for {self.url}"
+        return f"cannot connect to {self.api} at {self.url}"
+
+    def _status_message(self, response: httpx.Response) -> str:
+        code = response.status_code
+        where = f"HTTP {code} from {self.api} at {self.url}"
+        if code in (401, 403):
+            if self.uses_token:
+                hint = "check the bearer token"
+            elif self.endpoint.username or urlsplit(self.endpoint.url).username:
+                hint = "check the username and password"
+            else:
+                hint = "credentials needed (bearer token or username/password)"
+            word = "unauthorized" if code == 401 else "forbidden"
+            return f"{word}: {hint} ({where})"
+        detail = _error_detail(response)
+        return f"{where}: {detail}" if detail else where
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _error_detail(response: httpx.Response) -> str:
+    """The server's own short explanation, if it gave one that is fit to show."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        if not text or "<" in text[:1] or len(text) > 200:
+            return ""
+        return text.splitlines()[0]
+    if isinstance(body, str):
+        return body
+    if isinstance(body, Mapping):
+        error = body.get("error") or body.get("message")
+        kind = body.get("errorType")
+        if isinstance(error, str):
+            return f"{kind}: {error}" if isinstance(kind, str) and kind else error
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# PromQL built from a profile
+
+
+def with_matchers(metric: str, *matchers: str) -> str:
+    """`metric{matchers}`, also when an overridden name already carries a selector."""
+    extra = ",".join(m for m in matchers if m)
+    if not extra:
+        return metric
+    if metric.endswith("}"):
+        inner = metric[metric.index("{") + 1 : -1].strip()
+        return f"{metric[: metric.index('{')]}{{{inner + ',' if inner else ''}{extra}}}"
+    return f"{metric}{{{extra}}}"
+
+
+def suffixed(metric: str, suffix: str) -> str:
+    """`name_bucket{...}` from `name{...}`: histogram series names keep the selector."""
+    if "{" in metric:
+        head, _, tail = metric.partition("{")
+        return f"{head}{suffix}{{{tail}"
+    return metric + suffix
+
+
+def quote(value: str) -> str:
+    """A PromQL string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    """The PromQL of one refresh; figures the profile lacks are simply absent."""
+
+    queries: Mapping[str, str]
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+
+def _by(profile: Profile, *extra: str) -> str:
+    return "by (" + ", ".join((profile.provider_label, profile.model_label, *extra)) + ")"
+
+
+def _quantile(profile: Profile, histogram: str, q: float, window: str) -> str:
+    bucket = suffixed(histogram, "_bucket")
+    return f"histogram_quantile({q:g}, sum {_by(profile, 'le')} (rate({bucket}[{window}])))"
+
+
+def errors_selector(profile: Profile) -> str:
+    """The error counter, or the request counter narrowed by the profile's error selector."""
+    if profile.errors:
+        return profile.errors
+    return with_matchers(profile.requests, profile.error_selector)
+
+
+def build_queries(profile: Profile, window: str) -> QueryPlan:
+    """One query per figure for all models at once; `window` is a PromQL duration ("5m")."""
+    by = _by(profile)
+    requests = f"sum {by} (rate({profile.requests}[{window}]))"
+    errors = errors_selector(profile)
+    # A model that never failed has no error series at all; `or` gives it 0/requests (0, or
+    # NaN with no traffic) as long as the error metric exists, so "no errors" reads 0 while
+    # "no error metric" stays unknown.
+    guard = profile.errors or profile.requests
+    error_ratio = (
+        f"(sum {by} (rate({errors}[{window}])) / {requests})"
+        f" or (0 / {requests} and on() group({guard}))"
+    )
+    latency = " or ".join(
+        f'label_replace({_quantile(profile, profile.duration, q, window)}, '
+        f'"{QUANTILE_LABEL}", "{q:g}", "", "")'
+        for q in QUANTILES
+    )
+    queries: dict[str, str] = {
+        "request_rate": requests,
+        "error_ratio": error_ratio,
+        "latency": latency,
+    }
+    if profile.ttft:
+        queries["ttft_p95"] = _quantile(profile, profile.ttft, 0.95, window)
+    if profile.tokens:
+        tokens = suffixed(profile.tokens, "_sum") if profile.tokens_is_histogram else profile.tokens
+        direction = (profile.token_direction_label,) if profile.token_direction_label else ()
+        queries["tokens"] = f"sum {_by(profile, *direction)} (rate({tokens}[{window}]))"
+    if profile.error_type_label:
+        queries["errors_by_type"] = (
+            f"sum {_by(profile, profile.error_type_label)} (rate({errors}[{window}]))"
+        )
+    if profile.code_label:
+        queries["errors_by_code"] = (
+            f"sum {_by(profile, profile.code_label)} (rate({errors}[{window}]))"
+        )
+    queries["up"] = f"up{{job={quote(profile.up_job)}}}"
+    return QueryPlan(queries)
+
+
+def build_history_queries(profile: Profile, window: str) -> QueryPlan:
+    """The two trend figures, each one range query for every model."""
+    return QueryPlan(
+        {
+            "request_rate": f"sum {_by(profile)} (rate({profile.requests}[{window}]))",
+            "p95_latency_s": _quantile(profile, profile.duration, 0.95, window),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing the API's JSON (pure functions, tested on recorded responses)
+
+
+Labels = Mapping[str, str]
+
+
+def to_float(raw: Any) -> float | None:
+    """A sample value; NaN, ±Inf and garbage are unknown (None), never a made-up number."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _data(payload: Any, kinds: tuple[str, ...]) -> list[Any]:
+    if not isinstance(payload, Mapping) or "status" not in payload:
+        raise SourceError("malformed answer from Prometheus: no status field")
+    if payload["status"] != "success":
+        kind = payload.get("errorType") or "error"
+        raise SourceError(f"Prometheus {kind}: {payload.get('error') or 'no details'}")
+    data = payload.get("data")
+    if not isinstance(data, Mapping) or data.get("resultType") not in kinds:
+        raise SourceError(f"unexpected answer from Prometheus: expected a {' or '.join(kinds)}")
+    result = data.get("result")
+    if not isinstance(result, list):
+        raise SourceError("malformed answer from Prometheus: result is not a list")
+    return result
+
+
+def _labels(item: Mapping[str, Any]) -> dict[str, str]:
+    metric = item.get("metric")
+    if not isinstance(metric, Mapping):
+        return {}
+    return {str(k): str(v) for k, v in metric.items()}
+
+
+def parse_vector(payload: Any) -> list[tuple[dict[str, str], float | None]]:
+    """(labels, value) per series of an instant-query answer; SourceError if it is not one."""
+    out: list[tuple[dict[str, str], float | None]] = []
+    for item in _data(payload, ("vector",)):
+        if not isinstance(item, Mapping):
+            continue
+        value = item.get("value")
+        raw = value[1] if isinstance(value, list) and len(value) == 2 else None
+        out.append((_labels(item), to_float(raw)))
+    return out
+
+
+def parse_matrix(payload: Any) -> list[tuple[dict[str, str], tuple[float, ...]]]:
+    """(labels, finite values oldest first) per series of a range-query answer."""
+    out: list[tuple[dict[str, str], tuple[float, ...]]] = []
+    for item in _data(payload, ("matrix",)):
+        if not isinstance(item, Mapping) or not isinstance(item.get("values"), list):
+            continue
+        values = tuple(
+            v
+            for point in item["values"]
+            if isinstance(point, list) and len(point) == 2
+            for v in (to_float(point[1]),)
+            if v is not None
+        )
+        out.append((_labels(item), values))
+    return out
+
+
+def model_key(labels: Labels, profile: Profile) -> ModelKey:
+    return (
+        labels.get(profile.provider_label) or UNLABELLED,
+        labels.get(profile.model_label) or UNLABELLED,
+    )
+
+
+def per_model(
+    samples: Iterable[tuple[Labels, float | None]], profile: Profile
+) -> dict[ModelKey, float | None]:
+    """Value per (provider, model). `sum by` makes keys unique; if a broken upstream sends two
+    series for one key anyway, which one is right cannot be known, so the value is None."""
+    out: dict[ModelKey, float | None] = {}
+    for labels, value in samples:
+        key = model_key(labels, profile)
+        out[key] = None if key in out else value
+    return out
+
+
+def per_model_by(
+    samples: Iterable[tuple[Labels, float | None]], profile: Profile, label: str
+) -> dict[ModelKey, dict[str, float | None]]:
+    """Value per (provider, model) and value of `label`; duplicates are None as in per_model."""
+    out: dict[ModelKey, dict[str, float | None]] = {}
+    for labels, value in samples:
+        inner = out.setdefault(model_key(labels, profile), {})
+        name = labels.get(label, "")
+        inner[name] = None if name in inner else value
+    return out
+
+
+def _scaled(value: float | None, unit_s: float) -> float | None:
+    return None if value is None else value * unit_s
+
+
+def assemble_models(
+    results: Mapping[str, list[tuple[dict[str, str], float | None]] | None],
+    profile: Profile,
+    prices: Mapping[str, float],
+) -> tuple[ModelFigures, ...]:
+    """ModelFigures per model from the parsed answer of each query (None: query failed).
+
+    A model present in no answer of a figure gets None for it; a figure whose
+    metric does not exist at all is therefore None for every model, never 0.
+    """
+
+    def get(name: str) -> list[tuple[dict[str, str], float | None]]:
+        return results.get(name) or []
+
+    rates = per_model(get("request_rate"), profile)
+    ratios = per_model(get("error_ratio"), profile)
+    latency = per_model_by(get("latency"), profile, QUANTILE_LABEL)
+    ttft = per_model(get("ttft_p95"), profile)
+    tokens_in: dict[ModelKey, float | None] = {}
+    tokens_out: dict[ModelKey, float | None] = {}
+    if profile.token_direction_label:
+        for key, by_dir in per_model_by(get("tokens"), profile,
+                                        profile.token_direction_label).items():
+            if profile.output_token_value in by_dir:
+                tokens_out[key] = by_dir[profile.output_token_value]
+            if profile.input_token_value in by_dir:
+                tokens_in[key] = by_dir[profile.input_token_value]
+    else:
+        tokens_out = per_model(get("tokens"), profile)
+    by_type = per_model_by(get("errors_by_type"), profile, profile.error_type_label)
+    by_code = per_model_by(get("errors_by_code"), profile, profile.code_label)
+
+    keys = set(rates) | set(ratios) | set(latency) | set(ttft) | set(tokens_out)
+    unit = profile.duration_unit_s
+    models = []
+    for key in sorted(keys):
+        provider, model = key
+        quantiles = latency.get(key, {})
+        out_tps = tokens_out.get(key)
+        price = prices.get(model)
+        cost = None if out_tps is None or price is None else out_tps * 3600 * price / 1e6
+        models.append(
+            ModelFigures(
+                provider=provider,
+                model=model,
+                request_rate=rates.get(key),
+                error_ratio=ratios.get(key),
+                p95_latency_s=_scaled(quantiles.get("0.95"), unit),
+                ttft_p95_s=_scaled(ttft.get(key), unit),
+                output_tokens_per_s=out_tps,
+                cost_per_hour_usd=cost,
+                p50_latency_s=_scaled(quantiles.get("0.5"), unit),
+                p99_latency_s=_scaled(quantiles.get("0.99"), unit),
+                errors_by_type=_finite(by_type.get(key, {})),
+                errors_by_code=_finite(by_code.get(key, {})),
+                input_tokens_per_s=tokens_in.get(key),
+            )
+        )
+    return tuple(models)
+
+
+def _finite(values: Mapping[str, float | None]) -> dict[str, float]:
+    return {k: v for k, v in sorted(values.items()) if k and v is not None}
+
+
+def assemble_targets(samples: Iterable[tuple[Labels, float | None]]) -> tuple[ScrapeTarget, ...]:
+    targets = {
+        labels.get("instance") or UNLABELLED: value == 1.0 for labels, value in samples
+    }
+    return tuple(ScrapeTarget(instance=i, up=u) for i, u in sorted(targets.items()))
+
+
+# --------------------------------------------------------------------------------------------
+# The source
+
+
+class PrometheusSource:
+    """MetricsSource over a Prometheus-compatible API.
+
+    `queries_per_refresh` is the number of HTTP requests one `fetch` sends (a
+    constant of the profile, independent of the number of models);
+    `requests_sent` counts every request, for tests and benchmarks.
+    """
+
+    def __init__(
+        self,
+        endpoint: HttpEndpoint,
+        settings: Settings,
+        clock: Clock,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.profile = PROFILES[settings.profile].with_overrides(settings.metrics_overrides)
+        self._prices = dict(settings.prices)
+        self._clock = clock
+        self._api = ApiClient(endpoint, "Prometheus", transport)
+        self._warned: set[str] = set()
+        self.queries_per_refresh = len(build_queries(self.profile, "5m"))
+        self.last_eval_time: float | None = None
+        """The evaluation time of the last fetch: every query of a refresh uses the same one,
+        so the figures of one row are consistent with each other."""
+
+    @property
+    def requests_sent(self) -> int:
+        return self._api.requests_sent
+
+    def queries(self, window_s: float) -> QueryPlan:
+        return build_queries(self.profile, format_duration(window_s))
+
+    async def _query(self, promql: str, at: float) -> Any:
+        return await self._api.get_json(
+            "/api/v1/query",
+            {"query": promql, "time": f"{at:.3f}",
+             "timeout": format_duration(self._api.endpoint.timeout_s)},
+        )
+
+    async def fetch(self, window_s: float) -> MetricsReading:
+        plan = self.queries(window_s)
+        at = self._clock()
+        names = list(plan.queries)
+        answers = await asyncio.gather(
+            *(self._query(plan.queries[n], at) for n in names), return_exceptions=True
+        )
+        results: dict[str, list[tuple[dict[str, str], float | None]] | None] = {}
+        for name, answer in zip(names, answers, strict=True):
+            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                raise answer  # cancellation
+            try:
+                if isinstance(answer, Exception):
+                    raise answer
+                results[name] = parse_vector(answer)
+            except SourceError as exc:
+                if name in CORE_FIGURES:
+                    raise SourceError(self._api.scrub(str(exc))) from None
+                self._warn_once(name, exc)
+                results[name] = None
+        self.last_eval_time = at
+        return MetricsReading(
+            models=assemble_models(results, self.profile, self._prices),
+            targets=assemble_targets(results.get("up") or []),
+        )
+
+    def _warn_once(self, figure: str, exc: Exception) -> None:
+        message = self._api.scrub(str(exc))
+        if message not in self._warned:
+            self._warned.add(message)
+            log.warning("figure %s unavailable: %s", figure, message)
+
+    async def history(self, window_s: float, span_s: float, step_s: float) -> History:
+        plan = build_history_queries(self.profile, format_duration(window_s))
+        end = self._clock()
+        step = max(step_s, span_s / MAX_POINTS, 0.001)
+        params = {"start": f"{end - span_s:.3f}", "end": f"{end:.3f}", "step": f"{step:g}",
+                  "timeout": format_duration(self._api.endpoint.timeout_s)}
+        names = list(plan.queries)
+        answers = await asyncio.gather(
+            *(self._api.get_json("/api/v1/query_range", {"query": plan.queries[n], **params})
+              for n in names),
+            return_exceptions=True,
+        )
+        series: dict[str, dict[ModelKey, tuple[float, ...]]] = {}
+        for name, answer in zip(names, answers, strict=True):
+            if isinstance(answer, BaseException):
+                if isinstance(answer, SourceError):
+                    raise SourceError(self._api.scrub(str(answer))) from None
+                raise answer
+            unit = self.profile.duration_unit_s if name == "p95_latency_s" else 1.0
+            series[name] = {
+                model_key(labels, self.profile): tuple(v * unit for v in values)
+                for labels, values in parse_matrix(answer)
+            }
+        return History(series=series)
+
+    async def aclose(self) -> None:
+        await self._api.aclose()

@@ -1,0 +1,245 @@
+"""What each panel shows, computed from the model: cells and styled lines.
+
+The widgets only render; this module decides the words, figures, colours and
+symbols. It uses Rich for styled text but never Textual, so the same choices
+can be unit-tested without a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+
+from console.durations import format_age
+from console.format import (
+    ALERT_STATE_SYMBOL,
+    UNKNOWN,
+    Level,
+    error_ratio_level,
+    fmt_ratio_pct,
+    fmt_seconds,
+    fmt_tokens_per_s,
+    fmt_usd_per_h,
+    latency_level,
+    marked,
+    model_level,
+)
+from console.model import (
+    Alert,
+    DeploymentState,
+    HpaState,
+    ModelFigures,
+    ModelKey,
+    PodState,
+    SourceStatus,
+)
+from widgets.columns import Cell, Column
+from widgets.spark import spark
+
+LEVEL_STYLE: Mapping[Level, str] = {
+    Level.OK: "green",
+    Level.WARN: "yellow",
+    Level.BAD: "bold red",
+    Level.UNKNOWN: "dim",
+}
+
+SLOW_MS = 250.0
+"""A source answering slower than this is flagged in the status line."""
+
+MODEL_COLUMNS = (
+    Column("provider", "Provider"),
+    Column("model", "Model"),
+    Column("rate", "req/s", 7),
+    Column("rate_trend", "rate trend", 10),
+    Column("errors", "err %", 8),
+    Column("p95", "P95", 9),
+    Column("p95_trend", "P95 trend", 10),
+    Column("ttft", "TTFT P95", 9),
+    Column("tokens", "tok/s", 8),
+    Column("cost", "$/h", 9),
+)
+
+POD_COLUMNS = (
+    Column("name", "Pod"),
+    Column("status", "Status"),
+    Column("ready", "Ready", 5),
+    Column("restarts", "Rst", 4),
+    Column("age", "Age", 4),
+    Column("node", "Node"),
+)
+
+ALERT_COLUMNS = (
+    Column("state", "State", 9),
+    Column("name", "Alert"),
+    Column("severity", "Sev", 8),
+    Column("since", "For", 5),
+    Column("summary", "Summary"),
+)
+
+
+def model_row_key(key: ModelKey) -> str:
+    return f"{key[0]}/{key[1]}"
+
+
+def styled(text: str, level: Level) -> Text:
+    return Text(marked(text, level), style=LEVEL_STYLE[level])
+
+
+def model_cells(
+    m: ModelFigures, rate_trend: Sequence[float | None], p95_trend: Sequence[float | None]
+) -> tuple[Cell, ...]:
+    level = model_level(m.error_ratio, m.p95_latency_s)
+    rate = UNKNOWN if m.request_rate is None else f"{m.request_rate:.1f}"
+    return (
+        m.provider,
+        Text(m.model, style=LEVEL_STYLE[level] if level in (Level.WARN, Level.BAD) else ""),
+        rate,
+        Text(spark(rate_trend), style="cyan"),
+        styled(fmt_ratio_pct(m.error_ratio), error_ratio_level(m.error_ratio)),
+        styled(fmt_seconds(m.p95_latency_s), latency_level(m.p95_latency_s)),
+        Text(spark(p95_trend), style="magenta"),
+        fmt_seconds(m.ttft_p95_s),
+        fmt_tokens_per_s(m.output_tokens_per_s, unit=False),
+        fmt_usd_per_h(m.cost_per_hour_usd),
+    )
+
+
+def pod_row_key(pod: PodState) -> str:
+    return pod.uid or pod.name
+
+
+def pod_cells(pod: PodState) -> tuple[Cell, ...]:
+    status = pod.reason or pod.phase
+    if pod.reason in ("CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff",
+                      "ErrImagePull", "CreateContainerConfigError"):
+        status_cell = Text(f"✗ {status}", style="bold red")
+    elif pod.reason == "Terminating" or pod.phase == "Pending":
+        status_cell = Text(f"◌ {status}", style="yellow")
+    elif pod.phase == "Running" and pod.ready:
+        status_cell = Text(f"✓ {status}", style="green")
+    else:
+        status_cell = Text(f"▲ {status}", style="yellow")
+    restarts = Text(str(pod.restarts), style="bold red" if pod.restarts >= 3 else "")
+    return (
+        pod.name,
+        status_cell,
+        Text("yes" if pod.ready else "no", style="green" if pod.ready else "bold red"),
+        restarts,
+        format_age(pod.age_s),
+        pod.node or UNKNOWN,
+    )
+
+
+def deployment_line(dep: DeploymentState | None, error: str | None = None) -> Text:
+    if dep is None:
+        return Text(f"Deployment: {error or 'no data yet'}", style="dim")
+    healthy = dep.ready_replicas >= dep.replicas and dep.available_replicas >= dep.replicas
+    text = Text()
+    text.append(f"{dep.namespace}/{dep.name} ", style="bold")
+    text.append(
+        f"ready {dep.ready_replicas}/{dep.replicas}",
+        style="green" if healthy else "bold red" if dep.ready_replicas == 0 else "yellow",
+    )
+    text.append(f"  updated {dep.updated_replicas}  available {dep.available_replicas}")
+    if dep.stalled:
+        text.append("  ✗ rollout stalled (ProgressDeadlineExceeded)", style="bold red")
+    elif dep.rolling:
+        text.append(
+            f"  ⟳ rolling out {dep.updated_replicas}/{dep.replicas} updated", style="yellow"
+        )
+    return text
+
+
+def hpa_text(hpa: HpaState | None, error: str | None = None) -> Text:
+    if hpa is None:
+        return Text(f"HPA: {error or 'no data yet'}", style="dim")
+    text = Text()
+    text.append(f"HPA {hpa.name} ", style="bold")
+    text.append(f"{hpa.current_replicas}→{hpa.desired_replicas} ")
+    text.append(f"(min {hpa.min_replicas}, max {hpa.max_replicas})")
+    if hpa.pinned_at_max:
+        text.append("  ✗ PINNED AT MAX", style="bold red reverse")
+    for metric in hpa.metrics:
+        cur = UNKNOWN if metric.current is None else f"{metric.current:.0f}%"
+        tgt = UNKNOWN if metric.target is None else f"{metric.target:.0f}%"
+        over = (
+            metric.current is not None
+            and metric.target is not None
+            and metric.current > metric.target
+        )
+        text.append("\n  ")
+        text.append(f"{metric.name:<8} {cur:>5} / {tgt}", style="yellow" if over else "")
+        if over:
+            text.append(" ▲", style="yellow")
+    for cond in hpa.conditions:
+        bad = (cond.type == "ScalingLimited" and cond.status == "True") or (
+            cond.type in ("AbleToScale", "ScalingActive") and cond.status == "False"
+        )
+        text.append("\n  ")
+        text.append(
+            f"{'✗' if bad else '·'} {cond.type}={cond.status} {cond.reason or ''}",
+            style="bold red" if bad else "dim",
+        )
+    return text
+
+
+def alert_row_key(alert: Alert) -> str:
+    return alert.key
+
+
+def alert_cells(alert: Alert, now: float) -> tuple[Cell, ...]:
+    symbol = ALERT_STATE_SYMBOL.get(alert.state, "·")
+    if alert.silenced:
+        state = Text("◌ silenced", style="dim")
+    elif alert.state == "firing":
+        state = Text(f"{symbol} firing", style="bold red" if alert.severity == "critical"
+                     else "red")
+    else:
+        state = Text(f"{symbol} {alert.state}", style="yellow")
+    return (
+        state,
+        Text(alert.name, style="bold" if alert.state == "firing" else ""),
+        alert.severity or UNKNOWN,
+        format_age(_age_since(alert.since, now)),
+        alert.summary or "",
+    )
+
+
+def _age_since(since: str | None, now: float) -> float | None:
+    if not since:
+        return None
+    from datetime import datetime
+
+    try:
+        ts = datetime.fromisoformat(since.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+    return now - ts
+
+
+def source_status_text(name: str, status: SourceStatus | None, now: float) -> Text:
+    """One source's health in a few words: what the on-call needs to trust the numbers."""
+    text = Text()
+    if status is None:
+        text.append(f"… {name}", style="dim")
+        text.append(" connecting", style="dim")
+        return text
+    if not status.configured:
+        text.append(f"· {name}", style="dim")
+        text.append(" not configured", style="dim")
+        return text
+    age = status.age_s(now)
+    if status.ok:
+        text.append(f"✓ {name}", style="green")
+        # Only a slow answer is worth the room (and keeps the line steady between refreshes).
+        if status.latency_ms is not None and status.latency_ms >= SLOW_MS:
+            text.append(f" slow {status.latency_ms:.0f}ms", style="yellow")
+        return text
+    text.append(f"✗ {name}", style="bold red")
+    text.append(f" {status.error}")
+    text.append(
+        " (no good data yet)" if age is None else f" (data {format_age(age)} old)",
+        style="yellow",
+    )
+    return text

@@ -1,0 +1,153 @@
+"""The command line: bad input gives one line and exit 2; snapshot prints the contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+
+BAD_INPUT = [
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--demo", "--window", "5x"], "--window"),
+    (["--demo", "--refresh", "0s"], "--refresh"),
+    (["--demo", "--refresh", "soon"], "--refresh"),
+    (["--demo", "nonsense"], "unknown demo scenario 'nonsense'"),
+    (["--demo", "--profile", "acme"], "unknown profile 'acme'"),
+    (["--demo", "--config", "/nonexistent/agc.toml"], "does not exist"),
+    (["frobnicate"], "unknown command 'frobnicate'"),
+    (["snapshot", "--demo", "--format", "yaml"], "invalid choice: 'yaml'"),
+    ([], "no Prometheus configured"),
+    (["--prometheus-url", "localhost:9090"], "must start with http:// or https://"),
+]
+
+
+@pytest.mark.parametrize(("argv", "expected"), BAD_INPUT)
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("PROMETHEUS_URL", raising=False)
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("ai-gateway-console: error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in err
+
+
+def test_unreadable_config_file_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                          ) -> None:
+    bad = tmp_path / "config.toml"
+    bad.write_text("window = [unclosed\n")
+    assert main(["--demo", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not valid TOML" in err[0]
+
+
+def test_print_config_masks_secrets(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    token = tmp_path / "token"
+    token.write_text("s3cr3t-token-value\n")
+    monkeypatch.setenv("AI_GATEWAY_CONSOLE_PROMETHEUS_PASSWORD", "hunter2-password")
+    code = main(["--prometheus-url", "http://127.0.0.1:9", "--prometheus-token-file", str(token),
+                 "--prometheus-username", "ops", "--print-config",
+                 "--prometheus-header", "X-Scope-OrgID: tenant-a"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "s3cr3t-token-value" not in out and "hunter2-password" not in out
+    assert 'url = "http://127.0.0.1:9"' in out
+    assert '"X-Scope-OrgID" = "tenant-a"' in out
+    assert "***" in out
+
+
+def test_snapshot_demo_json_has_the_design_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["snapshot", "--demo", "--format", "json", "--seed", "7"])
+    out = capsys.readouterr().out
+    assert code == 0
+    data = json.loads(out)
+    assert list(data) == ["generated_at", "window", "profile", "sources", "models", "targets",
+                          "deployment", "pods", "hpa", "alerts"]
+    assert data["window"] == "5m" and data["profile"] == "seed"
+    assert all(s["ok"] for s in data["sources"].values())
+    seed = {m["model"]: m for m in data["models"] if m["provider"] == "holysheep"}
+    assert set(seed) == {"gpt-4.1", "claude-sonnet-4.5", "gemini-2.5-flash", "deepseek-v3.2"}
+    for m in seed.values():
+        assert m["request_rate"] > 0
+        assert 0 <= m["error_ratio"] < 1
+        assert m["p95_latency_s"] > 0
+    assert data["deployment"]["name"] == "ai-gateway"
+    assert data["deployment"]["namespace"] == "ai-services"
+    assert len(data["pods"]) >= 3
+    assert data["hpa"]["min_replicas"] == 3 and data["hpa"]["max_replicas"] == 10
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_snapshot_demo_other_formats(fmt: str, capsys: pytest.CaptureFixture[str],
+                                     tmp_path: Path) -> None:
+    out_file = tmp_path / f"snap.{fmt}"
+    assert main(["snapshot", "--demo", "--format", fmt, "--output", str(out_file)]) == 0
+    text = out_file.read_text()
+    assert "gpt-4.1" in text and "ai-gateway" in text
+
+
+def test_snapshot_exits_1_when_a_source_is_down(capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    # Nothing listens on port 9 of loopback: Prometheus is down, the rest still prints.
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n")
+    code = main(["snapshot", "--prometheus-url", "http://127.0.0.1:9", "--format", "json",
+                 "--kubeconfig", str(kubeconfig), "--timeout", "1s"])
+    captured = capsys.readouterr()
+    assert code == 1
+    data = json.loads(captured.out)
+    assert data["sources"]["prometheus"]["ok"] is False
+    assert data["sources"]["prometheus"]["error"]
+    assert data["models"] == []
+    assert "Traceback" not in captured.err
+
+
+def test_entry_point_runs_as_module() -> None:
+    proc = subprocess.run([sys.executable, "-m", "console", "--version"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("ai-gateway-console ")
+
+
+def test_data_layer_never_imports_textual() -> None:
+    code = (
+        "import sys\n"
+        "import console.model, console.polling, console.settings, console.profiles\n"
+        "import console.sources, console.sources.base, console.actions, console.audit\n"
+        "import console.export.json_export, console.export.text, console.export.markdown\n"
+        "import console.demo.sources, console.sources.prometheus\n"
+        "import console.sources.alertmanager, console.sources.kubernetes\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        "print(','.join(bad))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert proc.stdout.strip() == ""
+
+
+def test_demo_does_not_import_kubernetes() -> None:
+    code = (
+        "import sys\n"
+        "from console.cli import main\n"
+        "main(['snapshot', '--demo', '--format', 'json'])\n"
+        "print('KUBE', any(m == 'kubernetes' or m.startswith('kubernetes.') for m in sys.modules),"
+        " file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert "KUBE False" in proc.stderr
