@@ -21,7 +21,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input
+from textual.widgets import DataTable, Footer, Input
 
 from console.actions import READ_ONLY_REASON, ActionRequest, ActionRunner
 from console.audit import AuditLog
@@ -47,8 +47,10 @@ from console.view import (
     hpa_text,
     model_cells,
     model_row_key,
+    models_in_triage_order,
     pod_cells,
     pod_row_key,
+    pods_in_triage_order,
     source_status_text,
 )
 from widgets.keyed_table import KeyedTable
@@ -56,6 +58,7 @@ from widgets.text_panel import TextPanel
 
 T = TypeVar("T")
 TREND_POINTS = 40
+NARROW_WIDTH = 110
 
 
 class GatewayConsole(App[int]):
@@ -77,9 +80,6 @@ class GatewayConsole(App[int]):
         Binding("x", "export", "Export"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
-    GUARDED_ACTIONS: ClassVar[frozenset[str]] = frozenset(
-        {"restart", "scale", "delete_pod", "silence"}
-    )
 
     def __init__(
         self,
@@ -120,13 +120,12 @@ class GatewayConsole(App[int]):
     def compose(self) -> ComposeResult:
         yield TextPanel(id="title")
         yield KeyedTable(MODEL_COLUMNS, id="models")
-        with Horizontal(id="lower"):
-            with Vertical(id="cluster"):
+        yield KeyedTable(ALERT_COLUMNS, id="alerts")
+        with Horizontal(id="cluster"):
+            with Vertical(id="workload"):
                 yield TextPanel(id="deployment")
                 yield KeyedTable(POD_COLUMNS, id="pods")
-                yield TextPanel(id="hpa")
-            with Vertical(id="alerts-box"):
-                yield KeyedTable(ALERT_COLUMNS, id="alerts")
+            yield TextPanel(id="hpa")
         yield Input(placeholder="filter models and pods (escape clears)", id="filter")
         yield TextPanel(id="status")
         yield Footer()
@@ -140,6 +139,14 @@ class GatewayConsole(App[int]):
         self._render_status()
         self._start_workers()
         self.set_interval(1.0, self._render_status)
+
+    def on_resize(self) -> None:
+        # No media queries in TCSS: a class switches the cluster row to a stacked,
+        # compact layout on terminals narrower than the HPA and pods need side by side.
+        narrow = self.size.width < NARROW_WIDTH
+        if narrow != self.screen.has_class("narrow"):
+            self.screen.set_class(narrow, "narrow")
+            self._render_cluster()
 
     def _start_workers(self) -> None:
         refresh = self.settings.refresh_s
@@ -272,7 +279,7 @@ class GatewayConsole(App[int]):
         table = self.query_one("#models", KeyedTable)
         rows = {}
         if reading is not None:
-            for m in reading.models:
+            for m in models_in_triage_order(reading.models):
                 if not self._matches(m.provider, m.model):
                     continue
                 rows[model_row_key(m.key)] = model_cells(
@@ -295,10 +302,11 @@ class GatewayConsole(App[int]):
         pods = self.query_one("#pods", KeyedTable)
         with self.batch_update():
             dep_panel.show(deployment_line(reading.deployment if reading else None, error))
-            hpa_panel.show(hpa_text(reading.hpa if reading else None, error))
+            hpa_panel.show(hpa_text(reading.hpa if reading else None, error,
+                                    compact=self.screen.has_class("narrow")))
             rows = {}
             if reading is not None:
-                for pod in reading.pods:
+                for pod in pods_in_triage_order(reading.pods):
                     if self._matches(pod.name, pod.reason or "", pod.phase):
                         rows[pod_row_key(pod)] = pod_cells(pod)
             pods.sync(rows)
@@ -354,12 +362,6 @@ class GatewayConsole(App[int]):
         if key is None:
             return None
         return next((a for a in self.snapshot().alerts if alert_row_key(a) == key), None)
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Read-only shows the guarded keys greyed out in the footer rather than hiding them.
-        if action in self.GUARDED_ACTIONS and self.runner.read_only:
-            return None
-        return True
 
     # ---------------------------------------------------------------- actions
     def action_help(self) -> None:
@@ -518,6 +520,11 @@ class GatewayConsole(App[int]):
         model = next((m for m in reading.models if model_row_key(m.key) == key), None)
         if model is not None:
             await self.push_screen(model_detail(model, self.snapshot().alerts))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # The focused table owns `enter` (it selects the row); selecting is drilling in.
+        event.stop()
+        self.action_drill()
 
     def action_cycle_window(self) -> None:
         current = format_duration(self.window_s)

@@ -210,6 +210,9 @@ class ClusterReading:
     pods: tuple[PodState, ...]
     hpa: HpaState | None
     events: tuple[KubeEvent, ...] = ()
+    notes: tuple[str, ...] = ()
+    """One-line remarks about parts that are missing but do not fail the source
+    (no HPA, events forbidden, metrics.k8s.io not served)."""
 
 
 @dataclass(frozen=True, slots=True)

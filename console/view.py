@@ -50,21 +50,21 @@ SLOW_MS = 250.0
 MODEL_COLUMNS = (
     Column("provider", "Provider"),
     Column("model", "Model"),
-    Column("rate", "req/s", 7),
-    Column("rate_trend", "rate trend", 10),
+    Column("rate", "req/s", 6),
     Column("errors", "err %", 8),
-    Column("p95", "P95", 9),
-    Column("p95_trend", "P95 trend", 10),
-    Column("ttft", "TTFT P95", 9),
-    Column("tokens", "tok/s", 8),
-    Column("cost", "$/h", 9),
+    Column("p95", "P95", 8),
+    Column("rate_trend", "req trend", 9),
+    Column("p95_trend", "P95 trend", 9),
+    Column("ttft", "TTFT", 7),
+    Column("tokens", "tok/s", 6),
+    Column("cost", "$/h", 8),
 )
+"""Most urgent first, so an 80-column terminal shows what matters before it scrolls."""
 
 POD_COLUMNS = (
     Column("name", "Pod"),
     Column("status", "Status"),
-    Column("ready", "Ready", 5),
-    Column("restarts", "Rst", 4),
+    Column("restarts", "Rst", 3),
     Column("age", "Age", 4),
     Column("node", "Node"),
 )
@@ -95,14 +95,30 @@ def model_cells(
         m.provider,
         Text(m.model, style=LEVEL_STYLE[level] if level in (Level.WARN, Level.BAD) else ""),
         rate,
-        Text(spark(rate_trend), style="cyan"),
         styled(fmt_ratio_pct(m.error_ratio), error_ratio_level(m.error_ratio)),
         styled(fmt_seconds(m.p95_latency_s), latency_level(m.p95_latency_s)),
-        Text(spark(p95_trend), style="magenta"),
+        Text(spark(rate_trend, 9), style="cyan"),
+        Text(spark(p95_trend, 9), style="magenta"),
         fmt_seconds(m.ttft_p95_s),
         fmt_tokens_per_s(m.output_tokens_per_s, unit=False),
         fmt_usd_per_h(m.cost_per_hour_usd),
     )
+
+
+_LEVEL_RANK = {Level.BAD: 0, Level.WARN: 1, Level.OK: 2, Level.UNKNOWN: 3}
+
+
+def models_in_triage_order(models: Sequence[ModelFigures]) -> list[ModelFigures]:
+    """Red rows first, then yellow, then by provider and model: the eye lands on trouble."""
+    return sorted(
+        models,
+        key=lambda m: (_LEVEL_RANK[model_level(m.error_ratio, m.p95_latency_s)], m.key),
+    )
+
+
+def pods_in_triage_order(pods: Sequence[PodState]) -> list[PodState]:
+    """Pods that are not ready or keep restarting first, then by name, like a triage list."""
+    return sorted(pods, key=lambda p: (p.ready and not p.reason, -p.restarts, p.name))
 
 
 def pod_row_key(pod: PodState) -> str:
@@ -110,7 +126,7 @@ def pod_row_key(pod: PodState) -> str:
 
 
 def pod_cells(pod: PodState) -> tuple[Cell, ...]:
-    status = pod.reason or pod.phase
+    status = pod.reason or (pod.phase if pod.ready or pod.phase != "Running" else "NotReady")
     if pod.reason in ("CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff",
                       "ErrImagePull", "CreateContainerConfigError"):
         status_cell = Text(f"✗ {status}", style="bold red")
@@ -124,7 +140,6 @@ def pod_cells(pod: PodState) -> tuple[Cell, ...]:
     return (
         pod.name,
         status_cell,
-        Text("yes" if pod.ready else "no", style="green" if pod.ready else "bold red"),
         restarts,
         format_age(pod.age_s),
         pod.node or UNKNOWN,
@@ -151,9 +166,12 @@ def deployment_line(dep: DeploymentState | None, error: str | None = None) -> Te
     return text
 
 
-def hpa_text(hpa: HpaState | None, error: str | None = None) -> Text:
+def hpa_text(hpa: HpaState | None, error: str | None = None, compact: bool = False) -> Text:
+    """The HPA at a glance; `compact` fits two lines for small terminals."""
     if hpa is None:
         return Text(f"HPA: {error or 'no data yet'}", style="dim")
+    if compact:
+        return _hpa_compact(hpa)
     text = Text()
     text.append(f"HPA {hpa.name} ", style="bold")
     text.append(f"{hpa.current_replicas}→{hpa.desired_replicas} ")
@@ -181,6 +199,28 @@ def hpa_text(hpa: HpaState | None, error: str | None = None) -> Text:
             f"{'✗' if bad else '·'} {cond.type}={cond.status} {cond.reason or ''}",
             style="bold red" if bad else "dim",
         )
+    return text
+
+
+def _hpa_compact(hpa: HpaState) -> Text:
+    text = Text()
+    text.append("HPA ", style="bold")
+    text.append(f"{hpa.current_replicas}→{hpa.desired_replicas} ")
+    text.append(f"({hpa.min_replicas}..{hpa.max_replicas})")
+    if hpa.pinned_at_max:
+        text.append(" ✗ PINNED AT MAX", style="bold red reverse")
+    text.append("\n")
+    parts = []
+    for metric in hpa.metrics:
+        cur = UNKNOWN if metric.current is None else f"{metric.current:.0f}"
+        tgt = UNKNOWN if metric.target is None else f"{metric.target:.0f}%"
+        parts.append(f"{metric.name} {cur}/{tgt}")
+    text.append("  ".join(parts))
+    for cond in hpa.conditions:
+        if cond.type == "ScalingLimited" and cond.status == "True":
+            text.append(f"  ✗ {cond.reason}", style="bold red")
+        elif cond.type in ("AbleToScale", "ScalingActive") and cond.status == "False":
+            text.append(f"  ✗ {cond.type}: {cond.reason}", style="bold red")
     return text
 
 

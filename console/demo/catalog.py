@@ -48,23 +48,19 @@ MODELS: tuple[SimulatedModel, ...] = (
     SimulatedModel(
         "openrouter", "anthropic/claude-3.5-haiku", 7.0, 0.60, 0.35, 0.28, 700.0, 250.0, 0.010
     ),
+    SimulatedModel("openrouter", "qwen/qwen3-32b", 5.0, 0.70, 0.40, 0.30, 900.0, 350.0, 0.010),
     SimulatedModel(
-        "openrouter", "meta-llama/llama-3.3-70b-instruct", 5.0, 0.70, 0.40, 0.30, 900.0, 350.0,
-        0.010,
-    ),
-    SimulatedModel(
-        "openrouter", "mistralai/mistral-small-3.2-24b-instruct", 4.0, 0.50, 0.40, 0.22, 600.0,
-        280.0, 0.010,
+        "openrouter", "mistralai/mistral-nemo", 4.0, 0.50, 0.40, 0.22, 600.0, 280.0, 0.010
     ),
 )
 
 FALLBACK_PRICES_PER_MTOK: Mapping[str, float] = {
     "anthropic/claude-3.5-haiku": 4.00,
-    "meta-llama/llama-3.3-70b-instruct": 0.40,
+    "qwen/qwen3-32b": 0.30,
 }
 """Output prices for the second provider's models, used only where settings have none.
 
-`mistralai/mistral-small-3.2-24b-instruct` is left out on purpose: a model
+`mistralai/mistral-nemo` is left out on purpose: a model
 nobody priced must show an unknown cost, never $0, and the demo shows that row.
 """
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 DURATION_BOUNDS_S: tuple[float, ...] = (
     0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 15.0, 30.0, 60.0,
@@ -30,15 +31,24 @@ def lognormal_fractions(median_s: float, sigma: float, bounds: Sequence[float]) 
     many requests it stands for.
     """
     log_median = math.log(median_s)
-    denom = sigma * _SQRT2
-    out: list[float] = []
-    previous = 0.0
-    for bound in bounds:
-        cdf = 0.5 * (1.0 + math.erf((math.log(bound) - log_median) / denom))
-        out.append(cdf - previous)
-        previous = cdf
-    out.append(1.0 - previous)
+    scale = 1.0 / (sigma * _SQRT2)
+    erf = math.erf
+    cdfs = [0.5 * (1.0 + erf((lb - log_median) * scale)) for lb in _log_bounds(bounds)]
+    out = [cdfs[0]]
+    out.extend(b - a for a, b in pairwise(cdfs))
+    out.append(1.0 - cdfs[-1])
     return out
+
+
+_LOG_BOUNDS: dict[tuple[float, ...], tuple[float, ...]] = {}
+
+
+def _log_bounds(bounds: Sequence[float]) -> tuple[float, ...]:
+    key = tuple(bounds)
+    cached = _LOG_BOUNDS.get(key)
+    if cached is None:
+        cached = _LOG_BOUNDS[key] = tuple(math.log(b) for b in key)
+    return cached
 
 
 def histogram_quantile(q: float, bounds: Sequence[float], counts: Sequence[float]) -> float | None:

@@ -38,6 +38,7 @@ class Scenario:
     broken_rollout: bool = False
     """A new revision whose pods crash at start (a Secret key the gateway needs is gone)."""
     ramp_s: float = 180.0
+    onset_before_start_s: int = ONSET_BEFORE_START_S
 
     def intensity(self, elapsed_s: float) -> float:
         """0 before onset, then a linear ramp to 1: trouble rarely arrives as a step."""
@@ -78,6 +79,8 @@ SCENARIOS: Mapping[str, Scenario] = {
             "a new revision cannot find HOLYSHEEP_API_KEY: its pod is in CrashLoopBackOff",
             broken_rollout=True,
             ramp_s=1.0,
+            # Long enough ago that the stuck rollout has passed progressDeadlineSeconds.
+            onset_before_start_s=720,
         ),
         Scenario(
             "hpa-maxed",

@@ -113,23 +113,19 @@ class Traffic:
         """Requests per second planned for the step in progress, over all models."""
 
     # ------------------------------------------------------------- stepping
+    def idle_step(self, t: int) -> None:
+        """A step in which nothing was counted (the simulation skipped a long gap)."""
+        self._close_step(t)
+        self._increment = [0.0] * len(self._increment)
+        self.total_rate = 0.0
+
     def step(self, t: int, ready_pods: int, elapsed_s: float) -> None:
         """Close the step that ends at t and draw the increment of the one that begins.
 
         With no ready pod nothing reaches the gateway's processes, so its own
         counters stand still, as a real gateway's would.
         """
-        if self._records:
-            last = self._records[-1]
-            self._records.append([a + b for a, b in zip(last, self._increment, strict=True)])
-        else:
-            self._records.append([0.0] * len(self._increment))
-        self._times.append(t)
-        keep = RETENTION_S // STEP_S + 2
-        if len(self._records) > 2 * keep:
-            del self._records[:-keep]
-            del self._times[:-keep]
-
+        self._close_step(t)
         rng = self._rng
         scenario = self._scenario
         load = scenario.load_multiplier(elapsed_s) * daily_factor(t)
@@ -176,20 +172,32 @@ class Traffic:
             left -= errors
             row[ERR + k] = float(errors)
             if errors:
-                for b, share in enumerate(_ERROR_FRACTIONS[k]):
-                    row[DUR + b] += errors * share
+                row[DUR:TTFT] = [
+                    c + errors * s
+                    for c, s in zip(row[DUR:TTFT], _ERROR_FRACTIONS[k], strict=True)
+                ]
         ok = left
         row[REQ] = float(n)
         if ok:
-            for b, share in enumerate(lognormal_fractions(median_s, m.latency_sigma,
-                                                          DURATION_BOUNDS_S)):
-                row[DUR + b] += ok * share
-            for b, share in enumerate(lognormal_fractions(ttft_median_s, TTFT_SIGMA,
-                                                          TTFT_BOUNDS_S)):
-                row[TTFT + b] = ok * share
+            shares = lognormal_fractions(median_s, m.latency_sigma, DURATION_BOUNDS_S)
+            row[DUR:TTFT] = [c + ok * s for c, s in zip(row[DUR:TTFT], shares, strict=True)]
+            shares = lognormal_fractions(ttft_median_s, TTFT_SIGMA, TTFT_BOUNDS_S)
+            row[TTFT:WIDTH] = [ok * s for s in shares]
             row[IN_TOK] = ok * m.input_tokens * math.exp(rng.gauss(0.0, 0.08))
             row[OUT_TOK] = ok * m.output_tokens * math.exp(rng.gauss(0.0, 0.08))
         return row
+
+    def _close_step(self, t: int) -> None:
+        if self._records:
+            last = self._records[-1]
+            self._records.append([a + b for a, b in zip(last, self._increment, strict=True)])
+        else:
+            self._records.append([0.0] * len(self._increment))
+        self._times.append(t)
+        keep = RETENTION_S // STEP_S + 2
+        if len(self._records) > 2 * keep:
+            del self._records[:-keep]
+            del self._times[:-keep]
 
     # -------------------------------------------------------------- reading
     @property

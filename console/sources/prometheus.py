@@ -23,14 +23,22 @@ import asyncio
 import logging
 import math
 import os
+import socket
 import ssl
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from httpx._utils import get_environment_proxies
+
+try:  # httpx's own reading of HTTP(S)_PROXY/NO_PROXY, kept when a transport is passed
+    from httpx._utils import get_environment_proxies
+except ImportError:  # pragma: no cover - a later httpx moved it: go without proxies
+
+    def get_environment_proxies() -> dict[str, str | None]:
+        return {}
+
 
 from console.clock import Clock
 from console.durations import format_duration
@@ -65,10 +73,7 @@ MAX_POINTS = 11_000
 def display_url(url: str) -> str:
     """The endpoint as it may be shown: no user:password, no query string."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
@@ -187,18 +192,21 @@ class ApiClient:
             raise self._fail(f"malformed JSON from {self.api} at {self.url}") from None
 
     def _connect_message(self, exc: httpx.ConnectError) -> str:
-        text = str(exc).lower()
-        if "refused" in text:
+        causes = list(_causes(exc))
+        text = " ".join(str(c) for c in causes).lower()
+        if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text:
             return f"connection refused at {self.url}"
-        if "certificate" in text or "ssl" in text or "tls" in text:
-            if "verify failed" in text:
-                return (
-                    f"TLS certificate of {self.url} is not trusted "
-                    "(give the CA file, or skip verification if you must)"
-                )
+        if any(isinstance(c, ssl.SSLCertVerificationError) for c in causes) or (
+            "certificate verify failed" in text
+        ):
+            return (
+                f"TLS certificate of {self.url} is not trusted "
+                "(give the CA file, or skip verification if you must)"
+            )
+        if any(isinstance(c, ssl.SSLError) for c in causes):
             return f"TLS handshake with {self.url} failed"
-        if "name or service not known" in text or "nodename nor servname" in text or (
-            "name resolution" in text
+        if any(isinstance(c, socket.gaierror) for c in causes) or (
+            "name or service not known" in text or "name resolution" in text
         ):
             return f"cannot resolve the host of {self.url}"
         if "unreachable" in text:
@@ -222,6 +230,21 @@ class ApiClient:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and everything it was raised from, including exception-group members
+    (anyio reports a refused connect as "All connection attempts failed" from the real one)."""
+    todo, seen = [exc], set()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo.extend(c for c in (current.__cause__, current.__context__) if c is not None)
+        if isinstance(current, BaseExceptionGroup):
+            todo.extend(current.exceptions)
 
 
 def _error_detail(response: httpx.Response) -> str:
@@ -290,50 +313,46 @@ def _quantile(profile: Profile, histogram: str, q: float, window: str) -> str:
     return f"histogram_quantile({q:g}, sum {_by(profile, 'le')} (rate({bucket}[{window}])))"
 
 
-def errors_selector(profile: Profile) -> str:
-    """The error counter, or the request counter narrowed by the profile's error selector."""
+def errors_selector(profile: Profile) -> str | None:
+    """The error counter, or the request counter narrowed by the profile's error selector;
+    None when the profile has neither (every request would count as an error)."""
     if profile.errors:
         return profile.errors
-    return with_matchers(profile.requests, profile.error_selector)
+    if profile.error_selector:
+        return with_matchers(profile.requests, profile.error_selector)
+    return None
 
 
 def build_queries(profile: Profile, window: str) -> QueryPlan:
     """One query per figure for all models at once; `window` is a PromQL duration ("5m")."""
     by = _by(profile)
     requests = f"sum {by} (rate({profile.requests}[{window}]))"
+    queries: dict[str, str] = {"request_rate": requests}
     errors = errors_selector(profile)
-    # A model that never failed has no error series at all; `or` gives it 0/requests (0, or
-    # NaN with no traffic) as long as the error metric exists, so "no errors" reads 0 while
-    # "no error metric" stays unknown.
-    guard = profile.errors or profile.requests
-    error_ratio = (
-        f"(sum {by} (rate({errors}[{window}])) / {requests})"
-        f" or (0 / {requests} and on() group({guard}))"
-    )
-    latency = " or ".join(
+    if errors:
+        # A model that never failed has no error series at all; `or` gives it 0/requests (0,
+        # or NaN with no traffic) as long as the error metric exists, so "no errors" reads 0
+        # while "no error metric" stays unknown.
+        guard = profile.errors or profile.requests
+        queries["error_ratio"] = (
+            f"(sum {by} (rate({errors}[{window}])) / {requests})"
+            f" or (0 / {requests} and on() group({guard}))"
+        )
+    queries["latency"] = " or ".join(
         f'label_replace({_quantile(profile, profile.duration, q, window)}, '
         f'"{QUANTILE_LABEL}", "{q:g}", "", "")'
         for q in QUANTILES
     )
-    queries: dict[str, str] = {
-        "request_rate": requests,
-        "error_ratio": error_ratio,
-        "latency": latency,
-    }
     if profile.ttft:
         queries["ttft_p95"] = _quantile(profile, profile.ttft, 0.95, window)
     if profile.tokens:
         tokens = suffixed(profile.tokens, "_sum") if profile.tokens_is_histogram else profile.tokens
         direction = (profile.token_direction_label,) if profile.token_direction_label else ()
         queries["tokens"] = f"sum {_by(profile, *direction)} (rate({tokens}[{window}]))"
-    if profile.error_type_label:
-        queries["errors_by_type"] = (
-            f"sum {_by(profile, profile.error_type_label)} (rate({errors}[{window}]))"
-        )
-    if profile.code_label:
-        queries["errors_by_code"] = (
-            f"sum {_by(profile, profile.code_label)} (rate({errors}[{window}]))"
-        )
+    for figure, label in (("errors_by_type", profile.error_type_label),
+                          ("errors_by_code", profile.code_label)):
+        if errors and label:
+            queries[figure] = f"sum {_by(profile, label)} (rate({errors}[{window}]))"
     queries["up"] = f"up{{job={quote(profile.up_job)}}}"
     return QueryPlan(queries)
 

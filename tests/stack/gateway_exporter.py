@@ -130,11 +130,24 @@ def _uniform_cdf(le: float, p95: float) -> float:
 class _State:
     """Cumulative counters of one model, advanced by its traffic."""
 
-    __slots__ = ("buckets", "duration_sum", "errors", "requests", "tokens_in", "tokens_out",
-                 "traffic", "ttft_buckets", "ttft_sum", "_bucket_fractions", "_ttft_fractions")
+    __slots__ = (
+        "_bucket_fractions",
+        "_ttft_fractions",
+        "buckets",
+        "duration_sum",
+        "errors",
+        "requests",
+        "tokens_in",
+        "tokens_out",
+        "traffic",
+        "ttft_buckets",
+        "ttft_sum",
+    )
 
     def __init__(self, traffic: ModelTraffic) -> None:
-        self.requests: dict[str, float] = {}
+        # Pre-initialised like a gateway that registers its models at start: an idle model
+        # has a request series that stays at 0 (rate 0, error ratio 0/0 = NaN).
+        self.requests: dict[str, float] = {"200": 0.0}
         self.errors: dict[str, float] = {}
         self.buckets = [0.0] * len(DURATION_BUCKETS)
         self.duration_sum = 0.0
@@ -146,7 +159,8 @@ class _State:
 
     def set_traffic(self, traffic: ModelTraffic) -> None:
         self.traffic = traffic
-        self._bucket_fractions = [_uniform_cdf(le, traffic.p95_latency_s) for le in DURATION_BUCKETS]
+        p95 = traffic.p95_latency_s
+        self._bucket_fractions = [_uniform_cdf(le, p95) for le in DURATION_BUCKETS]
         ttft = traffic.ttft_p95_s
         self._ttft_fractions = [_uniform_cdf(le, ttft) if ttft else 0.0 for le in TTFT_BUCKETS]
 

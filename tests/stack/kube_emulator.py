@@ -14,7 +14,7 @@ answer was a fault (so "a failed PATCH changed nothing" could not be asserted).
 Fixing that in a subclass would mean overriding its private request routing
 and storage, pinned to one 0.x release, on top of aiohttp, which is only a
 transitive dependency of kmock and not one of ours. The standard library's
-`ThreadingHTTPServer` needs no dependency, and about 700 lines give exactly the
+`ThreadingHTTPServer` needs no dependency, and about a thousand lines give exactly the
 parts of the API the source uses, with the real JSON shapes, so the official
 client runs unpatched against it:
 
@@ -355,7 +355,7 @@ class KubeEmulator:
 
     def _serve(self, port: int) -> None:
         handler = type("BoundHandler", (_Handler,), {"emulator": self})
-        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        server = _QuietServer(("127.0.0.1", port), handler)
         server.daemon_threads = True
         self._server = server
         self.port = server.server_address[1]
@@ -499,9 +499,9 @@ class KubeEmulator:
             self._record_change(key, "DELETED", gone, old)
 
     def compact(self) -> None:
-        """Forget history: a watch from an older resourceVersion now gets 410 Gone."""
+        """Forget history: a watch from any resourceVersion seen so far now gets 410 Gone."""
         with self._cond:
-            self._compacted_rv = self._rv
+            self._compacted_rv = self._next_rv()
 
     def drop_watches(self) -> None:
         """Cut every open watch mid-stream (no final chunk), as a broken proxy would."""
@@ -754,6 +754,13 @@ class KubeEmulator:
             "spec": body.get("spec") or {},
             "status": status,
         }
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """Connections cut on purpose (drops, go_down) are not errors worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return
 
 
 _PATH = re.compile(

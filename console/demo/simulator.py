@@ -1,0 +1,201 @@
+"""One simulated gateway world: traffic, cluster and alerts, moved forward by the injected clock.
+
+All three demo sources share one `Simulation`, so an action taken through the
+cluster source (a restart, a scale) shows up in the metrics and alerts the
+other sources report, as it would on a real cluster.
+
+Time advances in whole simulated seconds up to `clock()`, always through the
+same sequence of ticks, so the state at a given time depends only on the seed
+and the actions taken, never on how often or when it was read. Reading does
+not draw random numbers: with a clock that stands still, every fetch returns
+the same figures, which deterministic screenshots rely on.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+
+from console.clock import Clock
+from console.demo.alerts import EVAL_INTERVAL_S, AlertEngine
+from console.demo.autoscaler import SYNC_PERIOD_S
+from console.demo.cluster import Cluster
+from console.demo.logs import pod_logs
+from console.demo.scenarios import PREHISTORY_S, Scenario, get_scenario
+from console.demo.traffic import STEP_S, Traffic
+from console.model import (
+    Alert,
+    AlertsReading,
+    ClusterReading,
+    KubeEvent,
+    MetricsReading,
+)
+from console.profiles import DEFAULT_PRICES_PER_MTOK
+from console.sources.base import ActionError, History, Permission
+
+DEFAULT_SEED = 7
+MAX_CATCH_UP_S = 3600
+"""Longer gaps (a laptop that slept) are skipped with no traffic, not replayed second by second."""
+MAX_SCALE = 100
+DEMO_USER = "demo-user"
+
+_API_GROUPS = {"deployments": "apps", "replicasets": "apps",
+               "horizontalpodautoscalers": "autoscaling"}
+
+
+class Simulation:
+    """The shared state behind the demo's metrics, alert and cluster sources."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        scenario: Scenario | str | None = None,
+        seed: int | None = None,
+        prices: Mapping[str, float] | None = None,
+        namespace: str = "ai-services",
+        deployment: str = "ai-gateway",
+        hpa: str = "ai-gateway-hpa",
+    ) -> None:
+        self.scenario = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
+        self.seed = DEFAULT_SEED if seed is None else seed
+        self.namespace = namespace
+        self._clock = clock
+        # Separate generators, so that e.g. a silence or a new pod name never
+        # shifts the traffic that follows it.
+        self.traffic = Traffic(
+            random.Random(f"{self.seed}:traffic"),
+            self.scenario,
+            DEFAULT_PRICES_PER_MTOK if prices is None else prices,
+        )
+        self.cluster = Cluster(random.Random(f"{self.seed}:cluster"), namespace, deployment, hpa)
+        self.alerts = AlertEngine(random.Random(f"{self.seed}:silences"), namespace)
+        self.denied: set[tuple[str, str]] = set()
+        """(verb, resource) or (verb, "resource/subresource") pairs RBAC refuses."""
+        self.origin: int | None = None
+        self.onset = 0
+        self.t = 0
+        self.now = 0.0
+
+    # ------------------------------------------------------------------ time
+    def advance(self) -> float:
+        """Bring the world up to clock(); returns the reading time."""
+        now = self._clock()
+        target = math.floor(now)
+        if self.origin is None:
+            self.origin = target - PREHISTORY_S
+            self.onset = target - self.scenario.onset_before_start_s
+            self.cluster.bootstrap(self.origin)
+            self.t = self.origin
+            self._tick(self.origin)
+        elif target - self.t > MAX_CATCH_UP_S:
+            self._skip_to(target - MAX_CATCH_UP_S)
+        while self.t < target:
+            self.t += 1
+            self._tick(self.t)
+        self.now = max(self.now, now)
+        return self.now
+
+    def _tick(self, t: int) -> None:
+        assert self.origin is not None
+        rel = t - self.origin
+        if self.scenario.broken_rollout and t == self.onset:
+            self.cluster.break_template(t)
+        self.cluster.tick(t, self.origin)
+        if rel % STEP_S == 0:
+            self.traffic.step(t, self.cluster.ready_count(t), float(t - self.onset))
+            self.cluster.update_usage(t, self.traffic.total_rate)
+        if rel % SYNC_PERIOD_S == 0:
+            self.cluster.autoscale(t)
+        if rel % EVAL_INTERVAL_S == 0:
+            self.alerts.evaluate(t, self.traffic, self.cluster.target_pods())
+
+    def _skip_to(self, t: int) -> None:
+        """Jump over a long gap: counters stand still, as if nobody had been scraping."""
+        assert self.origin is not None
+        while self.t < t:
+            self.t += 1
+            if (self.t - self.origin) % STEP_S == 0:
+                self.traffic.idle_step(self.t)
+
+    # -------------------------------------------------------------- readings
+    def metrics(self, window_s: float) -> MetricsReading:
+        now = self.advance()
+        return MetricsReading(self.traffic.figures(now, window_s), self.cluster.targets())
+
+    def history(self, window_s: float, span_s: float, step_s: float) -> History:
+        now = self.advance()
+        return History(self.traffic.history(now, window_s, span_s, step_s))
+
+    def alert_reading(self) -> AlertsReading:
+        now = self.advance()
+        return self.alerts.reading(now)
+
+    def cluster_reading(self) -> ClusterReading:
+        now = self.advance()
+        return self.cluster.reading(self.t, now)
+
+    # ------------------------------------------------------------------ RBAC
+    def deny(self, verb: str, resource: str) -> None:
+        """Make RBAC refuse verb on resource ("pods", "deployments/scale", ...)."""
+        self.denied.add((verb, resource))
+
+    def permission(self, verb: str, resource: str, subresource: str = "") -> Permission:
+        full = f"{resource}/{subresource}" if subresource else resource
+        if (verb, resource) in self.denied or (verb, full) in self.denied:
+            group = _API_GROUPS.get(resource, "")
+            return Permission(
+                False,
+                f'User "{DEMO_USER}" cannot {verb} resource "{full}" in API group "{group}" '
+                f'in the namespace "{self.namespace}"',
+            )
+        return Permission(True)
+
+    def _require(self, verb: str, resource: str, subresource: str = "") -> None:
+        answer = self.permission(verb, resource, subresource)
+        if not answer.allowed:
+            raise ActionError(f"forbidden: {answer.reason}")
+
+    # --------------------------------------------------------------- actions
+    def restart(self) -> str:
+        self._require("patch", "deployments")
+        self.advance()
+        return self.cluster.restart(self.t)
+
+    def scale(self, replicas: int) -> None:
+        self._require("patch", "deployments", "scale")
+        if replicas < 0 or replicas > MAX_SCALE:
+            raise ActionError(f"replicas must be between 0 and {MAX_SCALE}, not {replicas}")
+        self.advance()
+        self.cluster.scale(self.t, replicas)
+
+    def delete_pod(self, name: str) -> None:
+        self._require("delete", "pods")
+        self.advance()
+        pod = self.cluster.find_pod(name)
+        if pod is None:
+            raise ActionError(f'pods "{name}" not found in namespace "{self.namespace}"')
+        self.cluster.delete_pod(self.t, pod)
+
+    def logs(self, pod_name: str, tail: int = 200, previous: bool = False) -> str:
+        self._require("get", "pods", "log")
+        now = self.advance()
+        pod = self.cluster.find_pod(pod_name)
+        if pod is None:
+            raise ActionError(f'pods "{pod_name}" not found in namespace "{self.namespace}"')
+        ready = self.cluster.ready_count(self.t)
+        share = 1.0 / ready if ready and pod.ready(self.t) else 0.0
+        return pod_logs(pod, self.traffic.conditions, share, now, tail, previous, self.seed)
+
+    def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
+        self.advance()
+        return self.cluster.events.about(kind, name)
+
+    def silence(self, alert: Alert, duration_s: float, author: str, comment: str) -> str:
+        now = self.advance()
+        return self.alerts.silence(alert, duration_s, author, comment, now)
+
+    def expire(self, silence_id: str) -> None:
+        now = self.advance()
+        self.alerts.expire(silence_id, now)

@@ -1,0 +1,111 @@
+"""The demo's metrics, alert and cluster sources: thin async faces of one Simulation.
+
+They implement the same protocols as the Prometheus, Alertmanager and
+Kubernetes sources, so the App, `snapshot` and the tests cannot tell the demo
+from a cluster except by its data. The simulation is synchronous and cheap
+(about a millisecond per refresh with ten pods), so the methods do their work
+inline instead of in a thread.
+"""
+
+from __future__ import annotations
+
+from console.clock import Clock
+from console.demo.simulator import Simulation
+from console.model import Alert, AlertsReading, ClusterReading, KubeEvent, MetricsReading
+from console.settings import Settings, TargetSettings
+from console.sources.base import History, Permission, SourceSet
+
+
+class DemoMetricsSource:
+    """Per-model figures and scrape targets, as the Prometheus source would report them."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        self.simulation = simulation
+
+    async def fetch(self, window_s: float) -> MetricsReading:
+        return self.simulation.metrics(window_s)
+
+    async def history(self, window_s: float, span_s: float, step_s: float) -> History:
+        return self.simulation.history(window_s, span_s, step_s)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class DemoAlertSource:
+    """The guide's alert rules and an Alertmanager-like silence store."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        self.simulation = simulation
+
+    @property
+    def can_silence(self) -> bool:
+        return True
+
+    async def fetch(self) -> AlertsReading:
+        return self.simulation.alert_reading()
+
+    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str) -> str:
+        return self.simulation.silence(alert, duration_s, author, comment)
+
+    async def expire(self, silence_id: str) -> None:
+        self.simulation.expire(silence_id)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class DemoClusterSource:
+    """The gateway Deployment, its pods and HPA, and the actions on them."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        self.simulation = simulation
+
+    async def fetch(self) -> ClusterReading:
+        return self.simulation.cluster_reading()
+
+    async def permission(self, verb: str, resource: str, subresource: str = "") -> Permission:
+        return self.simulation.permission(verb, resource, subresource)
+
+    async def restart(self) -> str:
+        return self.simulation.restart()
+
+    async def scale(self, replicas: int) -> None:
+        self.simulation.scale(replicas)
+
+    async def delete_pod(self, name: str) -> None:
+        self.simulation.delete_pod(name)
+
+    async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
+        return self.simulation.logs(pod, tail, previous)
+
+    async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
+        return self.simulation.events(kind, name)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def demo_simulation(settings: Settings, target: TargetSettings, clock: Clock) -> Simulation:
+    """The Simulation for these settings: scenario from --demo, seed from --seed (default 7)."""
+    return Simulation(
+        clock=clock,
+        scenario=settings.demo,
+        seed=settings.seed,
+        prices=settings.prices,
+        namespace=target.namespace,
+        deployment=target.deployment,
+        hpa=target.hpa,
+    )
+
+
+def demo_source_set(settings: Settings, target: TargetSettings, clock: Clock) -> SourceSet:
+    """The three demo sources of one target, sharing one Simulation."""
+    simulation = demo_simulation(settings, target, clock)
+    return SourceSet(
+        target=target.name,
+        metrics=DemoMetricsSource(simulation),
+        alerts=DemoAlertSource(simulation),
+        cluster=DemoClusterSource(simulation),
+        context=target.context,
+    )

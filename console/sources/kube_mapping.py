@@ -1,0 +1,326 @@
+"""Kubernetes API objects (as the API's JSON) turned into the console's model.
+
+Pure functions over plain dicts, kept apart from the client so that they are
+tested on the API's own JSON shapes and so that the source can read raw JSON
+(`_preload_content=False`): the official client's model classes validate every
+field, and a response that is valid for the API but not for the generated
+models (a new field value, a missing optional-but-declared-required field)
+must not turn a good reading into an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from console.model import Condition, DeploymentState, HpaMetric, HpaState, KubeEvent, PodState
+
+Obj = Mapping[str, Any]
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+
+SCALING_REASONS = frozenset({
+    "ScalingReplicaSet",  # deployment controller
+    "SuccessfulRescale",  # HPA
+    "FailedRescale",
+    "SuccessfulCreate",  # ReplicaSet creating / deleting pods
+    "SuccessfulDelete",
+})
+"""Normal events worth showing next to the warnings: who changed the replica count."""
+
+
+def _map(value: Any) -> Obj:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _int(value: Any, default: int = 0) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def parse_time(value: Any) -> float | None:
+    """RFC 3339 as the API writes it ("2026-11-26T10:00:00Z", maybe with fractions)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)([a-zA-Z]*)$")
+_SUFFIX = {
+    "": 1.0, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12,
+    "P": 1e15, "E": 1e18, "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40,
+    "Pi": 2.0**50, "Ei": 2.0**60,
+}
+
+
+def parse_quantity(value: Any) -> float | None:
+    """A resource.Quantity ("250m", "256Mi", "104021337n", "1.5") in base units."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, str):
+        return None
+    m = _QUANTITY.match(value.strip())
+    if m is None or m.group(2) not in _SUFFIX:
+        return None
+    try:
+        return float(m.group(1)) * _SUFFIX[m.group(2)]
+    except ValueError:
+        return None
+
+
+def label_selector(selector: Any) -> str:
+    """A LabelSelector as the `labelSelector` query string; ValueError if it selects all.
+
+    An empty selector selects every pod of the namespace, which must never
+    become "this Deployment's pods" (a delete key is bound to that list).
+    """
+    sel = _map(selector)
+    terms = [f"{k}={v}" for k, v in sorted(_map(sel.get("matchLabels")).items())]
+    for expr in _list(sel.get("matchExpressions")):
+        expr = _map(expr)
+        key, op = expr.get("key"), expr.get("operator")
+        values = ",".join(sorted(str(v) for v in _list(expr.get("values"))))
+        if op == "In":
+            terms.append(f"{key} in ({values})")
+        elif op == "NotIn":
+            terms.append(f"{key} notin ({values})")
+        elif op == "Exists":
+            terms.append(f"{key}")
+        elif op == "DoesNotExist":
+            terms.append(f"!{key}")
+        else:
+            raise ValueError(f"unsupported selector operator {op!r}")
+    if not terms:
+        raise ValueError("the Deployment's selector is empty")
+    return ",".join(terms)
+
+
+def conditions(items: Any) -> tuple[Condition, ...]:
+    return tuple(
+        Condition(
+            type=str(_map(c).get("type", "")),
+            status=str(_map(c).get("status", "Unknown")),
+            reason=_str(_map(c).get("reason")),
+            message=_str(_map(c).get("message")),
+        )
+        for c in _list(items)
+    )
+
+
+def deployment_state(obj: Obj) -> DeploymentState:
+    meta, spec, status = _map(obj.get("metadata")), _map(obj.get("spec")), _map(obj.get("status"))
+    annotations = _map(_map(_map(spec.get("template")).get("metadata")).get("annotations"))
+    return DeploymentState(
+        namespace=str(meta.get("namespace", "")),
+        name=str(meta.get("name", "")),
+        # spec.replicas defaults to 1 when unset, as the API server defaults it.
+        replicas=_int(spec.get("replicas"), 1),
+        ready_replicas=_int(status.get("readyReplicas")),
+        updated_replicas=_int(status.get("updatedReplicas")),
+        available_replicas=_int(status.get("availableReplicas")),
+        restarted_at=_str(annotations.get(RESTARTED_AT)),
+        uid=str(meta.get("uid", "")),
+        generation=_int(meta.get("generation")),
+        observed_generation=_int(status.get("observedGeneration")),
+        conditions=conditions(status.get("conditions")),
+    )
+
+
+def _container_reason(statuses: Iterable[Any], prefix: str = "") -> str | None:
+    for cs in statuses:
+        state = _map(_map(cs).get("state"))
+        waiting, terminated = _map(state.get("waiting")), _map(state.get("terminated"))
+        if _str(waiting.get("reason")):
+            return prefix + str(waiting["reason"])
+        if terminated:
+            if _str(terminated.get("reason")):
+                return prefix + str(terminated["reason"])
+            if terminated.get("signal"):
+                return f"{prefix}Signal:{terminated['signal']}"
+            return f"{prefix}ExitCode:{_int(terminated.get('exitCode'))}"
+    return None
+
+
+def pod_reason(obj: Obj) -> str | None:
+    """The one word an on-call engineer needs, as `kubectl get pods` shows in STATUS.
+
+    None when nothing is wrong; "Terminating" while being deleted; otherwise the
+    first container's waiting or terminated reason (CrashLoopBackOff,
+    ImagePullBackOff, OOMKilled, Error), an init container's (prefixed
+    "Init:"), or the pod's own status.reason (Evicted, NodeLost).
+    """
+    meta, status = _map(obj.get("metadata")), _map(obj.get("status"))
+    if meta.get("deletionTimestamp"):
+        return "Terminating"
+    phase = status.get("phase")
+    if phase in ("Succeeded", "Failed") and _str(status.get("reason")):
+        return str(status["reason"])
+    init = [
+        cs for cs in _list(status.get("initContainerStatuses"))
+        if _map(_map(_map(cs).get("state")).get("terminated")).get("exitCode", 1) != 0
+        or _map(_map(cs).get("state")).get("waiting")
+    ]
+    init_reason = _container_reason(init, "Init:")
+    if init_reason and init_reason != "Init:PodInitializing":
+        return init_reason
+    reason = _container_reason(_list(status.get("containerStatuses")))
+    if reason:
+        return reason
+    return _str(status.get("reason"))
+
+
+def pod_state(
+    obj: Obj, now: float, usage: tuple[float | None, float | None] | None = None
+) -> PodState:
+    meta, spec, status = _map(obj.get("metadata")), _map(obj.get("spec")), _map(obj.get("status"))
+    statuses = _list(status.get("containerStatuses"))
+    ready = any(
+        _map(c).get("type") == "Ready" and _map(c).get("status") == "True"
+        for c in _list(status.get("conditions"))
+    )
+    last_termination = next(
+        (
+            str(t["reason"])
+            for t in (_map(_map(_map(cs).get("lastState")).get("terminated")) for cs in statuses)
+            if _str(t.get("reason"))
+        ),
+        None,
+    )
+    created = parse_time(meta.get("creationTimestamp"))
+    cpu, memory = usage if usage is not None else (None, None)
+    return PodState(
+        name=str(meta.get("name", "")),
+        phase=str(status.get("phase") or "Unknown"),
+        ready=ready,
+        restarts=sum(_int(_map(cs).get("restartCount")) for cs in statuses),
+        age_s=max(0.0, now - created) if created is not None else 0.0,
+        node=_str(spec.get("nodeName")),
+        reason=pod_reason(obj),
+        uid=str(meta.get("uid", "")),
+        cpu_millicores=cpu,
+        memory_bytes=memory,
+        last_termination_reason=last_termination,
+    )
+
+
+def pod_usage(item: Obj) -> tuple[float | None, float | None]:
+    """(CPU millicores, memory bytes) of one PodMetrics, summed over its containers."""
+    cpu = memory = 0.0
+    seen_cpu = seen_memory = False
+    for container in _list(item.get("containers")):
+        usage = _map(_map(container).get("usage"))
+        c, m = parse_quantity(usage.get("cpu")), parse_quantity(usage.get("memory"))
+        if c is not None:
+            cpu, seen_cpu = cpu + c * 1000.0, True
+        if m is not None:
+            memory, seen_memory = memory + m, True
+    return (round(cpu, 3) if seen_cpu else None, memory if seen_memory else None)
+
+
+def _metric_value(value: Obj) -> float | None:
+    """averageUtilization (a percentage, kept as int) or else averageValue / value."""
+    if "averageUtilization" in value and _int(value.get("averageUtilization"), -1) >= 0:
+        return _int(value.get("averageUtilization"))
+    for key in ("averageValue", "value"):
+        if key in value:
+            return parse_quantity(value.get(key))
+    return None
+
+
+def _metric_identity(metric: Obj) -> tuple[str, str] | None:
+    """(type, display name) of a v2 MetricSpec or MetricStatus."""
+    type_ = str(metric.get("type", ""))
+    if type_ == "Resource":
+        return type_, str(_map(metric.get("resource")).get("name", "?"))
+    if type_ == "ContainerResource":
+        body = _map(metric.get("containerResource"))
+        return type_, f"{body.get('name', '?')} ({body.get('container', '?')})"
+    if type_ in ("Pods", "Object", "External"):
+        body = _map(metric.get({"Pods": "pods", "Object": "object", "External": "external"}[type_]))
+        name = str(_map(body.get("metric")).get("name", "?"))
+        if type_ == "Object":
+            described = _map(body.get("describedObject"))
+            name = f"{name} ({str(described.get('kind', '?')).lower()}/{described.get('name')})"
+        return type_, name
+    return None
+
+
+def _metric_body(metric: Obj) -> Obj:
+    key = {"Resource": "resource", "ContainerResource": "containerResource", "Pods": "pods",
+           "Object": "object", "External": "external"}.get(str(metric.get("type")), "")
+    return _map(metric.get(key))
+
+
+def hpa_state(obj: Obj) -> HpaState:
+    """An autoscaling/v2 HPA; each spec metric paired with its current value by identity."""
+    meta, spec, status = _map(obj.get("metadata")), _map(obj.get("spec")), _map(obj.get("status"))
+    current: dict[tuple[str, str], float | None] = {}
+    for metric in _list(status.get("currentMetrics")):
+        ident = _metric_identity(_map(metric))
+        if ident is not None:
+            current[ident] = _metric_value(_map(_metric_body(_map(metric)).get("current")))
+    metrics = []
+    for metric in _list(spec.get("metrics")):
+        ident = _metric_identity(_map(metric))
+        if ident is None:
+            continue
+        target = _metric_value(_map(_metric_body(_map(metric)).get("target")))
+        metrics.append(HpaMetric(name=ident[1], current=current.get(ident), target=target))
+    return HpaState(
+        name=str(meta.get("name", "")),
+        min_replicas=_int(spec.get("minReplicas"), 1),
+        max_replicas=_int(spec.get("maxReplicas")),
+        current_replicas=_int(status.get("currentReplicas")),
+        desired_replicas=_int(status.get("desiredReplicas")),
+        metrics=tuple(metrics),
+        conditions=conditions(status.get("conditions")),
+    )
+
+
+def event_last_seen(obj: Obj) -> str | None:
+    """When it last happened: core/v1 keeps it in one of four places, by API age."""
+    series = _map(obj.get("series"))
+    for value in (
+        obj.get("lastTimestamp"),
+        series.get("lastObservedTime"),
+        obj.get("eventTime"),
+        obj.get("firstTimestamp"),
+        _map(obj.get("metadata")).get("creationTimestamp"),
+    ):
+        if _str(value):
+            return str(value)
+    return None
+
+
+def kube_event(obj: Obj) -> KubeEvent:
+    involved = _map(obj.get("involvedObject"))
+    series = _map(obj.get("series"))
+    count = _int(obj.get("count")) or _int(series.get("count")) or 1
+    message = " ".join(str(obj.get("message") or "").split())
+    return KubeEvent(
+        type=str(obj.get("type") or "Normal"),
+        reason=str(obj.get("reason") or ""),
+        message=message,
+        object_kind=str(involved.get("kind") or ""),
+        object_name=str(involved.get("name") or ""),
+        count=count,
+        last_seen=event_last_seen(obj),
+    )
+
+
+def newest_first(events: Iterable[KubeEvent]) -> tuple[KubeEvent, ...]:
+    return tuple(
+        sorted(events, key=lambda e: (parse_time(e.last_seen) or 0.0, e.reason), reverse=True)
+    )

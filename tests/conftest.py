@@ -1,0 +1,1 @@
+pytest_plugins = ["tests.stack.fixtures", "tests.stack.kube_fixtures"]
