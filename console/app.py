@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input
 
 from console.actions import READ_ONLY_REASON, ActionRequest, ActionRunner
@@ -43,7 +43,7 @@ from console.view import (
     POD_COLUMNS,
     alert_cells,
     alert_row_key,
-    deployment_line,
+    deployment_title,
     hpa_text,
     model_cells,
     model_row_key,
@@ -51,6 +51,7 @@ from console.view import (
     pod_cells,
     pod_row_key,
     pods_in_triage_order,
+    rollout_note,
     source_status_text,
 )
 from widgets.keyed_table import KeyedTable
@@ -122,9 +123,7 @@ class GatewayConsole(App[int]):
         yield KeyedTable(MODEL_COLUMNS, id="models")
         yield KeyedTable(ALERT_COLUMNS, id="alerts")
         with Horizontal(id="cluster"):
-            with Vertical(id="workload"):
-                yield TextPanel(id="deployment")
-                yield KeyedTable(POD_COLUMNS, id="pods")
+            yield KeyedTable(POD_COLUMNS, id="pods")
             yield TextPanel(id="hpa")
         yield Input(placeholder="filter models and pods (escape clears)", id="filter")
         yield TextPanel(id="status")
@@ -297,11 +296,9 @@ class GatewayConsole(App[int]):
         reading = self.latest.cluster
         status = self.latest.cluster_status
         error = status.error if status is not None and not status.ok else None
-        dep_panel = self.query_one("#deployment", TextPanel)
         hpa_panel = self.query_one("#hpa", TextPanel)
         pods = self.query_one("#pods", KeyedTable)
         with self.batch_update():
-            dep_panel.show(deployment_line(reading.deployment if reading else None, error))
             hpa_panel.show(hpa_text(reading.hpa if reading else None, error,
                                     compact=self.screen.has_class("narrow")))
             rows = {}
@@ -310,7 +307,9 @@ class GatewayConsole(App[int]):
                     if self._matches(pod.name, pod.reason or "", pod.phase):
                         rows[pod_row_key(pod)] = pod_cells(pod)
             pods.sync(rows)
-        pods.border_subtitle = f"✗ {error}" if error else f"{len(rows)} pods"
+        dep = reading.deployment if reading else None
+        pods.border_title = deployment_title(dep).markup
+        pods.border_subtitle = rollout_note(dep, len(rows), error).markup
 
     def _render_alerts(self) -> None:
         reading = self.latest.alerts

@@ -146,24 +146,30 @@ def pod_cells(pod: PodState) -> tuple[Cell, ...]:
     )
 
 
-def deployment_line(dep: DeploymentState | None, error: str | None = None) -> Text:
+def deployment_title(dep: DeploymentState | None) -> Text:
+    """The Deployment in one short line: it heads the pods panel."""
     if dep is None:
-        return Text(f"Deployment: {error or 'no data yet'}", style="dim")
+        return Text("Pods")
     healthy = dep.ready_replicas >= dep.replicas and dep.available_replicas >= dep.replicas
     text = Text()
-    text.append(f"{dep.namespace}/{dep.name} ", style="bold")
+    text.append(f"{dep.name} ", style="bold")
     text.append(
         f"ready {dep.ready_replicas}/{dep.replicas}",
         style="green" if healthy else "bold red" if dep.ready_replicas == 0 else "yellow",
     )
-    text.append(f"  updated {dep.updated_replicas}  available {dep.available_replicas}")
-    if dep.stalled:
-        text.append("  ✗ rollout stalled (ProgressDeadlineExceeded)", style="bold red")
-    elif dep.rolling:
-        text.append(
-            f"  ⟳ rolling out {dep.updated_replicas}/{dep.replicas} updated", style="yellow"
-        )
+    text.append(f" · updated {dep.updated_replicas} · available {dep.available_replicas}")
     return text
+
+
+def rollout_note(dep: DeploymentState | None, pods: int, error: str | None) -> Text:
+    """Under the pods: the source's error, a rollout in progress or stalled, or the count."""
+    if error:
+        return Text(f"✗ {error}", style="bold red")
+    if dep is not None and dep.stalled:
+        return Text("✗ rollout stalled (ProgressDeadlineExceeded)", style="bold red")
+    if dep is not None and dep.rolling:
+        return Text(f"⟳ rolling out: {dep.updated_replicas}/{dep.replicas} updated", style="yellow")
+    return Text(f"{pods} pods")
 
 
 def hpa_text(hpa: HpaState | None, error: str | None = None, compact: bool = False) -> Text:

@@ -30,6 +30,9 @@ def demo_app(
     sources = build_source_set(settings, settings.target, clock)
     runner = ActionRunner(settings.target, sources, AuditLog(tmp_path / "audit.jsonl", clock),
                           read_only=settings.read_only, user="tester")
+    # Build the simulator's pre-history now, so the first poll is as quick as the rest
+    # and nothing in a snapshot depends on how fast this machine is.
+    sources.cluster.simulation.advance()  # type: ignore[attr-defined]
     return GatewayConsole(settings, sources, runner, clock, export_dir=tmp_path)
 
 

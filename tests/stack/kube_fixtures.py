@@ -90,6 +90,8 @@ async def make_kube_source(
     yield make
     for source in made:
         await source.aclose()
+    for source in made:
+        assert source.watching == (), "a watch thread outlived its source"
 
 
 @pytest.fixture

@@ -1,0 +1,50 @@
+"""Snapshot tests of the screens at 80x24 and 120x40, on the seeded demo with a fixed clock.
+
+Regenerate after an intended change with `tests/run tests/test_snapshots.py --snapshot-update`
+and look at the report before committing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.app_harness import demo_app, wait_for_data
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await wait_for_data(pilot)
+    await pilot.pause(0.1)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+@pytest.mark.parametrize("scenario", ["provider-outage", "crashloop"])
+def test_overview(snap_compare: Any, tmp_path: Path, size: tuple[int, int], scenario: str
+                  ) -> None:
+    assert snap_compare(demo_app(tmp_path, scenario), terminal_size=size, run_before=settle)
+
+
+def test_help_screen(snap_compare: Any, tmp_path: Path) -> None:
+    async def open_help(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+
+    assert snap_compare(demo_app(tmp_path), terminal_size=(120, 40), run_before=open_help)
+
+
+def test_restart_confirmation(snap_compare: Any, tmp_path: Path) -> None:
+    async def ask_restart(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.pause(0.2)
+
+    assert snap_compare(demo_app(tmp_path), terminal_size=(80, 24), run_before=ask_restart)
+
+
+def test_read_only_overview(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(demo_app(tmp_path, "hpa-maxed", read_only=True),
+                        terminal_size=(120, 40), run_before=settle)
