@@ -106,6 +106,7 @@ class GatewayConsole(App[int]):
         }
         self.polls: dict[str, int] = {"prometheus": 0, "kubernetes": 0, "alertmanager": 0}
         self._wake: dict[str, asyncio.Event] = {}
+        self.narrow = False
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = system_clock) -> GatewayConsole:
@@ -143,8 +144,9 @@ class GatewayConsole(App[int]):
         # No media queries in TCSS: a class switches the cluster row to a stacked,
         # compact layout on terminals narrower than the HPA and pods need side by side.
         narrow = self.size.width < NARROW_WIDTH
-        if narrow != self.screen.has_class("narrow"):
-            self.screen.set_class(narrow, "narrow")
+        if narrow != self.narrow:
+            self.narrow = narrow
+            self.query_one("#cluster").set_class(narrow, "narrow")
             self._render_cluster()
 
     def _start_workers(self) -> None:
@@ -300,7 +302,7 @@ class GatewayConsole(App[int]):
         pods = self.query_one("#pods", KeyedTable)
         with self.batch_update():
             hpa_panel.show(hpa_text(reading.hpa if reading else None, error,
-                                    compact=self.screen.has_class("narrow")))
+                                    compact=self.narrow))
             rows = {}
             if reading is not None:
                 for pod in pods_in_triage_order(reading.pods):

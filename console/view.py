@@ -183,7 +183,8 @@ def hpa_text(hpa: HpaState | None, error: str | None = None, compact: bool = Fal
     text.append(f"{hpa.current_replicas}→{hpa.desired_replicas} ")
     text.append(f"(min {hpa.min_replicas}, max {hpa.max_replicas})")
     if hpa.pinned_at_max:
-        text.append("  ✗ PINNED AT MAX", style="bold red reverse")
+        text.append("\n")
+        text.append("✗ PINNED AT MAX: load exceeds what the HPA may add", style="bold red")
     for metric in hpa.metrics:
         cur = UNKNOWN if metric.current is None else f"{metric.current:.0f}%"
         tgt = UNKNOWN if metric.target is None else f"{metric.target:.0f}%"
