@@ -301,7 +301,9 @@ class GatewayConsole(App[int]):
         hpa_panel = self.query_one("#hpa", TextPanel)
         pods = self.query_one("#pods", KeyedTable)
         with self.batch_update():
-            hpa_panel.show(hpa_text(reading.hpa if reading else None, error,
+            notes = reading.notes if reading else ()
+            hpa_note = next((n for n in notes if "HorizontalPodAutoscaler" in n), None)
+            hpa_panel.show(hpa_text(reading.hpa if reading else None, error or hpa_note,
                                     compact=self.narrow))
             rows = {}
             if reading is not None:
@@ -333,6 +335,9 @@ class GatewayConsole(App[int]):
             if name == "alertmanager" and status is not None and status.ok:
                 status = self.snapshot().sources["alertmanager"]
             text.append_text(source_status_text(name, status, now))
+            notes = self.latest.cluster.notes if self.latest.cluster else ()
+            if name == "kubernetes" and status is not None and status.ok and notes:
+                text.append(f" ▲ {notes[0]}", style="yellow")
         self.query_one("#status", TextPanel).show(text)
 
     # --------------------------------------------------------------- snapshot
