@@ -96,18 +96,21 @@ class ActionRunner:
         *,
         read_only: bool = False,
         user: str | None = None,
+        read_only_reason: str = READ_ONLY_REASON,
     ) -> None:
         self.target = target
         self.sources = sources
         self.audit = audit
         self.read_only = read_only or target.read_only
+        # Why actions are refused, in the user's terms: --read-only, or a replay.
+        self.read_only_reason = read_only_reason
         self.user = user or local_user()
         self._in_flight: set[tuple[str, str]] = set()
 
     async def check(self, request: ActionRequest) -> Permission:
         """May this action be offered? Read-only first, then the API's own answer."""
         if self.read_only and request.destructive:
-            return Permission(False, READ_ONLY_REASON)
+            return Permission(False, self.read_only_reason)
         if request.kind in ("silence", "expire-silence") and not self.sources.alerts.can_silence:
             return Permission(False, "silencing needs an Alertmanager (--alertmanager-url)")
         rbac = request.rbac

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,19 +24,24 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.events import Resize
+from textual.geometry import Size
 from textual.widgets import DataTable, Footer, Input
 
-from console.actions import READ_ONLY_REASON, ActionRequest, ActionRunner
+from console.actions import ActionRequest, ActionRunner
 from console.audit import AuditLog
 from console.clock import Clock, system_clock
 from console.durations import format_duration, parse_duration
 from console.messages import AlertsPolled, ClusterPolled, HistoryLoaded, MetricsPolled
 from console.model import Alert, ModelKey, Snapshot
 from console.polling import Latest, PollResult, assemble, poll
+from console.record import Recorder, recorder_for
 from console.screens.confirm import ConfirmScreen
-from console.screens.details import DetailScreen, events_table, model_detail, pod_detail
+from console.screens.details import DetailScreen, events_table
 from console.screens.help import HelpScreen
 from console.screens.logs import LogsScreen
+from console.screens.model_detail import ModelDetailScreen, model_context
+from console.screens.pod_detail import PodDetailScreen, find_pod
 from console.screens.prompt import PromptScreen
 from console.settings import WINDOWS, Settings
 from console.sources.base import ActionError, SourceSet
@@ -54,12 +62,16 @@ from console.view import (
     rollout_note,
     source_status_text,
 )
+from widgets.columns import Column
 from widgets.keyed_table import KeyedTable
 from widgets.text_panel import TextPanel
 
 T = TypeVar("T")
 TREND_POINTS = 40
 NARROW_WIDTH = 110
+MIN_SIZE = (80, 24)
+"""Below this the console shows a message instead of its panels (README: works at 80x24)."""
+TREND_KEYS = ("rate_trend", "p95_trend")
 
 
 class GatewayConsole(App[int]):
@@ -107,6 +119,9 @@ class GatewayConsole(App[int]):
         self.polls: dict[str, int] = {"prometheus": 0, "kubernetes": 0, "alertmanager": 0}
         self._wake: dict[str, asyncio.Event] = {}
         self.narrow = False
+        self._last_trend_at: float | None = None
+        self.recorder: Recorder | None = None
+        """Under --record FILE, every poll handled is appended there (console/record.py)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = system_clock) -> GatewayConsole:
@@ -116,12 +131,15 @@ class GatewayConsole(App[int]):
         sources = build_source_set(settings, target, clock)
         runner = ActionRunner(target, sources, AuditLog(None, clock),
                               read_only=settings.read_only)
-        return cls(settings, sources, runner, clock)
+        app = cls(settings, sources, runner, clock)
+        if settings.record:
+            app.recorder = recorder_for(settings, clock, TREND_POINTS)
+        return app
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         yield TextPanel(id="title")
-        yield KeyedTable(MODEL_COLUMNS, id="models")
+        yield KeyedTable(self._model_columns(), id="models")
         yield KeyedTable(ALERT_COLUMNS, id="alerts")
         with Horizontal(id="cluster"):
             yield KeyedTable(POD_COLUMNS, id="pods")
@@ -129,6 +147,7 @@ class GatewayConsole(App[int]):
         yield Input(placeholder="filter models and pods (escape clears)", id="filter")
         yield TextPanel(id="status")
         yield Footer()
+        yield TextPanel(id="too-small")
 
     def on_mount(self) -> None:
         self.query_one("#models", KeyedTable).border_title = "Models"
@@ -138,12 +157,60 @@ class GatewayConsole(App[int]):
         self._render_title()
         self._render_status()
         self._start_workers()
-        self.set_interval(1.0, self._render_status)
+        # The status line only shows ages of stale data; on a slow link once per refresh will do.
+        self.set_interval(max(1.0, self.settings.refresh_s) if self.settings.low_bandwidth
+                          else 1.0, self._render_status)
+        if self.settings.low_bandwidth:
+            self.animation_level = "none"
+        self._check_size()
+        if not self.is_headless:
+            self.set_interval(1.0, self._watch_terminal)
 
-    def on_resize(self) -> None:
+    def _model_columns(self) -> tuple[Column, ...]:
+        """Trend sparklines change every refresh in every row: a slow link goes without."""
+        if self.settings.low_bandwidth:
+            return tuple(c for c in MODEL_COLUMNS if c.key not in TREND_KEYS)
+        return MODEL_COLUMNS
+
+    def _check_size(self, size: Size | None = None) -> None:
+        """Below 80x24 the panels cannot be laid out readably: say so instead of a broken screen."""
+        width, height = size or self.size
+        small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        if small:
+            self.query_one("#too-small", TextPanel).show(
+                f"terminal too small: {width}x{height}, "
+                f"need at least {MIN_SIZE[0]}x{MIN_SIZE[1]}")
+        # The main screen, even under a dialog: the dialog keeps its own layout.
+        self.screen_stack[0].set_class(small, "too-small")
+
+    def _watch_terminal(self) -> None:
+        """Exit when the terminal has gone away (SSH dropped) instead of spinning.
+
+        With the pty's other side closed, stdin reads return EOF forever and
+        Textual's input thread spins at 100 % CPU without exiting. A hung-up tty
+        reports POLLHUP, so a cheap poll once a second is enough to notice.
+        """
+        import select
+
+        fds = {f.fileno() for f in (sys.__stdin__, sys.__stdout__)
+               if f is not None and not f.closed}
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLHUP | select.POLLERR | select.POLLNVAL)
+        if any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL)
+               for _, ev in poller.poll(0)):
+            # Nobody can see a goodbye; if restoring the dead terminal hangs, still go.
+            timer = threading.Timer(3.0, os._exit, (129,))
+            timer.daemon = True
+            timer.start()
+            self.exit(return_code=129)
+
+    def on_resize(self, event: Resize) -> None:
         # No media queries in TCSS: a class switches the cluster row to a stacked,
         # compact layout on terminals narrower than the HPA and pods need side by side.
-        narrow = self.size.width < NARROW_WIDTH
+        # The event's size: App.size still holds the old one while this runs.
+        self._check_size(event.size)
+        narrow = event.size.width < NARROW_WIDTH
         if narrow != self.narrow:
             self.narrow = narrow
             self.query_one("#cluster").set_class(narrow, "narrow")
@@ -158,7 +225,9 @@ class GatewayConsole(App[int]):
             group="prometheus", name="prometheus", exclusive=True,
         )
         self.run_worker(
-            self._poll_loop("kubernetes", self.sources.cluster.fetch, ClusterPolled, refresh),
+            # On a slow link the pods and HPA (which change slowly) follow every 3rd refresh.
+            self._poll_loop("kubernetes", self.sources.cluster.fetch, ClusterPolled,
+                            refresh * 3 if self.settings.low_bandwidth else refresh),
             group="kubernetes", name="kubernetes", exclusive=True,
         )
         self.run_worker(
@@ -209,12 +278,21 @@ class GatewayConsole(App[int]):
         self.post_message(HistoryLoaded(history, window_s))
 
     # --------------------------------------------------------------- messages
+    # _ignore_late_results: a worker may post its result just before it is cancelled on
+    # quit; the App handles it after its panels are removed, and rendering it then would
+    # crash the exit with NoMatches. Results arriving while the App shuts down are dropped.
     def on_metrics_polled(self, event: MetricsPolled) -> None:
+        if not self.is_running:
+            return  # see _ignore_late_results
         r = event.result
         self.polls["prometheus"] += 1
+        self._record("prometheus", r)
         self.latest = _replace(self.latest, metrics_status=r.status,
                                **({"metrics": r.reading} if r.reading is not None else {}))
-        if r.reading is not None:
+        now = self.clock()
+        if r.reading is not None and now != self._last_trend_at:
+            # One trend point per instant: a frozen clock (tests, replay) adds none.
+            self._last_trend_at = now
             for m in r.reading.models:
                 self._trend("request_rate", m.key).append(m.request_rate)
                 self._trend("p95_latency_s", m.key).append(m.p95_latency_s)
@@ -222,16 +300,22 @@ class GatewayConsole(App[int]):
         self._render_status()
 
     def on_cluster_polled(self, event: ClusterPolled) -> None:
+        if not self.is_running:
+            return  # see _ignore_late_results
         r = event.result
         self.polls["kubernetes"] += 1
+        self._record("kubernetes", r)
         self.latest = _replace(self.latest, cluster_status=r.status,
                                **({"cluster": r.reading} if r.reading is not None else {}))
         self._render_cluster()
         self._render_status()
 
     def on_alerts_polled(self, event: AlertsPolled) -> None:
+        if not self.is_running:
+            return  # see _ignore_late_results
         r = event.result
         self.polls["alertmanager"] += 1
+        self._record("alertmanager", r)
         self.latest = _replace(self.latest, alerts_status=r.status,
                                **({"alerts": r.reading} if r.reading is not None else {}))
         self._render_alerts()
@@ -240,6 +324,9 @@ class GatewayConsole(App[int]):
     def on_history_loaded(self, event: HistoryLoaded) -> None:
         if event.window_s != self.window_s:
             return
+        if self.recorder is not None:
+            self._recorded(self.recorder.record_history(self.clock(), self.window_s,
+                                                        event.history))
         for figure, per_model in event.history.series.items():
             target = self.trends.setdefault(figure, {})
             for key, values in per_model.items():
@@ -247,6 +334,17 @@ class GatewayConsole(App[int]):
                 trend.extend(target.get(key, ()))
                 target[key] = trend
         self._render_models()
+
+    def _record(self, source: str, result: PollResult[Any]) -> None:
+        """Append this poll to --record FILE, exactly what the panel is drawn from."""
+        if self.recorder is not None:
+            self._recorded(self.recorder.record_poll(source, self.clock(), self.window_s,
+                                                     result.status, result.reading))
+
+    def _recorded(self, error: str | None) -> None:
+        # A full or vanished disk stops the recording, never the console; said once.
+        if error:
+            self.notify(error, title="recording stopped", severity="error", timeout=15)
 
     def _trend(self, figure: str, key: ModelKey) -> deque[float | None]:
         per = self.trends.setdefault(figure, {})
@@ -283,16 +381,20 @@ class GatewayConsole(App[int]):
             for m in models_in_triage_order(reading.models):
                 if not self._matches(m.provider, m.model):
                     continue
-                rows[model_row_key(m.key)] = model_cells(
+                cells = model_cells(
                     m, self._trend("request_rate", m.key), self._trend("p95_latency_s", m.key)
                 )
+                if self.settings.low_bandwidth:
+                    cells = tuple(c for c, col in zip(cells, MODEL_COLUMNS, strict=True)
+                                  if col.key not in TREND_KEYS)
+                rows[model_row_key(m.key)] = cells
         with self.batch_update():
             table.sync(rows)
         status = self.latest.metrics_status
-        table.border_subtitle = (
+        table.set_titles("Models", (
             f"{len(rows)} models" if status is None or status.ok
             else f"✗ {status.error}"
-        )
+        ))
 
     def _render_cluster(self) -> None:
         reading = self.latest.cluster
@@ -312,8 +414,7 @@ class GatewayConsole(App[int]):
                         rows[pod_row_key(pod)] = pod_cells(pod)
             pods.sync(rows)
         dep = reading.deployment if reading else None
-        pods.border_title = deployment_title(dep).markup
-        pods.border_subtitle = rollout_note(dep, len(rows), error).markup
+        pods.set_titles(deployment_title(dep).markup, rollout_note(dep, len(rows), error).markup)
 
     def _render_alerts(self) -> None:
         reading = self.latest.alerts
@@ -323,7 +424,7 @@ class GatewayConsole(App[int]):
         with self.batch_update():
             table.sync({alert_row_key(a): alert_cells(a, now) for a in snapshot_alerts})
         firing = sum(1 for a in snapshot_alerts if a.state == "firing" and not a.silenced)
-        table.border_subtitle = f"{firing} firing" if firing else "none firing"
+        table.set_titles("Alerts", f"{firing} firing" if firing else "none firing")
 
     def _render_status(self) -> None:
         now = self.clock()
@@ -338,7 +439,9 @@ class GatewayConsole(App[int]):
             notes = self.latest.cluster.notes if self.latest.cluster else ()
             if name == "kubernetes" and status is not None and status.ok and notes:
                 text.append(f" ▲ {notes[0]}", style="yellow")
-        self.query_one("#status", TextPanel).show(text)
+        # The 1 s timer can fire while the app is being torn down, after the panels went.
+        for panel in self.query("#status").results(TextPanel):
+            panel.show(text)
 
     # --------------------------------------------------------------- snapshot
     def snapshot(self) -> Snapshot:
@@ -371,11 +474,12 @@ class GatewayConsole(App[int]):
 
     # ---------------------------------------------------------------- actions
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(READ_ONLY_REASON if self.runner.read_only else None))
+        self.push_screen(HelpScreen(self.runner.read_only_reason if self.runner.read_only
+                                    else None))
 
     def _refuse_read_only(self) -> bool:
         if self.runner.read_only:
-            self.notify(READ_ONLY_REASON, title="not allowed", severity="warning")
+            self.notify(self.runner.read_only_reason, title="not allowed", severity="warning")
             return True
         return False
 
@@ -507,15 +611,15 @@ class GatewayConsole(App[int]):
         focused = self.focused
         if focused is self.query_one("#pods"):
             name = self._selected_pod()
-            pod = next((p for p in (self.latest.cluster.pods if self.latest.cluster else ())
-                        if p.name == name), None)
+            cluster = self.latest.cluster
+            pod = find_pod(cluster.pods if cluster else (), name)
             if pod is None:
                 return
-            try:
-                events = await self.sources.cluster.events("Pod", pod.name)
-            except Exception:
-                events = ()
-            await self.push_screen(pod_detail(pod, events))
+            await self.push_screen(PodDetailScreen(
+                pod, self.sources.cluster, self.settings.refresh_s,
+                latest=lambda: find_pod(self.latest.cluster.pods if self.latest.cluster
+                                        else (), name),
+            ))
             return
         if focused is self.query_one("#alerts"):
             return
@@ -524,8 +628,14 @@ class GatewayConsole(App[int]):
         if key is None or reading is None:
             return
         model = next((m for m in reading.models if model_row_key(m.key) == key), None)
-        if model is not None:
-            await self.push_screen(model_detail(model, self.snapshot().alerts))
+        context = model_context(self.snapshot(), model.key) if model is not None else None
+        if model is not None and context is not None:
+            ts = self.settings.target
+            await self.push_screen(ModelDetailScreen(
+                context, self.sources.metrics, self.sources.cluster,
+                namespace=ts.namespace, deployment=ts.deployment, window_s=self.window_s,
+                latest=lambda: model_context(self.snapshot(), model.key),
+            ))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         # The focused table owns `enter` (it selects the row); selecting is drilling in.
@@ -598,6 +708,8 @@ class GatewayConsole(App[int]):
         self.exit(0)
 
     async def on_unmount(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
         with contextlib.suppress(Exception):  # closing on the way out must not raise
             await self.sources.aclose()
 

@@ -20,7 +20,7 @@ from console.clock import Clock, system_clock
 from console.settings import SCENARIOS, ConfigError, Settings, build_settings, describe
 
 PROG = "ai-gateway-console"
-SUBCOMMANDS = ("snapshot",)
+SUBCOMMANDS = ("snapshot", "replay", "doctor", "manifests")
 
 
 class UsageError(Exception):
@@ -64,6 +64,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     v.add_argument("--refresh", help="refresh interval (default 2s)")
     v.add_argument("--read-only", action="store_const", const=True, default=None,
                    help="disable every action")
+    v.add_argument("--low-bandwidth", action="store_const", const=True, default=None,
+                   help="for slow SSH links: no trend columns, cluster panels every 3rd "
+                        "refresh, no animations")
     v.add_argument("--config", help="TOML config file (default: XDG config path)")
     v.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     v.add_argument("--print-config", action="store_true",
@@ -75,12 +78,59 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
                          epilog="subcommands: snapshot (see `snapshot --help`)")
     main.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     _add_common(main)
+    main.add_argument("--record", metavar="FILE",
+                      help="append every refresh to FILE (.gz: compressed) for `replay`")
+    main.add_argument("--record-max-size", metavar="SIZE",
+                      help="rotate the recording to FILE.1 past this size (default 20MB)")
     snap = OneLineParser(prog=f"{PROG} snapshot",
                          description="Print one snapshot after the first complete refresh.")
     _add_common(snap)
     snap.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     snap.add_argument("--output", help="write to FILE instead of standard output")
-    return main, {"snapshot": snap}
+    return main, {"snapshot": snap, "replay": _replay_parser(), **_doctor_manifests_parsers()}
+
+
+def _doctor_manifests_parsers() -> dict[str, OneLineParser]:
+    """`doctor` (preflight checks) and `manifests rbac|rules` (YAML from the settings)."""
+    doctor = OneLineParser(prog=f"{PROG} doctor", description="Check reachability, metrics "
+                           "and RBAC; exit 1 when a check fails.")
+    _add_common(doctor)
+    man = OneLineParser(prog=f"{PROG} manifests",
+                        description="Print YAML to kubectl apply: a least-privilege Role and "
+                        "RoleBinding (rbac) or a PrometheusRule (rules).")
+    _add_common(man)
+    man.add_argument("kind", choices=("rbac", "rules"))
+    man.add_argument("--variant", choices=("read-only", "operator", "both"), default="both",
+                     help="rbac: which Role (default both)")
+    man.add_argument("--readers", default="ai-gateway-oncall-readers",
+                     help="rbac: group bound to the read-only Role")
+    man.add_argument("--operators", default="ai-gateway-oncall-operators",
+                     help="rbac: group bound to the operator Role")
+    man.add_argument("--label", action="append", metavar="KEY=VALUE",
+                     help="rules: extra label, e.g. release=kube-prometheus-stack (repeatable)")
+    man.set_defaults(allow_no_prometheus=True)  # YAML needs no Prometheus
+    return {"doctor": doctor, "manifests": man}
+
+
+def _replay_parser() -> OneLineParser:
+    """`replay FILE...`: its own options only; it needs no Prometheus, only the recording."""
+
+    def speed(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not 0 < value <= 1000:
+            raise argparse.ArgumentTypeError(f"{text!r} must be above 0 and at most 1000")
+        return value
+
+    p = OneLineParser(prog=f"{PROG} replay",
+                      description="Review a session recorded with --record: pause, step, seek.")
+    p.add_argument("file", nargs="+", metavar="FILE",
+                   help="the recording; give FILE.1 FILE to replay across a rotation")
+    p.add_argument("--speed", type=speed, default=1.0, help="playback speed (default 1)")
+    p.add_argument("--paused", action="store_true", help="start paused on the first frame")
+    return p
 
 
 def parse(argv: Sequence[str]) -> tuple[str | None, argparse.Namespace]:
@@ -97,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         command, ns = parse(args_list)
         flags: dict[str, Any] = vars(ns)
+        if command == "replay":
+            return run_replay(flags["file"], flags["speed"], flags["paused"])
         settings = build_settings(flags)
     except (UsageError, ConfigError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
@@ -108,6 +160,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: warning: TLS certificates are not verified", file=sys.stderr)
     if command == "snapshot":
         return run_snapshot(settings, flags["format"], flags.get("output"))
+    if command == "doctor":
+        from console.doctor import run_doctor
+
+        return run_doctor(settings)
+    if command == "manifests":
+        from console.manifests import parse_labels, render
+
+        try:
+            labels = parse_labels(flags.get("label"))
+        except ValueError as exc:
+            print(f"{PROG}: error: {exc}", file=sys.stderr)
+            return 2
+        print(render(flags["kind"], settings, variant=flags["variant"], readers=flags["readers"],
+                     operators=flags["operators"], labels=labels), end="")
+        return 0
     return run_console(settings)
 
 
@@ -161,7 +228,28 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
 
 def run_console(settings: Settings) -> int:
     from console.app import GatewayConsole
+    from console.record import RecordError
 
-    app = GatewayConsole.from_settings(settings)
+    try:
+        app = GatewayConsole.from_settings(settings)
+    except RecordError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    app.run()
+    return app.return_code or 0
+
+
+def run_replay(files: Sequence[str], speed: float, paused: bool) -> int:
+    """Open the console on a recording; a missing or corrupt file is one line and exit 2."""
+    from console.record import RecordError, load_recording
+
+    try:
+        recording = load_recording([Path(f).expanduser() for f in files])
+    except RecordError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    from console.replay_app import ReplayConsole
+
+    app = ReplayConsole(recording, speed=speed, playing=not paused)
     app.run()
     return app.return_code or 0

@@ -54,6 +54,35 @@ class ModelFigures:
         return (self.provider, self.model)
 
 
+MODEL_HISTORY_FIGURES = (
+    "request_rate", "error_ratio", "p50_latency_s", "p95_latency_s", "p99_latency_s",
+    "ttft_p95_s",
+)
+"""The per-model trends of the model drill-down, in the order they are charted."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelHistory:
+    """One model's figures over a past span, for the drill-down charts.
+
+    Every series sits on the same grid (`start`, `start + step_s`, ...), so the
+    charts line up; an instant with no value is NaN (a gap), never 0. A figure
+    whose query failed or whose metric does not exist is absent from `series`
+    and, when there is a reason to give, named in `missing`.
+    """
+
+    provider: str
+    model: str
+    start: float
+    step_s: float
+    series: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    missing: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> ModelKey:
+        return (self.provider, self.model)
+
+
 @dataclass(frozen=True, slots=True)
 class ScrapeTarget:
     """One scrape target of the gateway job, as Prometheus' `up` reports it."""
@@ -95,6 +124,29 @@ class DeploymentState:
 
 
 @dataclass(frozen=True, slots=True)
+class ContainerState:
+    """One container of a pod, for the pod drill-down: why it is not running, what it may use.
+
+    Requests and limits come from the pod spec (CPU in millicores, memory in bytes);
+    None means "not set", which for a limit means "unbounded", never 0.
+    """
+
+    name: str
+    image: str | None
+    state: str
+    """running | waiting | terminated | unknown"""
+    reason: str | None
+    ready: bool
+    restarts: int
+    last_termination_reason: str | None = None
+    last_exit_code: int | None = None
+    cpu_request_m: float | None = None
+    cpu_limit_m: float | None = None
+    memory_request_bytes: float | None = None
+    memory_limit_bytes: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PodState:
     name: str
     phase: str
@@ -107,6 +159,7 @@ class PodState:
     cpu_millicores: float | None = internal()
     memory_bytes: float | None = internal()
     last_termination_reason: str | None = internal()
+    containers: tuple[ContainerState, ...] = internal(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)

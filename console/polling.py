@@ -65,6 +65,11 @@ async def poll(
         raise
     except SourceError as exc:
         error = one_line(exc)
+    except TimeoutError:
+        # The safety net around a source whose own timeout did not fire first (a blocking
+        # client in a thread): "TimeoutError: timed out" told the on-call neither how long
+        # nor that it is the source, not the console, that hangs.
+        error = f"no answer within {timeout_s:g}s"
     except Exception as exc:
         error = f"{type(exc).__name__}: {one_line(exc)}"
     else:

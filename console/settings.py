@@ -114,6 +114,11 @@ class Settings:
     config_path: str | None = None
     prices: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_PRICES_PER_MTOK))
     seed: int | None = None
+    low_bandwidth: bool = False
+    """--low-bandwidth: no trend columns, cluster panels every 3rd refresh, no animations."""
+    record: str | None = None
+    """--record FILE: append every poll to this file for `replay` (console/record.py)."""
+    record_max_bytes: int = 20 * 1024 * 1024
 
     @property
     def window(self) -> str:
@@ -349,6 +354,8 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
             "or run the embedded demo with --demo"
         )
     seed = flags.get("seed")
+    record = layer("record", None)
+    record_max_bytes = _size(layer("record_max_size", "20MB"), "--record-max-size")
     return Settings(
         targets=(target,),
         demo=demo,
@@ -360,7 +367,28 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
         config_path=str(config_path) if config_path.exists() else None,
         prices=prices,
         seed=int(seed) if seed is not None else None,
+        low_bandwidth=_bool(layer("low_bandwidth", False), "--low-bandwidth"),
+        record=str(record) if record else None,
+        record_max_bytes=record_max_bytes,
     )
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2,
+               "g": 1024**3, "gb": 1024**3}
+
+
+def _size(value: Any, what: str) -> int:
+    """A file size such as 20MB, 512k or 1048576 (bytes); at least 64 KB, so rotation is sane."""
+    text = str(value).strip().lower().replace("ib", "b")
+    number = text.rstrip("kmgb")
+    unit = text[len(number):]
+    try:
+        size = int(float(number) * _SIZE_UNITS[unit])
+    except (ValueError, KeyError):
+        raise ConfigError(f"{what}: {value!r} is not a size (use e.g. 20MB, 512KB)") from None
+    if size < 64 * 1024:
+        raise ConfigError(f"{what}: {value!r} is too small (at least 64KB)")
+    return size
 
 
 def _table(cfg: Mapping[str, Any], name: str) -> Mapping[str, Any]:

@@ -21,6 +21,7 @@ from console.demo.timefmt import rfc3339
 from console.model import (
     ClusterReading,
     Condition,
+    ContainerState,
     DeploymentState,
     HpaState,
     PodState,
@@ -36,6 +37,11 @@ NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 CPU_LIMIT_M = 500.0
 MIB = 1024.0 * 1024.0
+CPU_REQUEST_M = 250.0
+MEMORY_REQUEST_BYTES = 256 * MIB
+MEMORY_LIMIT_BYTES = 512 * MIB
+"""The guide's container resources: requests 250m/256Mi, limits 500m/512Mi."""
+EXIT_CODE_ERROR = 1
 CONTAINER_START_S = 2
 """Scheduled to running: the image is already on the node."""
 READY_AFTER_S = 5
@@ -450,6 +456,30 @@ class Cluster:
             cpu_millicores=None if pod.cpu_m is None else round(pod.cpu_m, 1),
             memory_bytes=None if pod.memory_bytes is None else float(round(pod.memory_bytes)),
             last_termination_reason=pod.last_termination,
+            containers=(self._container_state(pod, reason, pod.ready(now)),),
+        )
+
+    @staticmethod
+    def _container_state(pod: Pod, pod_reason: str | None, ready: bool) -> ContainerState:
+        """The gateway container as the kubelet reports it, with the guide's resources."""
+        if pod.started_at is not None:
+            state, reason = "running", None
+        else:
+            state = "waiting"
+            reason = pod_reason if pod_reason != "Terminating" else None
+        return ContainerState(
+            name=CONTAINER,
+            image=IMAGE,
+            state=state,
+            reason=reason,
+            ready=ready,
+            restarts=pod.restarts,
+            last_termination_reason=pod.last_termination,
+            last_exit_code=EXIT_CODE_ERROR if pod.last_termination else None,
+            cpu_request_m=CPU_REQUEST_M,
+            cpu_limit_m=CPU_LIMIT_M,
+            memory_request_bytes=MEMORY_REQUEST_BYTES,
+            memory_limit_bytes=MEMORY_LIMIT_BYTES,
         )
 
     def deployment_state(self, t: int, now: float) -> DeploymentState:

@@ -21,6 +21,7 @@ from console.clock import Clock
 from console.demo.alerts import EVAL_INTERVAL_S, AlertEngine
 from console.demo.autoscaler import SYNC_PERIOD_S
 from console.demo.cluster import Cluster
+from console.demo.gateway_config import config_map_data
 from console.demo.logs import pod_logs
 from console.demo.scenarios import PREHISTORY_S, Scenario, get_scenario
 from console.demo.traffic import STEP_S, Traffic
@@ -30,9 +31,11 @@ from console.model import (
     ClusterReading,
     KubeEvent,
     MetricsReading,
+    ModelHistory,
+    ModelKey,
 )
 from console.profiles import DEFAULT_PRICES_PER_MTOK
-from console.sources.base import ActionError, History, Permission
+from console.sources.base import ActionError, History, Permission, SourceError
 
 DEFAULT_SEED = 7
 MAX_CATCH_UP_S = 3600
@@ -127,6 +130,25 @@ class Simulation:
     def history(self, window_s: float, span_s: float, step_s: float) -> History:
         now = self.advance()
         return History(self.traffic.history(now, window_s, span_s, step_s))
+
+    def model_history(
+        self, key: ModelKey, window_s: float, span_s: float, step_s: float
+    ) -> ModelHistory:
+        now = self.advance()
+        start, step, series = self.traffic.model_history(now, key, window_s, span_s, step_s)
+        missing = {} if series else {"request_rate": f"no model {key[0]}/{key[1]} in the demo"}
+        return ModelHistory(key[0], key[1], start, step, series, missing)
+
+    def config_map(self, name: str) -> Mapping[str, str]:
+        """The gateway's ConfigMap, refused as the API would when RBAC or the name says no."""
+        if not self.permission("get", "configmaps").allowed:
+            raise SourceError(
+                f"forbidden: cannot get configmap {name} in namespace {self.namespace} (RBAC)"
+            )
+        data = config_map_data(name)
+        if data is None:
+            raise SourceError(f"ConfigMap {name} not found in namespace {self.namespace}")
+        return data
 
     def alert_reading(self) -> AlertsReading:
         now = self.advance()

@@ -9,9 +9,19 @@ inline instead of in a thread.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from console.clock import Clock
 from console.demo.simulator import Simulation
-from console.model import Alert, AlertsReading, ClusterReading, KubeEvent, MetricsReading
+from console.model import (
+    Alert,
+    AlertsReading,
+    ClusterReading,
+    KubeEvent,
+    MetricsReading,
+    ModelHistory,
+    ModelKey,
+)
 from console.settings import Settings, TargetSettings
 from console.sources.base import History, Permission, SourceSet
 
@@ -27,6 +37,11 @@ class DemoMetricsSource:
 
     async def history(self, window_s: float, span_s: float, step_s: float) -> History:
         return self.simulation.history(window_s, span_s, step_s)
+
+    async def model_history(
+        self, key: ModelKey, window_s: float, span_s: float, step_s: float
+    ) -> ModelHistory:
+        return self.simulation.model_history(key, window_s, span_s, step_s)
 
     async def aclose(self) -> None:
         return None
@@ -81,6 +96,9 @@ class DemoClusterSource:
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
         return self.simulation.events(kind, name)
+
+    async def config_map(self, name: str) -> Mapping[str, str]:
+        return self.simulation.config_map(name)
 
     async def aclose(self) -> None:
         return None

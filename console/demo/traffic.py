@@ -316,3 +316,42 @@ class Traffic:
             "request_rate": {k: tuple(v) for k, v in rates.items()},
             "p95_latency_s": {k: tuple(v) for k, v in p95s.items()},
         }
+
+    def model_history(
+        self, now: float, key: ModelKey, window_s: float, span_s: float, step_s: float
+    ) -> tuple[float, float, dict[str, tuple[float, ...]]]:
+        """One model's drill-down trends on a grid: (start, step, figure -> values).
+
+        Each instant is read like the refresh reads `now` (increase over the
+        window), so the last point equals the overview's figure. Instants before
+        the first record, and quantiles of an empty histogram, are NaN gaps.
+        """
+        index = next((i for i, m in enumerate(self.models) if m.key == key), None)
+        step = max(step_s, span_s / MAX_HISTORY_POINTS, 1e-3)
+        points = round(span_s / step) + 1
+        start = now - (points - 1) * step
+        if index is None:
+            return start, step, {}
+        names = ("request_rate", "error_ratio", "p50_latency_s", "p95_latency_s",
+                 "p99_latency_s", "ttft_p95_s")
+        out: dict[str, list[float]] = {n: [] for n in names}
+        first = self.first_time
+        for j in range(points):
+            t = start + j * step
+            if first is None or t <= first:
+                for values in out.values():
+                    values.append(math.nan)
+                continue
+            delta, seconds = self.delta(t, window_s)
+            d = self.row(delta, index)
+            requests = d[REQ]
+            out["request_rate"].append(requests / seconds)
+            errors = math.fsum(d[ERR:DUR])
+            out["error_ratio"].append(errors / requests if requests > 0.0 else math.nan)
+            for q, name in ((0.5, "p50_latency_s"), (0.95, "p95_latency_s"),
+                            (0.99, "p99_latency_s")):
+                v = histogram_quantile(q, DURATION_BOUNDS_S, d[DUR:TTFT])
+                out[name].append(math.nan if v is None else v)
+            v = histogram_quantile(0.95, TTFT_BOUNDS_S, d[TTFT:WIDTH])
+            out["ttft_p95_s"].append(math.nan if v is None else v)
+        return start, step, {n: tuple(v) for n, v in out.items()}

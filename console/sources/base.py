@@ -21,6 +21,7 @@ from console.model import (
     ClusterReading,
     KubeEvent,
     MetricsReading,
+    ModelHistory,
     ModelKey,
 )
 
@@ -61,6 +62,16 @@ class MetricsSource(Protocol):
 
     async def history(self, window_s: float, span_s: float, step_s: float) -> History:
         """Trend values for sparklines; one range query per figure, not per model."""
+        ...
+
+    async def model_history(
+        self, key: ModelKey, window_s: float, span_s: float, step_s: float
+    ) -> ModelHistory:
+        """One model's figures over the last span_s, for its drill-down charts.
+
+        One range query per figure filtered to this provider/model: asked only
+        when someone opens the model, so it never weighs on the refresh.
+        """
         ...
 
     async def aclose(self) -> None: ...
@@ -105,6 +116,14 @@ class ClusterSource(Protocol):
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str: ...
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]: ...
+
+    async def config_map(self, name: str) -> Mapping[str, str]:
+        """The data of one ConfigMap in the target namespace (read on demand, not watched).
+
+        Raises SourceError with a one-line reason when it is missing or forbidden:
+        the drill-down's hints quote its live settings when they can.
+        """
+        ...
 
     async def aclose(self) -> None: ...
 

@@ -15,7 +15,15 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from console.model import Condition, DeploymentState, HpaMetric, HpaState, KubeEvent, PodState
+from console.model import (
+    Condition,
+    ContainerState,
+    DeploymentState,
+    HpaMetric,
+    HpaState,
+    KubeEvent,
+    PodState,
+)
 
 Obj = Mapping[str, Any]
 
@@ -212,7 +220,52 @@ def pod_state(
         cpu_millicores=cpu,
         memory_bytes=memory,
         last_termination_reason=last_termination,
+        containers=container_states(obj),
     )
+
+
+def _millicores(value: Any) -> float | None:
+    cores = parse_quantity(value)
+    return None if cores is None else round(cores * 1000.0, 3)
+
+
+def container_states(obj: Obj) -> tuple[ContainerState, ...]:
+    """Each container of the spec with its status: state, restarts, last exit, requests/limits.
+
+    Spec order, so the first container (the one `kubectl logs` reads) comes first;
+    a container with no status yet reads "waiting" with no reason.
+    """
+    spec, status = _map(obj.get("spec")), _map(obj.get("status"))
+    statuses = {
+        str(_map(cs).get("name")): _map(cs) for cs in _list(status.get("containerStatuses"))
+    }
+    out = []
+    for container in _list(spec.get("containers")):
+        c = _map(container)
+        name = str(c.get("name") or "?")
+        cs = statuses.get(name, {})
+        state = _map(cs.get("state"))
+        kind = next((k for k in ("running", "waiting", "terminated") if k in state),
+                    "waiting" if not cs else "unknown")
+        last = _map(_map(cs.get("lastState")).get("terminated"))
+        resources = _map(c.get("resources"))
+        requests, limits = _map(resources.get("requests")), _map(resources.get("limits"))
+        exit_code = last.get("exitCode")
+        out.append(ContainerState(
+            name=name,
+            image=_str(cs.get("image")) or _str(c.get("image")),
+            state=kind,
+            reason=_str(_map(state.get(kind)).get("reason")),
+            ready=cs.get("ready") is True,
+            restarts=_int(cs.get("restartCount")),
+            last_termination_reason=_str(last.get("reason")),
+            last_exit_code=exit_code if isinstance(exit_code, int) and last else None,
+            cpu_request_m=_millicores(requests.get("cpu")),
+            cpu_limit_m=_millicores(limits.get("cpu")),
+            memory_request_bytes=parse_quantity(requests.get("memory")),
+            memory_limit_bytes=parse_quantity(limits.get("memory")),
+        ))
+    return tuple(out)
 
 
 def pod_usage(item: Obj) -> tuple[float | None, float | None]:

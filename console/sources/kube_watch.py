@@ -159,6 +159,8 @@ class Informer:
         self._epoch = 0
         self._listed = False
         self._stream: Any = None
+        self._connecting_since: float | None = None
+        self._quick_breaks = 0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -170,9 +172,18 @@ class Informer:
 
     @property
     def healthy(self) -> bool:
-        """Listed, and the watch is not failing: the cache can be trusted."""
+        """Listed, and the watch is not failing: the cache can be trusted.
+
+        A watch whose answer has not even begun after the read timeout counts as
+        failing: an API server answers a watch at once, so a stalled one would
+        otherwise leave a silently stale cache until the long watch read timeout.
+        """
         with self._lock:
-            return self._rv is not None and self._failure is None
+            since = self._connecting_since
+            stalled = since is not None and (
+                time.monotonic() - since > self._request_timeout[1]
+            )
+            return self._rv is not None and self._failure is None and not stalled
 
     @property
     def listed(self) -> bool:
@@ -256,6 +267,7 @@ class Informer:
                 self._items = {_name(o): o for o in items if isinstance(o, Mapping)}
                 self._rv = rv
                 self._failure = None
+                self._quick_breaks = 0
                 self._listed = True
                 self._epoch += 1
                 stream = self._stream
@@ -318,6 +330,8 @@ class Informer:
             return 0.0
         self._counter.add(f"watch {self.resource}")
         self.watches += 1
+        with self._lock:
+            self._connecting_since = time.monotonic()
         try:
             resp = self._list_fn(
                 namespace=self._namespace,
@@ -336,6 +350,7 @@ class Informer:
         except Exception as exc:
             failure = self._describe(exc, "watch", self.resource)
             with self._lock:
+                self._connecting_since = None
                 if epoch != self._epoch:
                     return 0.0
                 if failure.status == 410:
@@ -344,21 +359,37 @@ class Informer:
                 self._failure = failure
             return self._next_delay(delay)
         with self._lock:
+            self._connecting_since = None
             if epoch != self._epoch or self._stop.is_set():
                 stale = True
             else:
                 stale = False
                 self._stream = resp
-                self._failure = None  # connected again: the cache is being kept
+                if self._quick_breaks < 2:
+                    self._failure = None  # connected again: the cache is being kept
         if stale:
             interrupt(resp)
             return 0.0
         started = time.monotonic()
+        applied = self.events_applied
         outcome = self._consume(resp, epoch)
         with self._lock:
             self._stream = None
             if outcome == "expired" and epoch == self._epoch:
                 self._rv = None
+            # A watch that breaks before delivering a single event (not even a
+            # bookmark), again and again, keeps nothing current: a proxy that
+            # resets, truncates or garbles every answer. Connecting is not enough
+            # to trust the cache then; the source's fetch re-lists and says why.
+            if self.events_applied != applied or outcome != "broken":
+                self._quick_breaks = 0
+            else:
+                self._quick_breaks += 1
+                if self._quick_breaks >= 2 and epoch == self._epoch:
+                    self._failure = CallFailed(
+                        f"watch {self.resource} keeps breaking before any event",
+                        transport=True,
+                    )
         with contextlib.suppress(Exception):
             if outcome == "ended":
                 resp.release_conn()
@@ -367,11 +398,27 @@ class Informer:
                 resp.release_conn()
         lasted = time.monotonic() - started
         if outcome == "broken":
-            # Re-open at once after a first break; back off if it keeps breaking.
-            return 0.1 if lasted > 5.0 or delay < 0.1 else self._next_delay(delay)
-        if outcome == "ended" and lasted < 0.5:
-            return self._next_delay(delay)  # a server that ends every watch at once
-        return 0.0
+            # Re-open at once after a first break, or after a watch that delivered events
+            # (it was working: a proxy cutting streams every few seconds is no reason to
+            # wait longer and longer); back off if it keeps breaking without progress.
+            progressed = self.events_applied != applied
+            wait = (0.1 if lasted > 5.0 or delay < 0.1 or progressed
+                    else self._next_delay(delay))
+        elif outcome == "ended" and lasted < 0.5:
+            wait = self._next_delay(delay)  # a server that ends every watch at once
+        else:
+            return 0.0
+        if wait > 1.0:
+            # Backing off means nothing keeps the cache current meanwhile (the backoff may
+            # be left over from an earlier outage: up to backoff_max_s of silently stale
+            # data). Say so: the source's next fetch re-lists, which also wakes this thread.
+            with self._lock:
+                if epoch == self._epoch and self._failure is None:
+                    self._failure = CallFailed(
+                        f"watch {self.resource} keeps breaking; re-opening in {wait:g} s",
+                        transport=True,
+                    )
+        return wait
 
     def _consume(self, resp: Any, epoch: int) -> str:
         """Apply the events of one watch: "ended", "expired", "broken", "reset" or "stopped"."""

@@ -163,6 +163,7 @@ class KubernetesSource:
         self._metrics_next_at = 0.0
         self._metrics_note: str | None = None
         self._permissions: dict[tuple[str, str, str], tuple[Permission, float]] = {}
+        self._config_maps: dict[str, tuple[Mapping[str, str], float]] = {}
 
     # ------------------------------------------------------------ counters
 
@@ -419,6 +420,12 @@ class KubernetesSource:
             return CallFailed(
                 f"connection to the Kubernetes API at {host} dropped ({verb} {resource})",
                 transport=True,
+            )
+        if isinstance(exc, ValueError):
+            # A 200 whose body is not JSON (a proxy's HTML page, a truncated answer):
+            # "JSONDecodeError" alone would not tell the on-call who garbled what.
+            return CallFailed(
+                f"malformed JSON from the Kubernetes API at {host} ({verb} {resource})"
             )
         return CallFailed(f"{verb} {resource} failed: {type(exc).__name__}")
 
@@ -767,6 +774,43 @@ class KubernetesSource:
             kube_event(o) for o in (items if isinstance(items, list) else [])
             if isinstance(o, Mapping)
         )
+
+    # ------------------------------------------------------------- config map
+
+    CONFIG_MAP_TTL_S = 60.0
+    """A ConfigMap read for the drill-down's hints is reused this long: it changes rarely."""
+
+    async def config_map(self, name: str) -> Mapping[str, str]:
+        """The data of one ConfigMap: a single GET on demand, cached, never watched."""
+        cached = self._config_maps.get(name)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        data = await asyncio.to_thread(self._config_map, name)
+        self._config_maps[name] = (data, time.monotonic() + self.CONFIG_MAP_TTL_S)
+        return data
+
+    def _config_map(self, name: str) -> Mapping[str, str]:
+        ns = self._target.namespace
+        self._ensure_client()
+        try:
+            resp = self._call("get", "configmaps",
+                              self._apis["core"].read_namespaced_config_map,
+                              name=name, namespace=ns)
+            obj = read_json(resp)
+        except CallFailed as failure:
+            if failure.status == 404:
+                raise SourceError(f"ConfigMap {name} not found in namespace {ns}") from None
+            if failure.status == 403:
+                raise SourceError(
+                    f"forbidden: cannot get configmap {name} in namespace {ns} (RBAC)"
+                ) from None
+            raise SourceError(failure.message) from None
+        except ValueError:
+            raise SourceError(f"unexpected answer to get configmap {name}") from None
+        data = obj.get("data") if isinstance(obj, Mapping) else None
+        if not isinstance(data, Mapping):
+            return {}
+        return {str(k): str(v) for k, v in data.items()}
 
     # ------------------------------------------------------------------ close
 

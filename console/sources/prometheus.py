@@ -25,7 +25,8 @@ import math
 import os
 import socket
 import ssl
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -42,7 +43,13 @@ except ImportError:  # pragma: no cover - a later httpx moved it: go without pro
 
 from console.clock import Clock
 from console.durations import format_duration
-from console.model import MetricsReading, ModelFigures, ModelKey, ScrapeTarget
+from console.model import (
+    MetricsReading,
+    ModelFigures,
+    ModelHistory,
+    ModelKey,
+    ScrapeTarget,
+)
 from console.profiles import PROFILES, Profile
 from console.settings import HttpEndpoint, Settings
 from console.sources.base import History, SourceError
@@ -172,6 +179,11 @@ class ApiClient:
         except httpx.RemoteProtocolError:
             raise self._fail(
                 f"{self.api} at {self.url} closed the connection without a valid answer"
+            ) from None
+        except (httpx.ReadError, httpx.WriteError):
+            # A reset mid-answer (proxy or server crash): "failed (ReadError)" named no fault.
+            raise self._fail(
+                f"{self.api} at {self.url} dropped the connection mid-answer"
             ) from None
         except httpx.HTTPError as exc:
             raise self._fail(
@@ -365,6 +377,122 @@ def build_history_queries(profile: Profile, window: str) -> QueryPlan:
             "p95_latency_s": _quantile(profile, profile.duration, 0.95, window),
         }
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Recording rules: the refresh's inner aggregations, precomputed by Prometheus
+#
+# On a big gateway the costly part of every refresh is `rate()` over every raw series of
+# every model, re-done by each console every couple of seconds. `ai-gateway-console
+# manifests rules` ships recording rules that compute exactly the inner
+# `sum by (provider, model, ...) (rate(...[5m]))` of each figure once per evaluation; when
+# they exist, the 5m window reads them instead. Each rule's expression is the very string the
+# raw query aggregates, so the figures are the same numbers (as of the rule's last evaluation,
+# at most one evaluation interval old). Other windows keep the raw queries.
+
+RULES_WINDOW = "5m"
+RULES_RECHECK_S = 300.0
+"""How often the source asks again whether the recorded series exist (rules come and go)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingRule:
+    """One recording rule; `figure` says which part of the refresh it replaces."""
+
+    figure: str
+    record: str
+    expr: str
+
+
+def metric_base(metric: str) -> str:
+    """The name part of a (possibly selector-carrying) metric, without a counter's `_total`."""
+    return metric.partition("{")[0].strip().removesuffix("_total")
+
+
+def recording_rules(profile: Profile, window: str = RULES_WINDOW) -> tuple[RecordingRule, ...]:
+    """The rules behind the refresh of `profile`, named `level:metric:operation` as the
+    Prometheus documentation recommends (e.g. `provider_model:ai_gateway_requests:rate5m`)."""
+    op = f"rate{window}"
+
+    def name(labels: tuple[str, ...], metric: str) -> str:
+        level = "_".join((profile.provider_label, profile.model_label, *labels))
+        return f"{level}:{metric}:{op}"
+
+    def rule(figure: str, labels: tuple[str, ...], metric: str, series: str) -> RecordingRule:
+        expr = f"sum {_by(profile, *labels)} (rate({series}[{window}]))"
+        return RecordingRule(figure, name(labels, metric), expr)
+
+    rules = [rule("requests", (), metric_base(profile.requests), profile.requests)]
+    errors = errors_selector(profile)
+    if errors:
+        # Errors as a selector on the request counter need a name of their own.
+        errors_name = (metric_base(profile.errors) if profile.errors
+                       else metric_base(profile.requests) + "_errors")
+        rules.append(rule("errors", (), errors_name, errors))
+        for figure, label in (("errors_by_type", profile.error_type_label),
+                              ("errors_by_code", profile.code_label)):
+            if label:
+                rules.append(rule(figure, (label,), errors_name, errors))
+    for figure, histogram in (("duration", profile.duration), ("ttft", profile.ttft)):
+        if histogram:
+            bucket = suffixed(histogram, "_bucket")
+            rules.append(rule(figure, ("le",), metric_base(bucket), bucket))
+    if profile.tokens:
+        tokens = suffixed(profile.tokens, "_sum") if profile.tokens_is_histogram else profile.tokens
+        direction = (profile.token_direction_label,) if profile.token_direction_label else ()
+        rules.append(rule("tokens", direction, metric_base(tokens), tokens))
+    return tuple(rules)
+
+
+def recording_rules_probe(profile: Profile) -> str:
+    """One cheap query answering which of the profile's recorded series exist."""
+    names = "|".join(r.record for r in recording_rules(profile))
+    return f'count by (__name__) ({{__name__=~"{names}"}})'
+
+
+def build_recorded_queries(profile: Profile, available: frozenset[str]) -> QueryPlan:
+    """The 5m refresh with every figure whose recorded series exist read from them.
+
+    Same keys, same label sets and the same numbers as `build_queries(profile, "5m")`; a
+    figure whose rule is missing keeps its raw query, so a partial rule set costs nothing.
+    """
+    queries = dict(build_queries(profile, RULES_WINDOW).queries)
+    rules = {r.figure: r for r in recording_rules(profile)}
+
+    def recorded(figure: str, *labels: str) -> str | None:
+        rule = rules.get(figure)
+        if rule is None or rule.record not in available:
+            return None
+        return f"sum {_by(profile, *labels)} ({rule.record})"
+
+    requests, errors = recorded("requests"), recorded("errors")
+    if requests:
+        queries["request_rate"] = requests
+    if requests and errors and "error_ratio" in queries:
+        guard = profile.errors or profile.requests
+        queries["error_ratio"] = (
+            f"({errors} / {requests}) or (0 / {requests} and on() group({guard}))"
+        )
+    duration = recorded("duration", "le")
+    if duration:
+        queries["latency"] = " or ".join(
+            f'label_replace(histogram_quantile({q:g}, {duration}), '
+            f'"{QUANTILE_LABEL}", "{q:g}", "", "")'
+            for q in QUANTILES
+        )
+    ttft = recorded("ttft", "le")
+    if ttft and "ttft_p95" in queries:
+        queries["ttft_p95"] = f"histogram_quantile(0.95, {ttft})"
+    direction = (profile.token_direction_label,) if profile.token_direction_label else ()
+    tokens = recorded("tokens", *direction)
+    if tokens and "tokens" in queries:
+        queries["tokens"] = tokens
+    for figure, label in (("errors_by_type", profile.error_type_label),
+                          ("errors_by_code", profile.code_label)):
+        by_label = recorded(figure, label)
+        if by_label and figure in queries:
+            queries[figure] = by_label
+    return QueryPlan(queries)
 
 
 # --------------------------------------------------------------------------------------------
@@ -570,13 +698,50 @@ class PrometheusSource:
         self.last_eval_time: float | None = None
         """The evaluation time of the last fetch: every query of a refresh uses the same one,
         so the figures of one row are consistent with each other."""
+        self._recorded: frozenset[str] = frozenset()
+        self._rules_due_at = 0.0  # time.monotonic() of the next recording-rules probe
 
     @property
     def requests_sent(self) -> int:
         return self._api.requests_sent
 
+    @property
+    def uses_recording_rules(self) -> bool:
+        """True when the 5m refresh reads the recorded request-rate and latency series."""
+        figures = {r.figure for r in recording_rules(self.profile) if r.record in self._recorded}
+        return {"requests", "duration"} <= figures
+
+    @property
+    def recorded_series(self) -> frozenset[str]:
+        """The recorded series the last probe found (see `manifests rules`)."""
+        return self._recorded
+
     def queries(self, window_s: float) -> QueryPlan:
-        return build_queries(self.profile, format_duration(window_s))
+        window = format_duration(window_s)
+        if window == RULES_WINDOW and self._recorded:
+            return build_recorded_queries(self.profile, self._recorded)
+        return build_queries(self.profile, window)
+
+    async def detect_recording_rules(self) -> frozenset[str]:
+        """Ask (one query) which recorded series exist; later 5m refreshes read them.
+
+        Raises SourceError when Prometheus cannot answer; what was known stays.
+        """
+        self._rules_due_at = time.monotonic() + RULES_RECHECK_S
+        answer = await self._query(recording_rules_probe(self.profile), self._clock())
+        found = {labels.get("__name__", "") for labels, _ in parse_vector(answer)}
+        self._recorded = frozenset(
+            r.record for r in recording_rules(self.profile) if r.record in found
+        )
+        return self._recorded
+
+    async def _probe_rules(self) -> None:
+        """The periodic probe beside a refresh: its answer applies from the next refresh, so
+        the refresh itself never waits for it, and a failure only means asking again soon."""
+        try:
+            await self.detect_recording_rules()
+        except SourceError:
+            self._rules_due_at = time.monotonic() + 30.0
 
     async def _query(self, promql: str, at: float) -> Any:
         return await self._api.get_json(
@@ -587,11 +752,14 @@ class PrometheusSource:
 
     async def fetch(self, window_s: float) -> MetricsReading:
         plan = self.queries(window_s)
+        recorded_plan = format_duration(window_s) == RULES_WINDOW and bool(self._recorded)
         at = self._clock()
         names = list(plan.queries)
-        answers = await asyncio.gather(
-            *(self._query(plan.queries[n], at) for n in names), return_exceptions=True
-        )
+        calls: list[Awaitable[Any]] = [self._query(plan.queries[n], at) for n in names]
+        if format_duration(window_s) == RULES_WINDOW and time.monotonic() >= self._rules_due_at:
+            self._rules_due_at = time.monotonic() + RULES_RECHECK_S
+            calls.append(self._probe_rules())  # never raises; answer used from the next refresh
+        answers = (await asyncio.gather(*calls, return_exceptions=True))[: len(names)]
         results: dict[str, list[tuple[dict[str, str], float | None]] | None] = {}
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, BaseException) and not isinstance(answer, Exception):
@@ -605,6 +773,10 @@ class PrometheusSource:
                     raise SourceError(self._api.scrub(str(exc))) from None
                 self._warn_once(name, exc)
                 results[name] = None
+        if recorded_plan and not results.get("request_rate"):
+            # The rules were removed (their series went stale): raw again from the next
+            # refresh, and ask again then, instead of an empty table for minutes.
+            self._recorded, self._rules_due_at = frozenset(), 0.0
         self.last_eval_time = at
         return MetricsReading(
             models=assemble_models(results, self.profile, self._prices),
@@ -644,3 +816,103 @@ class PrometheusSource:
 
     async def aclose(self) -> None:
         await self._api.aclose()
+
+    async def model_history(
+        self, key: ModelKey, window_s: float, span_s: float, step_s: float
+    ) -> ModelHistory:
+        """One model's trends for its drill-down: one range query per figure, this model only.
+
+        A figure whose query fails is named in `missing` and the others still
+        come back; only when every query fails is it a SourceError.
+        """
+        plan = build_model_history_queries(self.profile, format_duration(window_s), key)
+        end = self._clock()
+        step = max(step_s, span_s / MAX_POINTS, 0.001)
+        start = end - span_s
+        params = {"start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}",
+                  "timeout": format_duration(self._api.endpoint.timeout_s)}
+        names = list(plan.queries)
+        answers = await asyncio.gather(
+            *(self._api.get_json("/api/v1/query_range", {"query": plan.queries[n], **params})
+              for n in names),
+            return_exceptions=True,
+        )
+        points = round(span_s / step) + 1
+        series: dict[str, tuple[float, ...]] = {}
+        missing: dict[str, str] = {}
+        for name, answer in zip(names, answers, strict=True):
+            if isinstance(answer, BaseException) and not isinstance(answer, Exception):
+                raise answer  # cancellation
+            try:
+                if isinstance(answer, Exception):
+                    raise answer
+                unit = self.profile.duration_unit_s if name in _DURATION_FIGURES else 1.0
+                series[name] = grid_values(answer, start, step, points, unit)
+            except SourceError as exc:
+                missing[name] = self._api.scrub(str(exc))
+        if not series and missing:
+            raise SourceError(next(iter(missing.values())))
+        return ModelHistory(key[0], key[1], start, step, series, missing)
+
+
+# --------------------------------------------------------------------------------------------
+# One model's trends (the drill-down), kept apart from the refresh's queries
+
+_DURATION_FIGURES = frozenset({"p50_latency_s", "p95_latency_s", "p99_latency_s", "ttft_p95_s"})
+
+
+def model_matchers(profile: Profile, key: ModelKey) -> tuple[str, str]:
+    """Label matchers for one (provider, model); an unlabelled part matches the absent label."""
+    provider, model = key
+    return (
+        f"{profile.provider_label}={quote('' if provider == UNLABELLED else provider)}",
+        f"{profile.model_label}={quote('' if model == UNLABELLED else model)}",
+    )
+
+
+def build_model_history_queries(profile: Profile, window: str, key: ModelKey) -> QueryPlan:
+    """The drill-down's figures for one model: the refresh's PromQL narrowed by its labels."""
+    only = model_matchers(profile, key)
+    requests = f"sum (rate({with_matchers(profile.requests, *only)}[{window}]))"
+    queries: dict[str, str] = {"request_rate": requests}
+    errors = errors_selector(profile)
+    if errors:
+        guard = with_matchers(profile.errors or profile.requests, *only)
+        queries["error_ratio"] = (
+            f"(sum (rate({with_matchers(errors, *only)}[{window}])) / {requests})"
+            f" or (0 / {requests} and on() group({guard}))"
+        )
+
+    def quantile(histogram: str, q: float) -> str:
+        bucket = with_matchers(suffixed(histogram, "_bucket"), *only)
+        return f"histogram_quantile({q:g}, sum by (le) (rate({bucket}[{window}])))"
+
+    for q, name in ((0.5, "p50_latency_s"), (0.95, "p95_latency_s"), (0.99, "p99_latency_s")):
+        queries[name] = quantile(profile.duration, q)
+    if profile.ttft:
+        queries["ttft_p95_s"] = quantile(profile.ttft, 0.95)
+    return QueryPlan(queries)
+
+
+def grid_values(
+    payload: Any, start: float, step: float, points: int, unit: float = 1.0
+) -> tuple[float, ...]:
+    """A range answer of (at most) one series as values on the query's grid, NaN where absent.
+
+    Keeping the gaps (instead of dropping them as the sparklines do) lets the
+    charts of one model line up instant by instant.
+    """
+    out = [math.nan] * points
+    for item in _data(payload, ("matrix",)):
+        if not isinstance(item, Mapping) or not isinstance(item.get("values"), list):
+            continue
+        for point in item["values"]:
+            if not isinstance(point, list) or len(point) != 2:
+                continue
+            at, value = to_float(point[0]), to_float(point[1])
+            if at is None or value is None:
+                continue
+            index = round((at - start) / step)
+            if 0 <= index < points:
+                out[index] = value * unit
+    return tuple(out)

@@ -6,6 +6,7 @@ it to one fault at a time and back:
 - `refuse()`      closes the listening socket (connection refused), `forward()` reopens it
 - `fail(503)`     answers every request with that status
 - `stall(s)`      holds every request for `s` seconds (past the client's timeout)
+- `delay(s)`      forwards every request, answering `s` seconds late (a slow server)
 - `malformed()`   answers 200 with a body that is not JSON
 - `transform(f)`  forwards, then rewrites the JSON of /api/v1/query answers with `f`
                   (see `nan_values`, `inf_values`, `empty_results`, `drop_label`)
@@ -72,6 +73,7 @@ class FaultServer:
         self._body = b""
         self._content_type = "text/plain"
         self._stall_s = 0.0
+        self._delay_s = 0.0
         self._transform: Transform | None = None
         self._match: str | None = None
         self._release = threading.Event()
@@ -167,6 +169,10 @@ class FaultServer:
     def stall(self, seconds: float, match: str | None = None) -> None:
         self._set("stall", match, stall_s=min(seconds, MAX_STALL_S))
 
+    def delay(self, seconds: float, match: str | None = None) -> None:
+        """Forward, but answer `seconds` late (each request, concurrently: a slow server)."""
+        self._set("delay", match, delay_s=min(seconds, MAX_STALL_S))
+
     def malformed(self, body: bytes = b"<html><body>Bad Gateway</body></html>",
                   match: str | None = None) -> None:
         self._set("fail", match, status=200, body=body, content_type="text/html")
@@ -191,6 +197,7 @@ class FaultServer:
             mode, release, match = self._mode, self._release, self._match
             status, payload, ctype = self._status, self._body, self._content_type
             stall_s, fn = self._stall_s, self._transform
+            delay_s = self._delay_s
         form = urllib.parse.parse_qs(parsed.query)
         if body and "form-urlencoded" in handler.headers.get("Content-Type", ""):
             form.update(urllib.parse.parse_qs(body.decode()))
@@ -202,6 +209,9 @@ class FaultServer:
         if mode == "stall":
             release.wait(stall_s)
             status, payload, ctype = 504, b"stalled", "text/plain"
+        elif mode == "delay":
+            release.wait(delay_s)
+            status, payload, ctype = self._forward(handler, body)
         elif mode in ("forward", "transform"):
             status, payload, ctype = self._forward(handler, body)
             if fn is not None and parsed.path.startswith("/api/v1/query") and status == 200:

@@ -67,6 +67,7 @@ RESOURCES: dict[tuple[str, str, str], tuple[str, bool]] = {
     ("", "v1", "namespaces"): ("Namespace", False),
     ("", "v1", "pods"): ("Pod", True),
     ("", "v1", "events"): ("Event", True),
+    ("", "v1", "configmaps"): ("ConfigMap", True),
     ("apps", "v1", "deployments"): ("Deployment", True),
     ("apps", "v1", "replicasets"): ("ReplicaSet", True),
     ("autoscaling", "v2", "horizontalpodautoscalers"): ("HorizontalPodAutoscaler", True),

@@ -410,5 +410,53 @@ PREVIOUS_LOG_LINES = [
 ]
 
 
+CONFIG_MAP = "ai-gateway-config"
+CONFIG_YAML = """\
+server:
+  port: 8080
+  timeout: 120s
+
+providers:
+  holysheep:
+    base_url: "https://api.holysheep.ai/v1"
+    api_key: "${HOLYSHEEP_API_KEY}"
+    models:
+      - gpt-4.1
+      - claude-sonnet-4.5
+      - gemini-2.5-flash
+      - deepseek-v3.2
+    timeout: 60s
+    retry:
+      max_attempts: 3
+      backoff_ms: 500
+
+rate_limit:
+  enabled: true
+  requests_per_minute: 60
+  burst: 10
+
+cache:
+  enabled: true
+  ttl: 3600
+  max_size: 1000
+"""
+
+
+def config_map() -> Obj:
+    """The gateway's ConfigMap as the guide applies it: one key, config.yaml."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": CONFIG_MAP,
+            "namespace": NAMESPACE,
+            "uid": "5b1d3e7a-0c4f-4a55-9d3e-0a1b2c3d4e03",
+            "creationTimestamp": "2026-11-20T09:00:00Z",
+        },
+        "data": {"config.yaml": CONFIG_YAML},
+    }
+
+
 def all_objects() -> list[Obj]:
-    return [namespace(), deployment(), replicaset(), *pods(), unselected_pod(), hpa(), *events()]
+    return [namespace(), deployment(), replicaset(), *pods(), unselected_pod(), hpa(), *events(),
+            config_map()]

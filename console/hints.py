@@ -1,0 +1,331 @@
+"""Triage hints for a model's errors, loaded from the editable data file `hints.toml`.
+
+The runbook of the gateway (what a 401, 429, 503 or 400 means and which
+kubectl commands fix it) belongs to the team that runs it, not to this code:
+the text lives in `console/hints.toml`, and this module only loads it and fills
+its placeholders. Filling is a plain lookup in a flat table of strings — never
+`str.format`, whose attribute and index syntax would let a template reach into
+objects — and live values from the gateway's ConfigMap are quoted only when
+they are known, so a hint never states a guess as a fact.
+
+No Textual here: the model drill-down renders what `hints_for` returns.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from console.format import fmt_seconds
+from console.model import ModelFigures, PodState
+
+HINTS_FILE = "hints.toml"
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_.\-/]*)(?:\|([^{}]*))?\}")
+_CREDENTIAL_WORDS = ("api_key", "apikey", "token", "password", "secret", "credential")
+_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+
+
+class HintsError(ValueError):
+    """The hints file is missing or malformed; str(error) is one line saying where."""
+
+
+@dataclass(frozen=True, slots=True)
+class HintTemplate:
+    """One error class's hint as written in the file, placeholders unfilled."""
+
+    codes: tuple[str, ...]
+    types: tuple[str, ...]
+    title: str
+    cause: str
+    live: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HintBook:
+    """The whole file: the names of the gateway's objects and the hints."""
+
+    context: Mapping[str, str]
+    hints: tuple[HintTemplate, ...]
+
+    @property
+    def config_map(self) -> str:
+        return self.context.get("config_map", "ai-gateway-config")
+
+    @property
+    def config_key(self) -> str:
+        return self.context.get("config_key", "config.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class Hint:
+    """A filled hint for one error class the model returns now."""
+
+    code: str
+    rate: float | None
+    """Errors per second of this class (None when only a type matched)."""
+    title: str
+    cause: str
+    live: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    note: str | None = None
+    """Why live values are missing, when they are (e.g. the ConfigMap is forbidden)."""
+
+
+# ------------------------------------------------------------------------------ loading
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
+        return tuple(str(v) for v in value)
+    raise HintsError(f"{where}: expected a list of strings")
+
+
+def parse_hints(text: str, source: str = HINTS_FILE) -> HintBook:
+    """A HintBook from the TOML text; HintsError names the file and the fault."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise HintsError(f"{source}: {exc}") from None
+    context = data.get("context", {})
+    if not isinstance(context, Mapping):
+        raise HintsError(f"{source}: [context] must be a table")
+    entries = data.get("hint", [])
+    if not isinstance(entries, list):
+        raise HintsError(f"{source}: [[hint]] must be an array of tables")
+    hints = []
+    for i, entry in enumerate(entries, 1):
+        where = f"{source}: hint {i}"
+        if not isinstance(entry, Mapping):
+            raise HintsError(f"{where}: not a table")
+        title, cause = entry.get("title"), entry.get("cause", "")
+        if not isinstance(title, str) or not isinstance(cause, str):
+            raise HintsError(f"{where}: title and cause must be strings")
+        hints.append(HintTemplate(
+            codes=_strings(entry.get("codes"), f"{where} codes"),
+            types=_strings(entry.get("types"), f"{where} types"),
+            title=title,
+            cause=" ".join(cause.split()),
+            live=_strings(entry.get("live"), f"{where} live"),
+            steps=_strings(entry.get("steps"), f"{where} steps"),
+        ))
+    return HintBook({str(k): str(v) for k, v in context.items()}, tuple(hints))
+
+
+def load_hints(path: Path | None = None) -> HintBook:
+    """The packaged hints.toml (or `path`); HintsError if it cannot be read or parsed."""
+    try:
+        if path is not None:
+            text = path.read_text(encoding="utf-8")
+            source = str(path)
+        else:
+            text = resources.files("console").joinpath(HINTS_FILE).read_text(encoding="utf-8")
+            source = HINTS_FILE
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HintsError(f"cannot read {path or HINTS_FILE}: {type(exc).__name__}") from None
+    return parse_hints(text, source)
+
+
+# ------------------------------------------------------------------------ live values
+
+
+def parse_config(data: Mapping[str, str], key: str) -> Mapping[str, Any]:
+    """The gateway's config file (YAML) from a ConfigMap's data; ValueError says what is wrong."""
+    import yaml  # a dependency of the kubernetes client; imported only when needed
+
+    if key not in data:
+        raise ValueError(f"the ConfigMap has no key {key}")
+    try:
+        tree = yaml.safe_load(data[key])
+    except yaml.YAMLError:
+        raise ValueError(f"{key} in the ConfigMap is not valid YAML") from None
+    if not isinstance(tree, Mapping):
+        raise ValueError(f"{key} in the ConfigMap is not a mapping")
+    return tree
+
+
+def _scalar(key: str, value: Any) -> str:
+    if any(word in key.lower().replace("-", "_") for word in _CREDENTIAL_WORDS):
+        text = str(value)
+        return text if _REFERENCE.match(text) else "(set, not shown)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_scalar(key, v) for v in value)
+    return str(value)
+
+
+def flatten(tree: Mapping[str, Any], prefix: str) -> dict[str, str]:
+    """{"prefix.a.b": "value"} for every leaf; lists joined with ", "; credentials masked."""
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, name))
+        else:
+            out[name] = _scalar(str(key), value)
+    return out
+
+
+def _mib(value: float) -> str:
+    return f"{value / 2**20:.0f}Mi"
+
+
+def _usage(pods: Sequence[PodState], kind: str) -> str | None:
+    """The gateway pod closest to its limit, e.g. "highest 480m of 500m limit (96 %) on X"."""
+    worst: tuple[float, str] | None = None
+    for pod in pods:
+        used = pod.cpu_millicores if kind == "cpu" else pod.memory_bytes
+        limits = [c.cpu_limit_m if kind == "cpu" else c.memory_limit_bytes
+                  for c in pod.containers]
+        if used is None or not limits or any(limit is None for limit in limits):
+            continue
+        limit = math.fsum(v for v in limits if v is not None)
+        if limit <= 0:
+            continue
+        shown = (f"{used:.0f}m of {limit:.0f}m" if kind == "cpu"
+                 else f"{_mib(used)} of {_mib(limit)}")
+        text = f"highest {shown} limit ({used / limit * 100:.0f} %) on {pod.name}"
+        if worst is None or used / limit > worst[0]:
+            worst = (used / limit, text)
+    return None if worst is None else worst[1]
+
+
+def hint_values(
+    book: HintBook,
+    *,
+    namespace: str,
+    deployment: str,
+    model: ModelFigures,
+    config: Mapping[str, Any] | None = None,
+    pods: Sequence[PodState] | None = None,
+) -> dict[str, str]:
+    """The flat table of placeholder values; what cannot be known is simply absent."""
+    values = dict(book.context)
+    values.update(namespace=namespace, deployment=deployment, provider=model.provider,
+                  model=model.model)
+    values["config_key_jsonpath"] = book.config_key.replace(".", "\\.")
+    if model.request_rate is not None and math.isfinite(model.request_rate):
+        values["model_rpm"] = f"{model.request_rate * 60:.0f}"
+    if model.p99_latency_s is not None:
+        values["model_p99"] = fmt_seconds(model.p99_latency_s)
+    if config is not None:
+        values.update(flatten(config, "cfg"))
+        providers = config.get("providers")
+        own = providers.get(model.provider) if isinstance(providers, Mapping) else None
+        if isinstance(own, Mapping):
+            values.update(flatten(own, "provider_cfg"))
+            listed = own.get("models")
+            if isinstance(listed, list):
+                names = {str(m) for m in listed}
+                values["model_listed"] = "is listed" if model.model in names else "is NOT listed"
+    if pods is not None:
+        ready = sum(1 for p in pods if p.ready)
+        values["pods_ready"] = f"{ready}/{len(pods)} ready"
+        for kind in ("cpu", "memory"):
+            text = _usage(pods, kind)
+            if text is not None:
+                values[f"pods_{kind}"] = text
+    return values
+
+
+# --------------------------------------------------------------------------- filling
+
+
+def fill(template: str, values: Mapping[str, str], *, keep_unknown: bool = True) -> str | None:
+    """The template with every placeholder replaced.
+
+    An unknown placeholder takes its `|fallback` if it has one; otherwise it is
+    kept as written (keep_unknown, so a typo in the file shows) or the whole
+    line is refused (None), which is how live lines with unknown values drop out.
+    """
+    unknown = False
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal unknown
+        whole = match.group(0)
+        if whole == "{{":
+            return "{"
+        if whole == "}}":
+            return "}"
+        name, fallback = match.group(1), match.group(2)
+        if name in values:
+            return values[name]
+        if fallback is not None:
+            return fallback
+        unknown = True
+        return whole
+
+    text = _PLACEHOLDER.sub(replace, template)
+    if unknown and not keep_unknown:
+        return None
+    return text
+
+
+def _matching(
+    book: HintBook, model: ModelFigures
+) -> Iterable[tuple[HintTemplate, str, float | None]]:
+    """(template, code or type, rate) for each error class of the model, biggest first."""
+    seen: set[int] = set()
+    by_code = sorted(model.errors_by_code.items(), key=lambda kv: (-kv[1], kv[0]))
+    for code, rate in by_code:
+        if rate <= 0:
+            continue
+        for i, hint in enumerate(book.hints):
+            if code in hint.codes and i not in seen:
+                seen.add(i)
+                yield hint, code, rate
+    if by_code:
+        return
+    # No code label (another profile): fall back on error types that name one class only.
+    by_type = sorted(model.errors_by_type.items(), key=lambda kv: (-kv[1], kv[0]))
+    for kind, rate in by_type:
+        if rate <= 0:
+            continue
+        for i, hint in enumerate(book.hints):
+            if kind in hint.types and i not in seen:
+                seen.add(i)
+                yield hint, kind, rate
+
+
+def render_hint(
+    template: HintTemplate, code: str, rate: float | None, values: Mapping[str, str],
+    note: str | None = None,
+) -> Hint:
+    live = tuple(
+        line for line in (fill(t, values, keep_unknown=False) for t in template.live)
+        if line is not None
+    )
+    return Hint(
+        code=code,
+        rate=rate,
+        title=fill(template.title, values) or template.title,
+        cause=fill(template.cause, values) or template.cause,
+        live=live,
+        steps=tuple(fill(s, values) or s for s in template.steps),
+        note=note if len(live) < len(template.live) else None,
+    )
+
+
+def hints_for(
+    book: HintBook, model: ModelFigures, values: Mapping[str, str], note: str | None = None
+) -> tuple[Hint, ...]:
+    """The filled hint of every error class the model returns now, biggest rate first.
+
+    `note` says why live values are missing (ConfigMap unreadable); it is kept
+    on a hint only when that hint actually lost a live line.
+    """
+    return tuple(
+        render_hint(t, code, rate, values, note) for t, code, rate in _matching(book, model)
+    )

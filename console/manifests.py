@@ -1,0 +1,312 @@
+"""`ai-gateway-console manifests rbac|rules`: YAML to `kubectl apply`, made from the settings.
+
+Why generated instead of shipped as files: the namespace, the Deployment's name and the
+metric names differ between installations (profiles, `[metrics]` overrides), and a Role
+or rule file that names the wrong ones fails silently — the console then shows
+"forbidden" or empty panels. Generated from the same settings and the same PromQL
+builders the console uses, the manifests always match what this console will ask for.
+
+`rbac`: two least-privilege Roles and their RoleBindings in the gateway's namespace —
+`read-only` (everything the panels, logs and events need) and `operator` (adds exactly the
+three actions: restart and scale the gateway's Deployment, delete a pod). Writes to the
+Deployment are limited to its name with `resourceNames`. The console asks the API
+(SelfSubjectAccessReview) before offering an action; Kubernetes allows that review to
+every authenticated user through the default ClusterRole `system:basic-user`, so no rule
+is needed for it.
+
+`rules`: one `monitoring.coreos.com/v1` PrometheusRule with the deployment guide's three
+alerts (its exact expressions for the seed profile), per-model variants of the error and
+latency alerts, and the recording rules whose series the console reads for the 5m window
+(see `console.sources.prometheus.recording_rules`).
+
+PyYAML comes with the `kubernetes` client (a runtime dependency); no Textual here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from console.profiles import PROFILES, Profile
+from console.settings import Settings
+from console.sources.prometheus import (
+    RULES_WINDOW,
+    errors_selector,
+    quote,
+    recording_rules,
+    suffixed,
+)
+
+KINDS = ("rbac", "rules")
+VARIANTS = ("read-only", "operator", "both")
+APP_LABELS = {"app.kubernetes.io/name": "ai-gateway-console",
+              "app.kubernetes.io/managed-by": "ai-gateway-console"}
+
+GATEWAY_CONFIG_MAP = "ai-gateway-config"
+"""The gateway's ConfigMap (DESIGN.md), the only one the console reads."""
+
+ERROR_RATIO_THRESHOLD = 0.05
+LATENCY_THRESHOLD_S = 2.0
+
+
+# --------------------------------------------------------------------------------------------
+# RBAC
+
+
+@dataclass(frozen=True, slots=True)
+class RbacRule:
+    """One PolicyRule; `names` narrows it to named objects (resourceNames)."""
+
+    group: str
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+    names: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        rule: dict[str, Any] = {"apiGroups": [self.group], "resources": list(self.resources)}
+        if self.names:
+            rule["resourceNames"] = list(self.names)
+        rule["verbs"] = list(self.verbs)
+        return rule
+
+
+def read_only_rules() -> tuple[RbacRule, ...]:
+    """What the panels need: watches of pods, events, the Deployment and the HPA (the
+    console lists and watches them, never a bare get), logs, and pod CPU/memory.
+
+    The gateway's ConfigMap is read by name only (the drill-down's hints quote its limits).
+    No ReplicaSets (the console only shows events about them), no Secrets.
+    """
+    watch = ("get", "list", "watch")
+    return (
+        RbacRule("", ("pods", "events"), watch),
+        RbacRule("", ("pods/log",), ("get",)),
+        RbacRule("", ("configmaps",), ("get",), (GATEWAY_CONFIG_MAP,)),
+        RbacRule("apps", ("deployments",), watch),
+        RbacRule("autoscaling", ("horizontalpodautoscalers",), watch),
+        RbacRule("metrics.k8s.io", ("pods",), ("get", "list")),
+    )
+
+
+def operator_rules(deployment: str) -> tuple[RbacRule, ...]:
+    """The read-only rules plus the three actions; writes reach only the gateway's
+    Deployment (restart = patch of its template, scale = patch of its scale)."""
+    return (
+        *read_only_rules(),
+        RbacRule("apps", ("deployments", "deployments/scale"), ("patch",), (deployment,)),
+        RbacRule("", ("pods",), ("delete",)),
+    )
+
+
+def rbac_documents(settings: Settings, variant: str = "both",
+                   readers: str = "ai-gateway-oncall-readers",
+                   operators: str = "ai-gateway-oncall-operators") -> list[dict[str, Any]]:
+    """Role + RoleBinding per variant, in the target namespace, bound to a group each."""
+    target = settings.target
+    wanted = [("read-only", read_only_rules(), readers),
+              ("operator", operator_rules(target.deployment), operators)]
+    docs: list[dict[str, Any]] = []
+    for name, rules, group in wanted:
+        if variant not in (name, "both"):
+            continue
+        role = f"ai-gateway-console-{name}"
+        meta = {"name": role, "namespace": target.namespace, "labels": dict(APP_LABELS)}
+        docs.append({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": meta,
+            "rules": [r.as_dict() for r in rules],
+        })
+        docs.append({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": dict(meta, labels=dict(APP_LABELS)),
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                          "name": group}],
+        })
+    return docs
+
+
+def rbac_yaml(settings: Settings, variant: str = "both",
+              readers: str = "ai-gateway-oncall-readers",
+              operators: str = "ai-gateway-oncall-operators") -> str:
+    target = settings.target
+    header = [
+        f"# RBAC for ai-gateway-console in namespace {target.namespace} "
+        f"(Deployment {target.deployment}, HPA {target.hpa}).",
+        "# read-only: the panels, logs and events. operator: adds restart and scale of the",
+        "# Deployment (patch, limited to its name) and deleting pods.",
+        "# The console asks before each action with a SelfSubjectAccessReview; every",
+        "# authenticated user may create one through the default ClusterRole",
+        "# system:basic-user, so no rule for it is needed here.",
+        "# Bind your own groups (or kind: User / ServiceAccount) in the subjects.",
+    ]
+    return _documents(header, rbac_documents(settings, variant, readers, operators))
+
+
+# --------------------------------------------------------------------------------------------
+# Prometheus rules
+
+
+def _profile(settings: Settings) -> Profile:
+    return PROFILES[settings.profile].with_overrides(settings.metrics_overrides)
+
+
+def _seconds(profile: Profile, seconds: float) -> str:
+    """A threshold in seconds, in the unit of the profile's duration histogram."""
+    return f"{seconds / profile.duration_unit_s:g}"
+
+
+def alert_rules(profile: Profile) -> list[dict[str, Any]]:
+    """The guide's three alerts, then the per-model variants (grouped by provider, model).
+
+    For `seed` these are the guide's expressions verbatim (whitespace aside); other
+    profiles get the same shape over their own metric names.
+    """
+    window = RULES_WINDOW
+    pct = f"{ERROR_RATIO_THRESHOLD:.0%}"
+    latency = _seconds(profile, LATENCY_THRESHOLD_S)
+    by = f"by ({profile.provider_label}, {profile.model_label})"
+    by_le = f"by ({profile.provider_label}, {profile.model_label}, le)"
+    who = f"{{{{ $labels.{profile.provider_label} }}}}/{{{{ $labels.{profile.model_label} }}}}"
+    bucket = suffixed(profile.duration, "_bucket")
+    errors = errors_selector(profile)
+    rules: list[dict[str, Any]] = []
+    if errors:
+        rules.append(_alert(
+            "HighErrorRate",
+            f"sum(rate({errors}[{window}])) / sum(rate({profile.requests}[{window}]))"
+            f" > {ERROR_RATIO_THRESHOLD:g}",
+            "2m", "warning", f"AI gateway error ratio above {pct}",
+            f"{{{{ $value | humanizePercentage }}}} of all requests failed over the last {window}.",
+        ))
+    rules.append(_alert(
+        "HighLatency",
+        f"histogram_quantile(0.95, rate({bucket}[{window}])) > {latency}",
+        "5m", "warning", f"AI gateway P95 latency above {LATENCY_THRESHOLD_S:g} s",
+        f"P95 request latency of a gateway series is {{{{ $value }}}} over the last {window}.",
+    ))
+    rules.append(_alert(
+        "UpstreamDown",
+        f"up{{job={quote(profile.up_job)}}} == 0",
+        "1m", "critical", "An AI gateway scrape target is down",
+        "Prometheus cannot scrape {{ $labels.instance }} of job {{ $labels.job }}.",
+    ))
+    if errors:
+        rules.append(_alert(
+            "HighErrorRatePerModel",
+            f"sum {by} (rate({errors}[{window}])) / sum {by} (rate({profile.requests}[{window}]))"
+            f" > {ERROR_RATIO_THRESHOLD:g}",
+            "2m", "warning", f"Error ratio of {who} above {pct}",
+            f"{{{{ $value | humanizePercentage }}}} of the requests to {who} failed over the "
+            f"last {window}.",
+        ))
+    rules.append(_alert(
+        "HighLatencyPerModel",
+        f"histogram_quantile(0.95, sum {by_le} (rate({bucket}[{window}]))) > {latency}",
+        "5m", "warning", f"P95 latency of {who} above {LATENCY_THRESHOLD_S:g} s",
+        f"P95 request latency of {who} is {{{{ $value }}}} over the last {window}.",
+    ))
+    return rules
+
+
+def _alert(name: str, expr: str, for_: str, severity: str, summary: str,
+           description: str) -> dict[str, Any]:
+    return {
+        "alert": name,
+        "expr": expr,
+        "for": for_,
+        "labels": {"severity": severity},
+        "annotations": {"summary": summary, "description": description},
+    }
+
+
+def rule_groups(profile: Profile) -> list[dict[str, Any]]:
+    """The `groups` of a Prometheus rule file (also a PrometheusRule's `spec.groups`)."""
+    return [
+        {"name": "ai-gateway.rules", "rules": alert_rules(profile)},
+        {
+            "name": "ai-gateway-console.recording",
+            "rules": [{"record": r.record, "expr": r.expr} for r in recording_rules(profile)],
+        },
+    ]
+
+
+def prometheus_rule(settings: Settings, labels: Mapping[str, str] | None = None,
+                    name: str = "ai-gateway-console") -> dict[str, Any]:
+    """The PrometheusRule object, in the gateway's namespace."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {
+            "name": name,
+            "namespace": settings.target.namespace,
+            "labels": {**APP_LABELS, **(labels or {})},
+        },
+        "spec": {"groups": rule_groups(_profile(settings))},
+    }
+
+
+def rules_yaml(settings: Settings, labels: Mapping[str, str] | None = None) -> str:
+    header = [
+        f"# Alerts and recording rules for the AI gateway (profile {settings.profile}).",
+        "# The console reads the recorded series for the 5m window when they exist",
+        "# (`ai-gateway-console doctor` says whether it does).",
+        "# Your Prometheus' ruleSelector may require a label: add it with --label KEY=VALUE",
+        "# (e.g. release=kube-prometheus-stack).",
+    ]
+    return _documents(header, [prometheus_rule(settings, labels)])
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, except lists of plain strings (`verbs: [get, list, watch]`), which read
+    better on one line in a Role."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    flow = bool(data) and all(isinstance(item, str) for item in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def to_yaml(doc: Mapping[str, Any]) -> str:
+    return yaml.dump(dict(doc), Dumper=_Dumper, sort_keys=False, default_flow_style=False,
+                     width=200, allow_unicode=True)
+
+
+def _documents(header: Sequence[str], docs: Sequence[Mapping[str, Any]]) -> str:
+    body = "".join("---\n" + to_yaml(doc) for doc in docs)
+    return "\n".join(header) + "\n" + body
+
+
+def parse_labels(items: Sequence[str] | None) -> dict[str, str]:
+    """`KEY=VALUE` items of --label; ValueError names the bad one."""
+    out: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--label {item!r} is not KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def render(kind: str, settings: Settings, *, variant: str = "both",
+           readers: str = "ai-gateway-oncall-readers",
+           operators: str = "ai-gateway-oncall-operators",
+           labels: Mapping[str, str] | None = None) -> str:
+    """The YAML text of `manifests KIND`."""
+    if kind == "rbac":
+        return rbac_yaml(settings, variant, readers, operators)
+    if kind == "rules":
+        return rules_yaml(settings, labels)
+    raise ValueError(f"unknown manifest {kind!r} (choose from {', '.join(KINDS)})")

@@ -1,0 +1,192 @@
+"""One-hour soak: the live console on the real stack with a fault every minute.
+
+    .venv/bin/python -m tests.perf.soak [--minutes 60] [--fault-every 60] [--fault-for 20]
+
+Starts the stand-in gateway exporter, the real Prometheus and Alertmanager, the
+Kubernetes API emulator and a `FaultProxy` in front of each, then runs the
+console headless (Textual's test driver) for `--minutes`, switching one
+source to the next fault of the campaign every `--fault-every` seconds for
+`--fault-for` seconds. Passes (exit 0) when the console never crashed, no
+worker ended in error, no token reached the status line, every source is
+healthy at the end and resident memory grew at most `--max-growth` (10 %)
+from the end of the warm-up. Not part of the default test run (tests/perf is
+excluded by pyproject's norecursedirs): an hour does not fit a suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from console.app import GatewayConsole
+from tests.stack.fault_proxy import (
+    FAULTS,
+    KUBE_TOKEN,
+    SOURCES,
+    TOKENS,
+    FaultProxy,
+    apply_fault,
+    build_app,
+    rss_bytes,
+    status_line,
+)
+from tests.stack.gateway_exporter import GatewayExporter, seed_models
+from tests.stack.kube_emulator import KubeEmulator
+from tests.stack.kube_fixtures import loaded_emulator
+from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob
+
+
+def healthy(app: GatewayConsole) -> bool:
+    statuses = (app.latest.metrics_status, app.latest.cluster_status, app.latest.alerts_status)
+    return all(s is not None and s.ok for s in statuses)
+
+
+def rotation() -> list[tuple[str, str]]:
+    """Faults interleaved across sources, so consecutive minutes hit different sources."""
+    per_source = {s: list(FAULTS[s]) for s in SOURCES}
+    out: list[tuple[str, str]] = []
+    while any(per_source.values()):
+        for source in SOURCES:
+            if per_source[source]:
+                out.append((source, per_source[source].pop(0)))
+    return out
+
+
+class Failed(Exception):
+    """The soak found a problem; the message is the one line printed."""
+
+
+async def soak(args: argparse.Namespace, proxies: dict[str, FaultProxy], folder: Path,
+               emulator: KubeEmulator) -> None:
+    from textual.worker import WorkerState
+
+    app = build_app(proxies, folder, refresh=args.refresh)
+    total_s = args.minutes * 60.0
+    warmup_s = min(120.0, total_s / 5)
+    faults = rotation()
+    async with app.run_test(size=(160, 50)) as pilot:
+
+        async def check(what: str) -> None:
+            await pilot.pause()
+            if not app.is_running or app._exception is not None:
+                raise Failed(f"console stopped during {what}: {app._exception!r}")
+            broken = [w.name for w in app.workers if w.state == WorkerState.ERROR]
+            if broken:
+                raise Failed(f"worker(s) {broken} ended in error during {what}")
+            line = status_line(app)
+            if "\n" in line or any(t in line for t in TOKENS):
+                raise Failed(f"status line not one clean line during {what}: {line!r}")
+
+        started = time.monotonic()
+        while not healthy(app):
+            if time.monotonic() - started > 60:
+                raise Failed(f"sources not healthy after 60 s: {status_line(app)!r}")
+            await pilot.pause(0.2)
+        print(f"warming up {warmup_s:.0f} s", flush=True)
+        await pilot.pause(warmup_s)
+        gc.collect()
+        baseline = rss_bytes()
+        peak = baseline
+        traced = None
+        if args.tracemalloc:  # from here on only: tracing the start-up would take minutes
+            tracemalloc.start(1)
+            traced = tracemalloc.take_snapshot()
+        print(f"baseline RSS {baseline / 1e6:.1f} MB", flush=True)
+        end = started + total_s
+        i = 0
+        while time.monotonic() + args.fault_every <= end + 1:
+            source, fault = faults[i % len(faults)]
+            minute_start = time.monotonic()
+            apply_fault(proxies[source], source, fault)
+            while time.monotonic() - minute_start < args.fault_for:
+                await pilot.pause(1.0)
+                await check(f"{source} {fault}")
+            proxies[source].forward()
+            while time.monotonic() - minute_start < args.fault_every:
+                await pilot.pause(1.0)
+                await check(f"after {source} {fault}")
+            ok = healthy(app)
+            rss = rss_bytes()
+            peak = max(peak, rss)
+            print(f"{i + 1:3d} {source:12s} {fault:10s} recovered={ok} "
+                  f"RSS {rss / 1e6:.1f} MB polls={app.polls}", flush=True)
+            # The harness shares this process: its request log is not the console's memory.
+            with emulator._cond:
+                emulator.requests.clear()
+            if not ok:
+                raise Failed(f"{source} not healthy {args.fault_every - args.fault_for:g} s "
+                             f"after {fault} ended: {status_line(app)!r}")
+            i += 1
+        for proxy in proxies.values():
+            proxy.forward()
+        settle = time.monotonic()
+        while not healthy(app):
+            if time.monotonic() - settle > 30:
+                raise Failed(f"not all healthy at the end: {status_line(app)!r}")
+            await pilot.pause(0.5)
+        gc.collect()
+        final = rss_bytes()
+        growth = (final - baseline) / baseline
+        print(f"{i} faults; RSS {baseline / 1e6:.1f} -> {final / 1e6:.1f} MB "
+              f"({growth:+.1%}, peak {peak / 1e6:.1f} MB)", flush=True)
+        if traced is not None:
+            top = tracemalloc.take_snapshot().compare_to(traced, "lineno")[:15]
+            for stat in top:
+                print(f"  {stat}", flush=True)
+        if growth > args.max_growth:
+            raise Failed(f"memory grew {growth:.1%} (> {args.max_growth:.0%})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.perf.soak", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--fault-every", type=float, default=60.0,
+                        help="seconds between faults (default 60)")
+    parser.add_argument("--fault-for", type=float, default=20.0,
+                        help="seconds each fault lasts (default 20)")
+    parser.add_argument("--refresh", default="2s", help="the console's refresh (default 2s)")
+    parser.add_argument("--max-growth", type=float, default=0.10,
+                        help="allowed RSS growth after warm-up (default 0.10)")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="trace allocations and print the 15 biggest growths (slower)")
+    args = parser.parse_args(argv)
+    if args.fault_for >= args.fault_every:
+        parser.error("--fault-for must be shorter than --fault-every")
+    exporter = GatewayExporter(seed_models()).start()
+    stack = PrometheusStack([ScrapeJob("ai-gateway", [exporter.target])])
+    emulator = loaded_emulator(KUBE_TOKEN, bookmark_interval_s=5.0)
+    proxies: dict[str, FaultProxy] = {}
+    try:
+        stack.start()
+        stack.wait_for_samples("ai-gateway", samples=3)
+        emulator.start()
+        assert stack.alertmanager_url is not None
+        proxies = {
+            "prometheus": FaultProxy(stack.prometheus_url).start(),
+            "alertmanager": FaultProxy(stack.alertmanager_url).start(),
+            "kubernetes": FaultProxy(emulator.url).start(),
+        }
+        with tempfile.TemporaryDirectory(prefix="agc-soak-") as folder:
+            asyncio.run(soak(args, proxies, Path(folder), emulator))
+    except Failed as exc:
+        print(f"SOAK FAILED: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for proxy in proxies.values():
+            proxy.stop()
+        emulator.stop()
+        stack.stop()
+        exporter.stop()
+    print("SOAK PASSED")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
