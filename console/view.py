@@ -167,8 +167,13 @@ def rollout_note(dep: DeploymentState | None, pods: int, error: str | None) -> T
         return Text(f"✗ {error}", style="bold red")
     if dep is not None and dep.stalled:
         return Text("✗ rollout stalled (ProgressDeadlineExceeded)", style="bold red")
-    if dep is not None and dep.rolling:
+    # The same stages as `kubectl rollout status`, in its words.
+    if dep is not None and (dep.observed_generation < dep.generation
+                            or dep.updated_replicas < dep.replicas):
         return Text(f"⟳ rolling out: {dep.updated_replicas}/{dep.replicas} updated", style="yellow")
+    if dep is not None and dep.available_replicas < dep.updated_replicas:
+        return Text(f"▲ {dep.available_replicas} of {dep.updated_replicas} updated replicas "
+                    "available", style="yellow")
     return Text(f"{pods} pods")
 
 

@@ -108,7 +108,8 @@ async def campaign(gateway_stack: GatewayStack, emulator: KubeEmulator,
     ours = logging.getLogger("console")  # everything the console logs, debug included
     level = ours.level
     ours.setLevel(logging.DEBUG)
-    app = build_app(proxies, tmp_path_factory.mktemp("campaign"))
+    app = build_app({name: p.url for name, p in proxies.items()},
+                    tmp_path_factory.mktemp("campaign"))
     try:
         async with app.run_test(size=(160, 50)) as pilot:
             run = Campaign(app, pilot, proxies, emulator, gateway_stack, records)

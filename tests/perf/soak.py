@@ -11,17 +11,24 @@ worker ended in error, no token reached the status line, every source is
 healthy at the end and resident memory grew at most `--max-growth` (10 %)
 from the end of the warm-up. Not part of the default test run (tests/perf is
 excluded by pyproject's norecursedirs): an hour does not fit a suite.
+
+The stack, the emulator and the proxies run in a child process, so the memory
+measured (this process's RSS) is the console's own, not the harness's thread
+per proxied connection or the emulator's request log.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
+import multiprocessing
 import sys
 import tempfile
 import time
 import tracemalloc
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from console.app import GatewayConsole
@@ -37,7 +44,6 @@ from tests.stack.fault_proxy import (
     status_line,
 )
 from tests.stack.gateway_exporter import GatewayExporter, seed_models
-from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import loaded_emulator
 from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob
 
@@ -62,11 +68,85 @@ class Failed(Exception):
     """The soak found a problem; the message is the one line printed."""
 
 
-async def soak(args: argparse.Namespace, proxies: dict[str, FaultProxy], folder: Path,
-               emulator: KubeEmulator) -> None:
+class Harness:
+    """The stack, the emulator and the proxies in a child process, driven over a pipe."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_harness, args=(child,), daemon=True)
+        self._process.start()
+        if not self._conn.poll(120):
+            raise Failed("the stack did not start within 120 s")
+        answer = self._conn.recv()
+        if isinstance(answer, str):
+            raise Failed(answer)
+        self.urls: dict[str, str] = answer
+
+    def _ask(self, *command: str) -> None:
+        self._conn.send(command)
+        if not self._conn.poll(30):
+            raise Failed(f"the harness did not answer {command}")
+        self._conn.recv()
+
+    def fault(self, source: str, fault: str) -> None:
+        self._ask("fault", source, fault)
+
+    def forward(self, source: str) -> None:
+        self._ask("forward", source)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, Failed):
+            self._ask("stop")
+        self._process.join(30)
+        if self._process.is_alive():
+            self._process.terminate()
+
+
+def _harness(conn: Connection) -> None:
+    """Child process: start everything, send the proxy URLs, then obey until "stop"."""
+    exporter = GatewayExporter(seed_models()).start()
+    stack = PrometheusStack([ScrapeJob("ai-gateway", [exporter.target])])
+    emulator = loaded_emulator(KUBE_TOKEN, bookmark_interval_s=5.0)
+    proxies: dict[str, FaultProxy] = {}
+    try:
+        try:
+            stack.start()
+            stack.wait_for_samples("ai-gateway", samples=3)
+            emulator.start()
+            assert stack.alertmanager_url is not None
+            proxies = {
+                "prometheus": FaultProxy(stack.prometheus_url).start(),
+                "alertmanager": FaultProxy(stack.alertmanager_url).start(),
+                "kubernetes": FaultProxy(emulator.url).start(),
+            }
+        except Exception as exc:  # told to the parent in one line, which exits 1
+            conn.send(f"the stack did not start: {type(exc).__name__}: {exc}")
+            return
+        conn.send({name: p.url for name, p in proxies.items()})
+        while True:
+            command = conn.recv()
+            if command[0] == "fault":
+                apply_fault(proxies[command[1]], command[1], command[2])
+            elif command[0] == "forward":
+                proxies[command[1]].forward()
+            with emulator._cond:
+                emulator.requests.clear()  # a test log: unbounded over an hour
+            conn.send("ok")
+            if command[0] == "stop":
+                return
+    finally:
+        for proxy in proxies.values():
+            proxy.stop()
+        emulator.stop()
+        stack.stop()
+        exporter.stop()
+
+
+async def soak(args: argparse.Namespace, harness: Harness, folder: Path) -> None:
     from textual.worker import WorkerState
 
-    app = build_app(proxies, folder, refresh=args.refresh)
+    app = build_app(harness.urls, folder, refresh=args.refresh)
     total_s = args.minutes * 60.0
     warmup_s = min(120.0, total_s / 5)
     faults = rotation()
@@ -103,11 +183,11 @@ async def soak(args: argparse.Namespace, proxies: dict[str, FaultProxy], folder:
         while time.monotonic() + args.fault_every <= end + 1:
             source, fault = faults[i % len(faults)]
             minute_start = time.monotonic()
-            apply_fault(proxies[source], source, fault)
+            harness.fault(source, fault)
             while time.monotonic() - minute_start < args.fault_for:
                 await pilot.pause(1.0)
                 await check(f"{source} {fault}")
-            proxies[source].forward()
+            harness.forward(source)
             while time.monotonic() - minute_start < args.fault_every:
                 await pilot.pause(1.0)
                 await check(f"after {source} {fault}")
@@ -116,15 +196,12 @@ async def soak(args: argparse.Namespace, proxies: dict[str, FaultProxy], folder:
             peak = max(peak, rss)
             print(f"{i + 1:3d} {source:12s} {fault:10s} recovered={ok} "
                   f"RSS {rss / 1e6:.1f} MB polls={app.polls}", flush=True)
-            # The harness shares this process: its request log is not the console's memory.
-            with emulator._cond:
-                emulator.requests.clear()
             if not ok:
                 raise Failed(f"{source} not healthy {args.fault_every - args.fault_for:g} s "
                              f"after {fault} ended: {status_line(app)!r}")
             i += 1
-        for proxy in proxies.values():
-            proxy.forward()
+        for name in SOURCES:
+            harness.forward(name)
         settle = time.monotonic()
         while not healthy(app):
             if time.monotonic() - settle > 30:
@@ -159,31 +236,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.fault_for >= args.fault_every:
         parser.error("--fault-for must be shorter than --fault-every")
-    exporter = GatewayExporter(seed_models()).start()
-    stack = PrometheusStack([ScrapeJob("ai-gateway", [exporter.target])])
-    emulator = loaded_emulator(KUBE_TOKEN, bookmark_interval_s=5.0)
-    proxies: dict[str, FaultProxy] = {}
+    harness: Harness | None = None
     try:
-        stack.start()
-        stack.wait_for_samples("ai-gateway", samples=3)
-        emulator.start()
-        assert stack.alertmanager_url is not None
-        proxies = {
-            "prometheus": FaultProxy(stack.prometheus_url).start(),
-            "alertmanager": FaultProxy(stack.alertmanager_url).start(),
-            "kubernetes": FaultProxy(emulator.url).start(),
-        }
+        harness = Harness()
         with tempfile.TemporaryDirectory(prefix="agc-soak-") as folder:
-            asyncio.run(soak(args, proxies, Path(folder), emulator))
+            asyncio.run(soak(args, harness, Path(folder)))
     except Failed as exc:
         print(f"SOAK FAILED: {exc}", file=sys.stderr)
         return 1
     finally:
-        for proxy in proxies.values():
-            proxy.stop()
-        emulator.stop()
-        stack.stop()
-        exporter.stop()
+        if harness is not None:
+            harness.stop()
     print("SOAK PASSED")
     return 0
 

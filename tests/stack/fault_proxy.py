@@ -488,11 +488,11 @@ def write_kubeconfig(path: Path, server: str) -> Path:
     return path
 
 
-def build_app(proxies: dict[str, FaultProxy], folder: Path, refresh: str = "400ms",
+def build_app(urls: dict[str, str], folder: Path, refresh: str = "400ms",
               timeout: str = "1s", window: str = "10s") -> GatewayConsole:
     """The console as the CLI builds it (settings, source set, runner with an audit log in
-    `folder`), every source through its proxy and holding a token. A short timeout makes a
-    10-second stall a timeout within a refresh or two."""
+    `folder`), every source through its proxy (`urls`: source name -> proxy URL) and holding
+    a token. A short timeout makes a 10-second stall a timeout within a refresh or two."""
     from console.actions import ActionRunner
     from console.app import GatewayConsole
     from console.audit import AuditLog
@@ -503,11 +503,11 @@ def build_app(proxies: dict[str, FaultProxy], folder: Path, refresh: str = "400m
     (folder / "prom.token").write_text(PROM_TOKEN)
     (folder / "am.token").write_text(AM_TOKEN)
     flags: dict[str, Any] = {
-        "prometheus_url": proxies["prometheus"].url,
-        "alertmanager_url": proxies["alertmanager"].url,
+        "prometheus_url": urls["prometheus"],
+        "alertmanager_url": urls["alertmanager"],
         "prometheus_token_file": str(folder / "prom.token"),
         "alertmanager_token_file": str(folder / "am.token"),
-        "kubeconfig": str(write_kubeconfig(folder / "kubeconfig", proxies["kubernetes"].url)),
+        "kubeconfig": str(write_kubeconfig(folder / "kubeconfig", urls["kubernetes"])),
         "context": CONTEXT,
         "refresh": refresh,
         "timeout": timeout,
