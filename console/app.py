@@ -14,10 +14,11 @@ import os
 import sys
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -33,17 +34,19 @@ from console.audit import AuditLog
 from console.clock import Clock, system_clock
 from console.durations import format_duration, parse_duration
 from console.messages import AlertsPolled, ClusterPolled, HistoryLoaded, MetricsPolled
-from console.model import Alert, ModelKey, Snapshot
+from console.model import Alert, ModelFigures, ModelKey, Snapshot
 from console.polling import Latest, PollResult, assemble, poll
 from console.record import Recorder, recorder_for
+from console.screens.command import CommandScreen, ContextsScreen, parse_command
 from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen, events_table
+from console.screens.fleet import FleetScreen
 from console.screens.help import HelpScreen
 from console.screens.logs import LogsScreen
 from console.screens.model_detail import ModelDetailScreen, model_context
 from console.screens.pod_detail import PodDetailScreen, find_pod
 from console.screens.prompt import PromptScreen
-from console.settings import WINDOWS, Settings
+from console.settings import WINDOWS, Settings, TargetSettings
 from console.sources.base import ActionError, SourceSet
 from console.view import (
     ALERT_COLUMNS,
@@ -62,9 +65,12 @@ from console.view import (
     rollout_note,
     source_status_text,
 )
-from widgets.columns import Column
+from widgets.columns import Cell, Column
 from widgets.keyed_table import KeyedTable
 from widgets.text_panel import TextPanel
+
+if TYPE_CHECKING:
+    from console.sources.store import StoreRegistry
 
 T = TypeVar("T")
 TREND_POINTS = 40
@@ -72,6 +78,7 @@ NARROW_WIDTH = 110
 MIN_SIZE = (80, 24)
 """Below this the console shows a message instead of its panels (README: works at 80x24)."""
 TREND_KEYS = ("rate_trend", "p95_trend")
+SOURCE_NAMES = ("prometheus", "kubernetes", "alertmanager")
 
 
 class GatewayConsole(App[int]):
@@ -92,6 +99,11 @@ class GatewayConsole(App[int]):
         Binding("p", "pause", "Pause"),
         Binding("x", "export", "Export"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        # Several clusters (issue 7): `f` shows only with a fleet; `:` and `c` work with one
+        # target too (switch namespace or context) and are listed in the help.
+        Binding("f", "fleet", "Fleet"),
+        Binding("colon", "command", "Command", key_display=":", show=False),
+        Binding("c", "contexts", "Contexts", show=False),
     ]
 
     def __init__(
@@ -101,11 +113,23 @@ class GatewayConsole(App[int]):
         runner: ActionRunner,
         clock: Clock = system_clock,
         export_dir: Path | None = None,
+        *,
+        fleet: Mapping[str, SourceSet] | None = None,
+        source_factory: Callable[[TargetSettings], SourceSet] | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.sources = sources
         self.runner = runner
+        # The fleet: every target's sources, polled by workers of their own; the overview
+        # shows `sources`, the current one. One target alone is a fleet of one.
+        self.targets: list[TargetSettings] = (
+            [runner.target if t.name == sources.target else t for t in settings.targets]
+            if fleet else [runner.target])
+        self.fleet_sources: dict[str, SourceSet] = {**(fleet or {}), sources.target: sources}
+        self.fleet_latest: dict[str, Latest] = {}
+        self._make_sources = source_factory
+        self.fleet_screen: FleetScreen | None = None
         self.clock = clock
         self.export_dir = export_dir
         self.window_s = settings.window_s
@@ -117,24 +141,50 @@ class GatewayConsole(App[int]):
             "p95_latency_s": {},
         }
         self.polls: dict[str, int] = {"prometheus": 0, "kubernetes": 0, "alertmanager": 0}
-        self._wake: dict[str, asyncio.Event] = {}
+        self._wake: dict[tuple[str, str], asyncio.Event] = {}
+        self._first_metrics_drawn = asyncio.Event()
+        self.stores: StoreRegistry | None = None
         self.narrow = False
         self._last_trend_at: float | None = None
         self.recorder: Recorder | None = None
         """Under --record FILE, every poll handled is appended there (console/record.py)."""
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Clock = system_clock) -> GatewayConsole:
+    def from_settings(cls, settings: Settings, clock: Clock = system_clock, *,
+                      audit: AuditLog | None = None, user: str | None = None,
+                      export_dir: Path | None = None) -> GatewayConsole:
+        """The console of every target of `settings`; the first one's overview is current.
+
+        Targets on one shared store share one reader of it (console/sources/store.py).
+        """
         from console.sources import build_source_set
+        from console.sources.store import StoreRegistry
+
+        stores = StoreRegistry()
+
+        def make(target: TargetSettings) -> SourceSet:
+            return build_source_set(settings, target, clock, stores)
 
         target = settings.target
-        sources = build_source_set(settings, target, clock)
-        runner = ActionRunner(target, sources, AuditLog(None, clock),
-                              read_only=settings.read_only)
-        app = cls(settings, sources, runner, clock)
+        fleet = {t.name: make(t) for t in settings.targets}
+        sources = fleet[target.name]
+        runner = ActionRunner(target, sources, audit or AuditLog(None, clock),
+                              read_only=settings.read_only, user=user)
+        app = cls(settings, sources, runner, clock, export_dir,
+                  fleet=fleet if settings.fleet else None, source_factory=make)
+        app.stores = stores
         if settings.record:
             app.recorder = recorder_for(settings, clock, TREND_POINTS)
         return app
+
+    @property
+    def current_target(self) -> TargetSettings:
+        """The target the overview shows (the runner acts on it)."""
+        return self.runner.target
+
+    @property
+    def is_fleet(self) -> bool:
+        return len(self.targets) > 1
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -165,6 +215,8 @@ class GatewayConsole(App[int]):
         self._check_size()
         if not self.is_headless:
             self.set_interval(1.0, self._watch_terminal)
+        if self.is_fleet:
+            self.action_fleet()
 
     def _model_columns(self) -> tuple[Column, ...]:
         """Trend sparklines change every refresh in every row: a slow link goes without."""
@@ -217,53 +269,72 @@ class GatewayConsole(App[int]):
             self._render_cluster()
 
     def _start_workers(self) -> None:
-        refresh = self.settings.refresh_s
-        self._wake = {name: asyncio.Event() for name in self.polls}
-        self.run_worker(
-            self._poll_loop("prometheus", lambda: self.sources.metrics.fetch(self.window_s),
-                            MetricsPolled, refresh),
-            group="prometheus", name="prometheus", exclusive=True,
-        )
-        self.run_worker(
-            # On a slow link the pods and HPA (which change slowly) follow every 3rd refresh.
-            self._poll_loop("kubernetes", self.sources.cluster.fetch, ClusterPolled,
-                            refresh * 3 if self.settings.low_bandwidth else refresh),
-            group="kubernetes", name="kubernetes", exclusive=True,
-        )
-        self.run_worker(
-            self._poll_loop("alertmanager", self.sources.alerts.fetch, AlertsPolled, refresh),
-            group="alertmanager", name="alertmanager", exclusive=True,
-        )
+        for sources in self.fleet_sources.values():
+            self._start_target(sources)
         self._load_history()
 
-    def _status_of(self, name: str) -> Any:
+    def _start_target(self, sources: SourceSet) -> None:
+        """One worker per source of this target, each in a group of its own.
+
+        Groups are named `<target>:<source>`, so switching a target away cancels its
+        workers and nobody else's, and a dead cluster's slow answers never delay another.
+        """
+        refresh = self.settings.refresh_s
+        name = sources.target
+        for source in SOURCE_NAMES:
+            self._wake[(name, source)] = asyncio.Event()
+        polls: tuple[tuple[str, Callable[[], Awaitable[Any]], Callable[[Any], Any], float],
+                     ...] = (
+            ("prometheus", lambda: sources.metrics.fetch(self.window_s), MetricsPolled,
+             refresh),
+            # On a slow link the pods and HPA (which change slowly) follow every 3rd refresh.
+            ("kubernetes", sources.cluster.fetch, ClusterPolled,
+             refresh * 3 if self.settings.low_bandwidth else refresh),
+            ("alertmanager", sources.alerts.fetch, AlertsPolled, refresh),
+        )
+        for source, fetch, message, every in polls:
+            self.run_worker(
+                self._poll_loop(source, fetch, message, every, sources),
+                group=f"{name}:{source}", name=f"{name}:{source}", exclusive=True,
+            )
+
+    def _status_of(self, name: str, latest: Latest | None = None) -> Any:
+        latest = self.latest if latest is None else latest
         return {
-            "prometheus": self.latest.metrics_status,
-            "kubernetes": self.latest.cluster_status,
-            "alertmanager": self.latest.alerts_status,
+            "prometheus": latest.metrics_status,
+            "kubernetes": latest.cluster_status,
+            "alertmanager": latest.alerts_status,
         }[name]
 
     async def _poll_loop(
         self,
         name: str,
         fetch: Callable[[], Awaitable[T]],
-        message: Callable[[PollResult[T]], Any],
+        message: Callable[..., Any],
         every_s: float,
+        sources: SourceSet | None = None,
     ) -> None:
+        sources = sources or self.sources
+        target = sources.target
         timeout = max(every_s * 3, 5.0)
-        wake = self._wake[name]
+        wake = self._wake[(target, name)]
+        if name == "kubernetes" and self.settings.demo is None:
+            await self._after_first_metrics_frame()
         while True:
             if not self.paused:
-                result = await poll(name, fetch, self._status_of(name), self.clock, timeout)
-                self.post_message(message(result))
+                latest = (self.latest if sources is self.sources
+                          else self.fleet_latest.get(target, Latest()))
+                result = await poll(name, fetch, self._status_of(name, latest), self.clock,
+                                    timeout)
+                self.post_message(message(result, target=target, origin=id(sources)))
             wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), every_s)
 
     def refresh_now(self, *names: str) -> None:
         """Poll these sources at once (after an action) instead of at the next tick."""
-        for name in names or tuple(self._wake):
-            event = self._wake.get(name)
+        for name in names or SOURCE_NAMES:
+            event = self._wake.get((self.sources.target, name))
             if event is not None:
                 event.set()
 
@@ -271,11 +342,37 @@ class GatewayConsole(App[int]):
     async def _load_history(self) -> None:
         window_s = self.window_s
         step = self.settings.refresh_s
+        sources = self.sources
         try:
-            history = await self.sources.metrics.history(window_s, step * TREND_POINTS, step)
+            history = await sources.metrics.history(window_s, step * TREND_POINTS, step)
         except Exception:
             return
-        self.post_message(HistoryLoaded(history, window_s))
+        self.post_message(HistoryLoaded(history, window_s, origin=id(sources)))
+
+    def _routed(self, event: MetricsPolled | ClusterPolled | AlertsPolled, field: str) -> bool:
+        """File a poll of another target (or a late one of a replaced target) in the fleet.
+
+        True when the event is for the overview's target and its handler should go on.
+        """
+        if not event.target:
+            return True  # a feed of one (replay, tests): always the overview's
+        sources = self.fleet_sources.get(event.target)
+        if sources is None or id(sources) != event.origin:
+            return False  # a target switched away: its late answer must not show
+        if sources is self.sources:
+            return True
+        r = event.result
+        latest = _replace(self.fleet_latest.get(event.target, Latest()),
+                          **{f"{field}_status": r.status},
+                          **({field: r.reading} if r.reading is not None else {}))
+        self.fleet_latest[event.target] = latest
+        self._fleet_changed()
+        return False
+
+    def _fleet_changed(self) -> None:
+        self.fleet_latest[self.sources.target] = self.latest
+        if self.fleet_screen is not None and self.fleet_screen.is_attached:
+            self.fleet_screen.refresh_data()
 
     # --------------------------------------------------------------- messages
     # _ignore_late_results: a worker may post its result just before it is cancelled on
@@ -284,6 +381,8 @@ class GatewayConsole(App[int]):
     def on_metrics_polled(self, event: MetricsPolled) -> None:
         if not self.is_running:
             return  # see _ignore_late_results
+        if not self._routed(event, "metrics"):
+            return
         r = event.result
         self.polls["prometheus"] += 1
         self._record("prometheus", r)
@@ -298,10 +397,26 @@ class GatewayConsole(App[int]):
                 self._trend("p95_latency_s", m.key).append(m.p95_latency_s)
         self._render_models()
         self._render_status()
+        self._fleet_changed()
+        if not self._first_metrics_drawn.is_set():
+            self.call_after_refresh(self._first_metrics_drawn.set)
+
+    async def _after_first_metrics_frame(self, at_most_s: float = 1.0) -> None:
+        """Let the first frame with metrics go out before the Kubernetes client is built.
+
+        Building it (importing `kubernetes.client`, ~0.4 s of CPU) runs in a worker
+        thread but holds the GIL, so started at once it halved the speed of the first
+        metrics poll and frame: start-up against the real stack went from ~1.5 s to
+        ~1.2 s (median, tests/perf). A slow Prometheus holds the cluster back 1 s at most.
+        """
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_metrics_drawn.wait(), at_most_s)
 
     def on_cluster_polled(self, event: ClusterPolled) -> None:
         if not self.is_running:
             return  # see _ignore_late_results
+        if not self._routed(event, "cluster"):
+            return
         r = event.result
         self.polls["kubernetes"] += 1
         self._record("kubernetes", r)
@@ -309,10 +424,13 @@ class GatewayConsole(App[int]):
                                **({"cluster": r.reading} if r.reading is not None else {}))
         self._render_cluster()
         self._render_status()
+        self._fleet_changed()
 
     def on_alerts_polled(self, event: AlertsPolled) -> None:
         if not self.is_running:
             return  # see _ignore_late_results
+        if not self._routed(event, "alerts"):
+            return
         r = event.result
         self.polls["alertmanager"] += 1
         self._record("alertmanager", r)
@@ -320,9 +438,10 @@ class GatewayConsole(App[int]):
                                **({"alerts": r.reading} if r.reading is not None else {}))
         self._render_alerts()
         self._render_status()
+        self._fleet_changed()
 
     def on_history_loaded(self, event: HistoryLoaded) -> None:
-        if event.window_s != self.window_s:
+        if event.window_s != self.window_s or (event.origin and event.origin != id(self.sources)):
             return
         if self.recorder is not None:
             self._recorded(self.recorder.record_history(self.clock(), self.window_s,
@@ -358,10 +477,15 @@ class GatewayConsole(App[int]):
         return not needle or any(needle in w.lower() for w in words)
 
     def _render_title(self) -> None:
-        ts = self.settings.target
+        ts = self.current_target
         text = Text()
         text.append(" ai-gateway-console ", style="bold reverse")
-        source = f"demo:{self.settings.demo}" if self.settings.demo else (ts.context or "current")
+        source = (f"demo:{ts.demo or self.settings.demo}" if self.settings.demo
+                  else (ts.context or "current"))
+        if self.is_fleet:
+            names = [t.name for t in self.targets]
+            where = f"{names.index(ts.name) + 1}/{len(names)}" if ts.name in names else "new"
+            source = f"{ts.name} ({where})" + ("" if source == ts.name else f" {source}")
         text.append(f"  {source}  {ts.namespace}/{ts.deployment}")
         text.append(f"  window {format_duration(self.window_s)}", style="bold")
         text.append(f"  every {format_duration(self.settings.refresh_s)}")
@@ -376,20 +500,29 @@ class GatewayConsole(App[int]):
     def _render_models(self) -> None:
         reading = self.latest.metrics
         table = self.query_one("#models", KeyedTable)
-        rows = {}
+        # Each row as its inputs (figures and trends): the table compares them and makes
+        # cells only for changed rows on screen; with 1,000 models, formatting every row
+        # every refresh was most of the refresh's CPU (tests/perf).
+        rows: dict[str, tuple[ModelFigures, tuple[float | None, ...],
+                              tuple[float | None, ...]]] = {}
         if reading is not None:
             for m in models_in_triage_order(reading.models):
-                if not self._matches(m.provider, m.model):
-                    continue
-                cells = model_cells(
-                    m, self._trend("request_rate", m.key), self._trend("p95_latency_s", m.key)
-                )
-                if self.settings.low_bandwidth:
-                    cells = tuple(c for c, col in zip(cells, MODEL_COLUMNS, strict=True)
-                                  if col.key not in TREND_KEYS)
-                rows[model_row_key(m.key)] = cells
+                if self._matches(m.provider, m.model):
+                    rows[model_row_key(m.key)] = (
+                        m, tuple(self._trend("request_rate", m.key)),
+                        tuple(self._trend("p95_latency_s", m.key)))
+        low_bandwidth = self.settings.low_bandwidth
+
+        def build(row: tuple[ModelFigures, tuple[float | None, ...],
+                             tuple[float | None, ...]]) -> tuple[Cell, ...]:
+            cells = model_cells(*row)
+            if low_bandwidth:
+                cells = tuple(c for c, col in zip(cells, MODEL_COLUMNS, strict=True)
+                              if col.key not in TREND_KEYS)
+            return cells
+
         with self.batch_update():
-            table.sync(rows)
+            table.sync_lazy(rows, build)
         status = self.latest.metrics_status
         table.set_titles("Models", (
             f"{len(rows)} models" if status is None or status.ok
@@ -445,7 +578,7 @@ class GatewayConsole(App[int]):
 
     # --------------------------------------------------------------- snapshot
     def snapshot(self) -> Snapshot:
-        ts = self.settings.target
+        ts = self.current_target
         return assemble(
             self.latest,
             window=format_duration(self.window_s),
@@ -529,7 +662,7 @@ class GatewayConsole(App[int]):
         hint = (f"The HPA {hpa.name} (min {hpa.min_replicas}, max {hpa.max_replicas}) owns the "
                 "replica count and will override a manual scale." if hpa else None)
         value = await self.push_screen_wait(
-            PromptScreen(f"Scale {self.settings.target.deployment} to how many replicas?",
+            PromptScreen(f"Scale {self.current_target.deployment} to how many replicas?",
                          str(current), validate, hint)
         )
         if value is not None:
@@ -554,7 +687,7 @@ class GatewayConsole(App[int]):
     @work(group="actions")
     async def _act(self, request: ActionRequest) -> None:
         """Check, confirm, run once, report, refresh: the path of every action."""
-        ts = self.settings.target
+        ts = self.current_target
         if self.runner.busy(request):
             self.notify(f"{request.kind} already in progress", severity="warning")
             return
@@ -590,7 +723,7 @@ class GatewayConsole(App[int]):
 
     @work(group="events", exclusive=True)
     async def action_events(self) -> None:
-        ts = self.settings.target
+        ts = self.current_target
         focused = self.focused
         pod = self._selected_pod() if focused is self.query_one("#pods") else None
         try:
@@ -630,7 +763,7 @@ class GatewayConsole(App[int]):
         model = next((m for m in reading.models if model_row_key(m.key) == key), None)
         context = model_context(self.snapshot(), model.key) if model is not None else None
         if model is not None and context is not None:
-            ts = self.settings.target
+            ts = self.current_target
             await self.push_screen(ModelDetailScreen(
                 context, self.sources.metrics, self.sources.cluster,
                 namespace=ts.namespace, deployment=ts.deployment, window_s=self.window_s,
@@ -707,11 +840,165 @@ class GatewayConsole(App[int]):
     async def action_quit(self) -> None:
         self.exit(0)
 
+    # ------------------------------------------------------------ the fleet
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # `f` only means something with several targets: otherwise not even in the footer.
+        if action == "fleet":
+            return self.is_fleet
+        return True
+
+    def action_fleet(self) -> None:
+        """The fleet view: one row per target; `enter` opens one's overview."""
+        if not self.is_fleet:
+            return
+        if self.fleet_screen is not None and self.fleet_screen in self.screen_stack:
+            return
+        self.fleet_screen = FleetScreen(self)
+        self.push_screen(self.fleet_screen)
+
+    def open_target(self, name: str) -> None:
+        """Show this fleet member's overview (from the fleet view's `enter` or `:ctx`)."""
+        if self.fleet_screen is not None and self.fleet_screen in self.screen_stack:
+            self.fleet_screen.dismiss()
+        if name != self.sources.target:
+            self._show(name)
+
+    def _show(self, name: str) -> None:
+        """Make `name` the overview's target: its runner, its readings; trends start afresh.
+
+        Its workers keep running as they did (every fleet member is polled), so the
+        overview shows its latest data at once; the tables are cleared first because
+        the same row keys of another cluster are other rows.
+        """
+        target = next(t for t in self.targets if t.name == name)
+        self.fleet_latest[self.sources.target] = self.latest
+        self.sources = self.fleet_sources[name]
+        self.runner = ActionRunner(target, self.sources, self.runner.audit,
+                                   read_only=self.settings.read_only, user=self.runner.user,
+                                   read_only_reason=self.runner.read_only_reason)
+        self.latest = self.fleet_latest.get(name, Latest())
+        self.polls = dict.fromkeys(SOURCE_NAMES, 0)
+        self._last_trend_at = None
+        for per in self.trends.values():
+            per.clear()
+        with self.batch_update():
+            for table in ("#models", "#alerts", "#pods"):
+                self.query_one(table, KeyedTable).sync({})
+        self._render_title()
+        self._render_models()
+        self._render_alerts()
+        self._render_cluster()
+        self._render_status()
+        self._load_history()
+        self.refresh_now()
+
+    async def switch_target(self, new: TargetSettings) -> None:
+        """Replace the overview's target by `new` (another namespace, Deployment or context).
+
+        Its old workers are cancelled by group, its sources closed in the background
+        (a Kubernetes source stops its watch threads), new ones built and started.
+        """
+        if self._make_sources is None:
+            self.notify("switching is not available here", severity="warning")
+            return
+        old = self.sources
+        for source in SOURCE_NAMES:
+            self.workers.cancel_group(self, f"{old.target}:{source}")
+            self._wake.pop((old.target, source), None)
+        del self.fleet_sources[old.target]
+        self.fleet_latest.pop(old.target, None)
+        index = next((i for i, t in enumerate(self.targets) if t.name == old.target), None)
+        if index is None:
+            self.targets.append(new)
+        else:
+            self.targets[index] = new
+        try:
+            sources = self._make_sources(new)
+        except Exception as exc:  # a bad kubeconfig path, say: keep the console going
+            self.notify(f"cannot open {new.name}: {exc}", severity="error")
+            return
+        self.fleet_sources[new.name] = sources
+        self.latest = Latest()
+        self._start_target(sources)
+        self._show(new.name)
+        self.run_worker(self._close_quietly(old), group="close")
+
+    @staticmethod
+    async def _close_quietly(sources: SourceSet) -> None:
+        with contextlib.suppress(Exception):
+            await sources.aclose()
+
+    def action_command(self) -> None:
+        """`:` opens the command line: `ctx NAME`, `ns NAME`, `deploy NAME`."""
+        self._ask_command()
+
+    @work(group="command", exclusive=True)
+    async def _ask_command(self) -> None:
+        from console.kubeconfig import kubeconfig_path, read_contexts
+
+        ts = self.current_target
+        contexts = ([t.name for t in self.targets] if self.settings.demo
+                    else list(read_contexts(kubeconfig_path(ts.kubeconfig)).names))
+        for t in self.targets:
+            if t.name not in contexts:
+                contexts.append(t.name)
+        cluster = self.sources.cluster
+        text = await self.push_screen_wait(CommandScreen(contexts, cluster.namespaces,
+                                                         cluster.deployments))
+        if text:
+            await self.run_command(text)
+
+    async def run_command(self, text: str) -> None:
+        """Run one command line; a mistake is a notification, never a crash."""
+        try:
+            verb, arg = parse_command(text)
+        except ValueError as exc:
+            self.notify(str(exc), title="command", severity="warning")
+            return
+        ts = self.current_target
+        if verb == "ctx":
+            member = next((t for t in self.targets if arg in (t.name, t.context)), None)
+            if member is not None:
+                self.open_target(member.name)
+                return
+            self.open_target(self.sources.target)
+            new = replace(ts, name=arg, context=arg,
+                          cluster=arg if ts.cluster is not None else None)
+            if ts.cluster is None and not self.settings.demo:
+                self.notify(f"metrics still come from {ts.name}'s Prometheus: configure a "
+                            f"target for {arg} to get its own", severity="warning", timeout=8)
+            await self.switch_target(new)
+        elif verb == "ns":
+            await self.switch_target(replace(ts, namespace=arg))
+        else:
+            hpa = f"{arg}-hpa" if ts.hpa == f"{ts.deployment}-hpa" else ts.hpa
+            await self.switch_target(replace(ts, deployment=arg, hpa=hpa))
+
+    @work(group="command", exclusive=True)
+    async def action_contexts(self) -> None:
+        """`c`: the kubeconfig's contexts (and the fleet's targets); `enter` switches."""
+        from console.kubeconfig import kubeconfig_path, read_contexts
+
+        ts = self.current_target
+        found = (None if self.settings.demo
+                 else read_contexts(kubeconfig_path(ts.kubeconfig)))
+        names = list(found.names) if found else []
+        for t in self.targets:
+            if (t.context or t.name) not in names:
+                names.append(t.context or t.name)
+        current = ts.context or (found.current if found else None)
+        chosen = await self.push_screen_wait(ContextsScreen(
+            names, current, {t.context or t.name: t.name for t in self.targets},
+            found.namespaces if found else {}))
+        if chosen:
+            await self.run_command(f"ctx {chosen}")
+
     async def on_unmount(self) -> None:
         if self.recorder is not None:
             self.recorder.close()
-        with contextlib.suppress(Exception):  # closing on the way out must not raise
-            await self.sources.aclose()
+        for sources in list(self.fleet_sources.values()):
+            with contextlib.suppress(Exception):  # closing on the way out must not raise
+                await sources.aclose()
 
 
 def _replace(latest: Latest, **changes: Any) -> Latest:

@@ -41,7 +41,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--prometheus-url", help="Prometheus-compatible API (Thanos, Mimir, VM too)")
     g.add_argument("--alertmanager-url", help="Alertmanager API, for silenced state and silences")
     g.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
-    g.add_argument("--context", help="kubeconfig context (default: the current one)")
+    g.add_argument("--context", action="append",
+                   help="kubeconfig context (default: the current one); repeat it, or give "
+                        "a,b,c, for several clusters on one shared Prometheus")
+    g.add_argument("--demo-clusters", type=int, metavar="N",
+                   help="with --demo: a fleet of N simulated clusters (the fleet view)")
     g.add_argument("--namespace", help="namespace of the gateway (default ai-services)")
     g.add_argument("--deployment", help="the gateway's Deployment (default ai-gateway)")
     g.add_argument("--hpa", help="the gateway's HPA (default ai-gateway-hpa)")

@@ -18,19 +18,32 @@ from console.sources.base import History
 @dataclass
 class MetricsPolled(Message):
     result: PollResult[MetricsReading]
+    target: str = ""
+    """The target polled ("" for the only one); with `origin`, the fleet's routing."""
+    origin: int = 0
+    """id() of the SourceSet polled: a late result of a replaced target is dropped."""
 
 
 @dataclass
 class ClusterPolled(Message):
     result: PollResult[ClusterReading]
+    target: str = ""
+    """The target polled ("" for the only one); with `origin`, the fleet's routing."""
+    origin: int = 0
+    """id() of the SourceSet polled: a late result of a replaced target is dropped."""
 
 
 @dataclass
 class AlertsPolled(Message):
     result: PollResult[AlertsReading]
+    target: str = ""
+    """The target polled ("" for the only one); with `origin`, the fleet's routing."""
+    origin: int = 0
+    """id() of the SourceSet polled: a late result of a replaced target is dropped."""
 
 
 @dataclass
 class HistoryLoaded(Message):
     history: History
     window_s: float
+    origin: int = 0

@@ -100,6 +100,12 @@ class TargetSettings:
     prometheus: HttpEndpoint | None = None
     alertmanager: HttpEndpoint | None = None
     read_only: bool = False
+    cluster: str | None = None
+    """Value of `cluster_label` that selects this target's series in a store shared by
+    several clusters (Thanos Query, Mimir, VictoriaMetrics); None: the store is its own."""
+    cluster_label: str = "cluster"
+    demo: str | None = None
+    """Under --demo, this target's own scenario (None: the settings' scenario)."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,11 @@ class Settings:
     @property
     def target(self) -> TargetSettings:
         return self.targets[0]
+
+    @property
+    def fleet(self) -> bool:
+        """More than one target: the console opens on the fleet view."""
+        return len(self.targets) > 1
 
 
 def default_config_path(env: Mapping[str, str]) -> Path:
@@ -336,10 +347,8 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
     am = _endpoint(
         "alertmanager", flags, env, _table(cfg, "alertmanager"), cfg, timeout_default
     )
-    context = layer("context", None)
-    target = TargetSettings(
-        name=str(context or ("demo" if demo else "default")),
-        context=str(context) if context else None,
+    defaults = TargetSettings(
+        name="default",
         kubeconfig=layer("kubeconfig", None, ("KUBECONFIG",)),
         namespace=str(layer("namespace", "ai-services")),
         deployment=str(layer("deployment", "ai-gateway")),
@@ -347,17 +356,25 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
         prometheus=prom,
         alertmanager=am,
         read_only=read_only,
+        cluster_label=str(cfg.get("cluster_label", "cluster")),
     )
-    if demo is None and prom is None and not flags.get("allow_no_prometheus"):
+    targets = _targets(flags, env, cfg, defaults, demo, timeout_default)
+    if demo is None and any(t.prometheus is None for t in targets) and not flags.get(
+        "allow_no_prometheus"
+    ):
+        missing = next(t.name for t in targets if t.prometheus is None)
         raise ConfigError(
             "no Prometheus configured: give --prometheus-url (or PROMETHEUS_URL), "
             "or run the embedded demo with --demo"
+            if len(targets) == 1 else
+            f"target {missing!r} has no Prometheus: give it a [targets.prometheus] url, "
+            "or a shared one with --prometheus-url"
         )
     seed = flags.get("seed")
     record = layer("record", None)
     record_max_bytes = _size(layer("record_max_size", "20MB"), "--record-max-size")
     return Settings(
-        targets=(target,),
+        targets=targets,
         demo=demo,
         profile=profile,
         metrics_overrides={str(k): str(v) for k, v in overrides.items()},
@@ -389,6 +406,133 @@ def _size(value: Any, what: str) -> int:
     if size < 64 * 1024:
         raise ConfigError(f"{what}: {value!r} is too small (at least 64KB)")
     return size
+
+
+DEMO_CLUSTERS = ("eu-west-1", "us-east-1", "ap-south-1", "eu-central-1", "us-west-2",
+                 "sa-east-1", "ap-northeast-1", "ca-central-1")
+"""Names of the demo fleet's clusters (`--demo --demo-clusters N`)."""
+DEMO_FLEET_SCENARIOS = ("steady", "latency-spike", "crashloop", "hpa-maxed", "provider-outage")
+"""Scenarios of the demo fleet's clusters after the first (which runs --demo's own)."""
+
+
+def _contexts(value: Any) -> list[str]:
+    """--context given once (a string), several times (a list) or not at all."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else list(value)
+    out: list[str] = []
+    for item in items:
+        for name in str(item).split(","):
+            if name.strip() and name.strip() not in out:
+                out.append(name.strip())
+    return out
+
+
+_TARGET_KEYS = frozenset({
+    "name", "context", "kubeconfig", "namespace", "deployment", "hpa", "read_only",
+    "prometheus", "alertmanager", "cluster", "cluster_label",
+})
+
+
+def _targets(
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    cfg: Mapping[str, Any],
+    defaults: TargetSettings,
+    demo: str | None,
+    timeout_default: float,
+) -> tuple[TargetSettings, ...]:
+    """The targets: --context (repeatable) > [[targets]] of the config > the current context.
+
+    A target without its own Prometheus reads the shared one; when several targets
+    share it, each selects its series by `cluster_label` = its `cluster` (default:
+    its context, else its name), so a global store (Thanos, Mimir, VictoriaMetrics)
+    serves the whole fleet with the queries of one cluster.
+    """
+    from dataclasses import replace
+
+    flag_contexts = _contexts(flags.get("context"))
+    env_context = env.get(ENV_PREFIX + "CONTEXT")
+    contexts = flag_contexts or _contexts(env_context)
+    tables = cfg.get("targets", [])
+    if not isinstance(tables, list) or not all(isinstance(t, Mapping) for t in tables):
+        raise ConfigError("targets in the config file must be [[targets]] tables")
+    configured = [_target_table(t, i, defaults, flags, env, timeout_default)
+                  for i, t in enumerate(tables)]
+    names = [t.name for t in configured]
+    if len(set(names)) != len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise ConfigError(f"[[targets]]: the name {dup!r} is used twice")
+
+    demo_clusters = flags.get("demo_clusters")
+    if demo_clusters is not None:
+        count = int(demo_clusters)
+        if demo is None:
+            raise ConfigError("--demo-clusters needs --demo")
+        if not 1 <= count <= len(DEMO_CLUSTERS):
+            raise ConfigError(f"--demo-clusters: between 1 and {len(DEMO_CLUSTERS)}")
+        return tuple(
+            replace(defaults, name=name, context=name, read_only=defaults.read_only or i == 1,
+                    demo=None if i == 0 else DEMO_FLEET_SCENARIOS[(i - 1) %
+                                                                  len(DEMO_FLEET_SCENARIOS)])
+            for i, name in enumerate(DEMO_CLUSTERS[:count])
+        )
+
+    if contexts:
+        by_context = {t.context or t.name: t for t in configured} | {t.name: t for t in configured}
+        chosen = [by_context.get(c) or replace(defaults, name=c, context=c) for c in contexts]
+    elif configured:
+        chosen = configured
+    else:
+        cfg_context = cfg.get("context")
+        context = str(cfg_context) if cfg_context else None
+        return (replace(defaults, name=context or ("demo" if demo else "default"),
+                        context=context),)
+    if len(chosen) > 1 and demo is None:
+        # Several targets on one shared store: each selects its own series by label.
+        chosen = [t if t.cluster is not None or t.prometheus is not defaults.prometheus
+                  else replace(t, cluster=t.context or t.name) for t in chosen]
+    return tuple(chosen)
+
+
+def _target_table(
+    table: Mapping[str, Any],
+    index: int,
+    defaults: TargetSettings,
+    flags: Mapping[str, Any],
+    env: Mapping[str, str],
+    timeout_default: float,
+) -> TargetSettings:
+    """One [[targets]] table; its keys are this target's own, the rest come from the defaults."""
+    from dataclasses import replace
+
+    where = f"[[targets]] #{index + 1}"
+    unknown = sorted(set(table) - _TARGET_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} "
+                          f"(known: {', '.join(sorted(_TARGET_KEYS))})")
+    name = table.get("name") or table.get("context")
+    if not name or not isinstance(name, str):
+        raise ConfigError(f"{where}: give it a name (or a context)")
+    where = f"[[targets]] {name!r}"
+    changes: dict[str, Any] = {"name": name}
+    for key in ("context", "kubeconfig", "namespace", "deployment", "hpa", "cluster",
+                "cluster_label"):
+        if key in table:
+            if not isinstance(table[key], str) or not table[key]:
+                raise ConfigError(f"{where}: {key} must be a non-empty string")
+            changes[key] = table[key]
+    if "read_only" in table:
+        changes["read_only"] = defaults.read_only or _bool(table["read_only"],
+                                                           f"{where} read_only")
+    for api in ("prometheus", "alertmanager"):
+        if api in table:
+            section = table[api]
+            if not isinstance(section, Mapping) or not section.get("url"):
+                raise ConfigError(f"{where}: [{api}] must be a table with a url")
+            # The target's own endpoint: flags and environment do not override it.
+            changes[api] = _endpoint(api, {}, {}, section, {}, timeout_default)
+    return replace(defaults, **changes)
 
 
 def _table(cfg: Mapping[str, Any], name: str) -> Mapping[str, Any]:

@@ -46,3 +46,34 @@ async def wait_for_data(pilot: Pilot[int], polls: int = 1, rounds: int = 200) ->
             return
         await pilot.pause(0.02)
     raise AssertionError(f"sources not polled {polls} times: {app.polls}")
+
+
+def demo_fleet_app(tmp_path: Path, clusters: int = 3, *, read_only: bool = False,
+                   clock: FixedClock | None = None) -> GatewayConsole:
+    """The console on a demo fleet of `clusters` simulated clusters (the fleet view first)."""
+    flags: dict[str, object] = {"demo": "provider-outage", "seed": 7, "refresh": "2s",
+                                "demo_clusters": clusters}
+    if read_only:
+        flags["read_only"] = True
+    settings = build_settings(flags, env={"HOME": str(tmp_path)})
+    clock = clock or FixedClock()
+    app = GatewayConsole.from_settings(settings, clock,
+                                       audit=AuditLog(tmp_path / "audit.jsonl", clock),
+                                       user="tester", export_dir=tmp_path)
+    for sources in app.fleet_sources.values():
+        sources.cluster.simulation.advance()  # type: ignore[attr-defined]
+    return app
+
+
+async def wait_for_fleet(pilot: Pilot[int], rounds: int = 200) -> None:
+    """Wait until every target of the fleet has answered from every source."""
+    app = pilot.app
+    assert isinstance(app, GatewayConsole)
+    for _ in range(rounds):
+        latest = [app.fleet_latest.get(t.name) for t in app.targets]
+        if all(lt is not None and None not in (lt.metrics_status, lt.cluster_status,
+                                               lt.alerts_status) for lt in latest):
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"fleet not polled: {app.fleet_latest.keys()}")

@@ -10,7 +10,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from tests.app_harness import demo_app, wait_for_data
+from tests.app_harness import demo_app, demo_fleet_app, wait_for_data, wait_for_fleet
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
@@ -20,14 +20,16 @@ SHOTS: tuple[tuple[str, str, tuple[int, int], tuple[str, ...]], ...] = (
     ("hpa-maxed-160x50", "hpa-maxed", (160, 50), ()),
     ("help", "steady", (120, 40), ("question_mark",)),
     ("confirm-restart", "steady", (80, 24), ("r",)),
+    ("fleet-120x40", "fleet", (120, 40), ()),
 )
 
 
 async def shoot(name: str, scenario: str, size: tuple[int, int], keys: tuple[str, ...],
                 workdir: Path) -> Path:
-    app = demo_app(workdir, scenario)
+    # "fleet": three simulated clusters (`--demo --demo-clusters 3`), the fleet view first.
+    app = demo_fleet_app(workdir) if scenario == "fleet" else demo_app(workdir, scenario)
     async with app.run_test(size=size) as pilot:
-        await wait_for_data(pilot)
+        await (wait_for_fleet(pilot) if scenario == "fleet" else wait_for_data(pilot))
         for key in keys:
             await pilot.press(key)
         await pilot.pause(0.3)

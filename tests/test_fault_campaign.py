@@ -316,6 +316,11 @@ async def test_fault(campaign: Campaign, source: str, fault: str) -> None:
     await until(pilot, lambda: healthy(app) and figures_right(app), 10.0,
                 f"figures right again after {fault}")
     assert segment(status_line(app), source).startswith(f"✓ {source}")
+    # No watch note left over from the fault ("▲ watch ... keeps breaking") once it is gone.
+    # (A pod-metrics note may stay: a metrics API that timed out is asked again after 60 s,
+    # by design, so a slow metrics-server is not hammered.)
+    await until(pilot, lambda: "▲ watch" not in segment(status_line(app), "kubernetes"),
+                10.0, f"no watch note left after {fault}", app)
     assert {a.key for a in app.snapshot().alerts} == before_alerts
     assert {p.name for p in app.latest.cluster.pods} == before_pods  # type: ignore[union-attr]
     assert_clean(run)

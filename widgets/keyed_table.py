@@ -4,21 +4,34 @@ Refreshing a live table by `clear()` and re-adding rows loses the user's
 cursor and scroll position and repaints every cell. This widget instead diffs
 the new rows against what it shows: it updates only the cells whose content
 changed, adds new keys and removes vanished ones, all inside one batch.
+
+For long tables (`sync_lazy`) it is given each row's inputs instead of its
+cells, and makes cells only for the rows on screen: with 1,000 models,
+formatting rows nobody can see was most of a refresh's CPU.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from textual._two_way_dict import TwoWayDict
 from textual.coordinate import Coordinate
+from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from widgets.columns import Cell, Column
 
 __all__ = ["Cell", "Column", "KeyedTable"]
+
+H = TypeVar("H", bound=Hashable)
+
+LAZY_MIN_ROWS = 100
+"""Below this many rows `sync_lazy` makes every row's cells: it costs little, and every
+row's cells are then current for whoever reads them (tests, a narrow terminal)."""
 
 
 class KeyedTable(DataTable[Cell]):
@@ -35,6 +48,10 @@ class KeyedTable(DataTable[Cell]):
         self.cells_updated = 0
         """How many cells the last sync touched: the refresh benchmark reads it."""
         self._titles: tuple[str | None, str | None] = (None, None)
+        self._inputs: dict[str, Hashable] = {}
+        self._stale: set[str] = set()
+        """Rows off screen whose inputs changed: their cells are made when they scroll in."""
+        self._build: Callable[[Any], Sequence[Cell]] | None = None
 
     def on_mount(self) -> None:
         for col in self._columns_spec:
@@ -55,6 +72,7 @@ class KeyedTable(DataTable[Cell]):
         """Make the table show exactly `rows`, in their order; returns cells changed."""
         changed = 0
         dirty: list[tuple[str, str, str]] = []
+        changed_cells: dict[RowKey, set[ColumnKey]] = {}
         column_keys = [c.key for c in self._columns_spec]
         for key in [k for k in self._shown if k not in rows]:
             with contextlib.suppress(RowDoesNotExist):
@@ -67,20 +85,74 @@ class KeyedTable(DataTable[Cell]):
             if old is None:
                 self.add_row(*new, key=key)
                 changed += len(new)
-            elif old != new:
+            elif old is not new and old != new:
                 cols = [col for col, before, after in zip(column_keys, old, new, strict=True)
                         if before != after]
                 for col in cols:
                     self._set_cell(key, col, new[column_keys.index(col)])
+                changed_cells[RowKey(key)] = {ColumnKey(c) for c in cols}
                 dirty.append((key, cols[0], cols[-1]))
                 changed += len(cols)
             self._shown[key] = new
         if dirty:
-            self._update_count += 1  # part of DataTable's render cache keys: once per sync
+            self._forget_renders(changed_cells)
             self._refresh_rows(dirty)
         changed += self._reorder(tuple(rows))
         self.cells_updated = changed
         return changed
+
+    def sync_lazy(self, rows: Mapping[str, H], build: Callable[[H], Sequence[Cell]]) -> int:
+        """`sync` from each row's inputs (`build(inputs)` makes its cells), in `rows`' order.
+
+        Inputs are compared with ==, so they must be cheap immutable values. A row
+        whose inputs did not change is not rebuilt; a changed row off screen keeps
+        its old cells, marked stale, until it scrolls into view (`render_lines`).
+        """
+        self._build = build
+        lazy = len(rows) >= LAZY_MIN_ROWS
+        top = self.scroll_offset.y
+        on_screen = range(max(0, top - 2), top + self.size.height + 2)
+        cells: dict[str, Sequence[Cell]] = {}
+        inputs, stale, shown = self._inputs, self._stale, self._shown
+        for index, (key, item) in enumerate(rows.items()):
+            old = shown.get(key)
+            same = old is not None and key not in stale and inputs.get(key) == item
+            if same:
+                assert old is not None
+                cells[key] = old
+            elif old is None or not lazy or index in on_screen:
+                cells[key] = build(item)
+                stale.discard(key)
+            else:
+                cells[key] = old
+                stale.add(key)
+            inputs[key] = item
+        for key in [k for k in inputs if k not in rows]:
+            del inputs[key]
+            stale.discard(key)
+        return self.sync(cells)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        if self._stale:
+            self._make_stale_rows()
+        return super().render_lines(crop)
+
+    def _make_stale_rows(self) -> None:
+        """Give the stale rows now on screen their cells, before they are drawn."""
+        if self._build is None:
+            return
+        top = self.scroll_offset.y
+        rows = [self._row_locations.get_key(i)
+                for i in range(max(0, top - 2), top + self.size.height + 2)]
+        keys = [str(r.value) for r in rows if r is not None and r.value in self._stale]
+        if not keys:
+            return
+        cells = dict(self._shown)
+        for key in keys:
+            cells[key] = tuple(self._build(self._inputs[key]))
+            self._stale.discard(key)
+        self.sync(cells)
+        self.refresh()
 
     def _set_cell(self, key: str, col: str, value: Cell) -> None:
         """`update_cell` without its repaint of the whole table (see `_refresh_rows`)."""
@@ -88,6 +160,33 @@ class KeyedTable(DataTable[Cell]):
         if row_key not in self._row_locations or column_key not in self._column_locations:
             raise CellDoesNotExist(f"no cell {key!r}/{col!r}")
         self._data[row_key][column_key] = value
+
+    def _forget_renders(self, changed: dict[RowKey, set[ColumnKey]]) -> None:
+        """Drop DataTable's cached renders of the changed cells, and only of them.
+
+        DataTable keys all four of its render caches on `_update_count`, so
+        `update_cell` (which bumps it) throws away every cached cell: the next
+        frame renders every visible cell of the table again through Rich, which
+        was 85 % of a refresh's CPU. Changed cells are few; their rows' line
+        caches are dropped and the rest of the table is drawn from cache.
+        """
+        # Textual's LRUCache has keys() but no __iter__, hence the noqa below.
+        cells = self._cell_render_cache
+        for ck in [k for k in cells.keys() if k[1] in changed.get(k[0], ())]:  # noqa: SIM118
+            cells.discard(ck)
+        rows = self._row_render_cache
+        for rk in [k for k in rows.keys() if k[0] in changed]:  # noqa: SIM118
+            rows.discard(rk)
+        indexes = {self._row_locations.get(key) for key in changed}
+        renderables = self._row_renderable_cache
+        for ik in [k for k in renderables.keys() if k[1] in indexes]:  # noqa: SIM118
+            renderables.discard(ik)
+        # The line cache is keyed by y; rows are one line high, after the header.
+        offset = self.header_height if self.show_header else 0
+        ys = {index + offset for index in indexes if index is not None}
+        lines = self._line_cache
+        for lk in [k for k in lines.keys() if k[0] in ys]:  # noqa: SIM118
+            lines.discard(lk)
 
     def _refresh_rows(self, dirty: list[tuple[str, str, str]]) -> None:
         """Repaint each changed row from its first to its last changed column, one region.

@@ -9,10 +9,11 @@ inline instead of in a thread.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Mapping
 
 from console.clock import Clock
-from console.demo.simulator import Simulation
+from console.demo.simulator import DEFAULT_SEED, Simulation
 from console.model import (
     Alert,
     AlertsReading,
@@ -100,16 +101,28 @@ class DemoClusterSource:
     async def config_map(self, name: str) -> Mapping[str, str]:
         return self.simulation.config_map(name)
 
+    async def namespaces(self) -> tuple[str, ...]:
+        """The simulated cluster's namespaces: the gateway's and the usual system ones."""
+        return tuple(sorted({self.simulation.namespace, "default", "kube-system",
+                             "monitoring", "ai-staging"}))
+
+    async def deployments(self) -> tuple[str, ...]:
+        return (self.simulation.cluster.deployment,)
+
     async def aclose(self) -> None:
         return None
 
 
 def demo_simulation(settings: Settings, target: TargetSettings, clock: Clock) -> Simulation:
     """The Simulation for these settings: scenario from --demo, seed from --seed (default 7)."""
+    seed = settings.seed
+    if target.demo is not None:
+        # The other clusters of a demo fleet: their own traffic, same for the same name.
+        seed = (DEFAULT_SEED if seed is None else seed) + zlib.crc32(target.name.encode()) % 997
     return Simulation(
         clock=clock,
-        scenario=settings.demo,
-        seed=settings.seed,
+        scenario=target.demo or settings.demo,
+        seed=seed,
         prices=settings.prices,
         namespace=target.namespace,
         deployment=target.deployment,

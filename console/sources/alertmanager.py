@@ -153,7 +153,11 @@ class AlertmanagerSource:
         alertmanager: HttpEndpoint | None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        cluster: tuple[str, str] | None = None,
     ) -> None:
+        self._cluster = cluster
+        """(label, value) of this target on a store shared by a fleet: other clusters'
+        alerts are left out; alerts without the label cannot be placed and are kept."""
         self._prometheus = ApiClient(prometheus, "Prometheus", transport)
         self._alertmanager = (
             ApiClient(alertmanager, "Alertmanager", transport) if alertmanager else None
@@ -177,7 +181,11 @@ class AlertmanagerSource:
                 raise answer
         prom = parse_prometheus_alerts(answers[0])
         am = parse_alertmanager_alerts(answers[1]) if len(answers) > 1 else None
-        return AlertsReading(alerts=merge(prom, am))
+        alerts = merge(prom, am)
+        if self._cluster is not None:
+            label, value = self._cluster
+            alerts = tuple(a for a in alerts if a.labels.get(label, value) == value)
+        return AlertsReading(alerts=alerts)
 
     def _require_alertmanager(self) -> ApiClient:
         if self._alertmanager is None:

@@ -125,6 +125,14 @@ class ClusterSource(Protocol):
         """
         ...
 
+    async def namespaces(self) -> tuple[str, ...]:
+        """Names of the cluster's namespaces, for the command line's `ns` completion."""
+        ...
+
+    async def deployments(self) -> tuple[str, ...]:
+        """Names of the Deployments in the target namespace, for `deploy` completion."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

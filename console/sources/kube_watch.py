@@ -447,6 +447,9 @@ class Informer:
                     if rv is not None:
                         self._rv = rv
                     self.events_applied += 1
+                    if self._quick_breaks:  # delivering again: trusted again
+                        self._quick_breaks = 0
+                        self._failure = None
         except Exception:
             if self._stop.is_set():
                 return "stopped"

@@ -812,6 +812,36 @@ class KubernetesSource:
             return {}
         return {str(k): str(v) for k, v in data.items()}
 
+    # ------------------------------------------------------- completion lists
+
+    async def namespaces(self) -> tuple[str, ...]:
+        """All namespace names (one list request; empty when forbidden or unreachable)."""
+        return await asyncio.to_thread(self._names, "namespaces", None)
+
+    async def deployments(self) -> tuple[str, ...]:
+        """Deployment names in the target namespace (one list request; empty on failure)."""
+        return await asyncio.to_thread(self._names, "deployments", self._target.namespace)
+
+    def _names(self, resource: str, namespace: str | None) -> tuple[str, ...]:
+        """Names for the command line's completion: a hint, so a failure is just no names."""
+        try:
+            self._ensure_client()
+            if namespace is None:
+                resp = self._call("list", resource, self._apis["core"].list_namespace)
+            else:
+                resp = self._call("list", resource,
+                                  self._apis["apps"].list_namespaced_deployment,
+                                  namespace=namespace)
+            body = read_json(resp)
+        except (SourceError, CallFailed, ValueError):
+            return ()
+        items = body.get("items") if isinstance(body, Mapping) else None
+        return tuple(sorted(
+            str(i["metadata"]["name"]) for i in items or ()
+            if isinstance(i, Mapping) and isinstance(i.get("metadata"), Mapping)
+            and i["metadata"].get("name")
+        ))
+
     # ------------------------------------------------------------------ close
 
     async def aclose(self) -> None:

@@ -316,13 +316,33 @@ class QueryPlan:
         return len(self.queries)
 
 
-def _by(profile: Profile, *extra: str) -> str:
-    return "by (" + ", ".join((profile.provider_label, profile.model_label, *extra)) + ")"
+def _by(profile: Profile, *extra: str, group: tuple[str, ...] = ()) -> str:
+    return "by (" + ", ".join((*group, profile.provider_label, profile.model_label, *extra)) + ")"
 
 
-def _quantile(profile: Profile, histogram: str, q: float, window: str) -> str:
+def scoped_profile(profile: Profile, matcher: str) -> Profile:
+    """The profile with `matcher` (e.g. `cluster=~"eu|us"`) on every metric it reads.
+
+    A global store holds every cluster's series; scoping the names instead of the
+    PromQL keeps one query builder for one cluster, a fleet, and a store of one.
+    """
+    if not matcher:
+        return profile
+    from dataclasses import replace
+
+    def scope(metric: str | None) -> str | None:
+        return with_matchers(metric, matcher) if metric else metric
+
+    return replace(profile, requests=with_matchers(profile.requests, matcher),
+                   errors=scope(profile.errors), duration=with_matchers(profile.duration, matcher),
+                   tokens=scope(profile.tokens), ttft=scope(profile.ttft))
+
+
+def _quantile(profile: Profile, histogram: str, q: float, window: str,
+              group: tuple[str, ...] = ()) -> str:
     bucket = suffixed(histogram, "_bucket")
-    return f"histogram_quantile({q:g}, sum {_by(profile, 'le')} (rate({bucket}[{window}])))"
+    return (f"histogram_quantile({q:g}, sum {_by(profile, 'le', group=group)} "
+            f"(rate({bucket}[{window}])))")
 
 
 def errors_selector(profile: Profile) -> str | None:
@@ -335,9 +355,15 @@ def errors_selector(profile: Profile) -> str | None:
     return None
 
 
-def build_queries(profile: Profile, window: str) -> QueryPlan:
-    """One query per figure for all models at once; `window` is a PromQL duration ("5m")."""
-    by = _by(profile)
+def build_queries(profile: Profile, window: str, group: tuple[str, ...] = (),
+                  up_matcher: str = "") -> QueryPlan:
+    """One query per figure for all models at once; `window` is a PromQL duration ("5m").
+
+    `group` adds labels in front of (provider, model) — `("cluster",)` on a global
+    store answers for every cluster in the same one query per figure — and
+    `up_matcher` scopes the `up` query as `scoped_profile` scopes the others.
+    """
+    by = _by(profile, group=group)
     requests = f"sum {by} (rate({profile.requests}[{window}]))"
     queries: dict[str, str] = {"request_rate": requests}
     errors = errors_selector(profile)
@@ -351,30 +377,33 @@ def build_queries(profile: Profile, window: str) -> QueryPlan:
             f" or (0 / {requests} and on() group({guard}))"
         )
     queries["latency"] = " or ".join(
-        f'label_replace({_quantile(profile, profile.duration, q, window)}, '
+        f'label_replace({_quantile(profile, profile.duration, q, window, group)}, '
         f'"{QUANTILE_LABEL}", "{q:g}", "", "")'
         for q in QUANTILES
     )
     if profile.ttft:
-        queries["ttft_p95"] = _quantile(profile, profile.ttft, 0.95, window)
+        queries["ttft_p95"] = _quantile(profile, profile.ttft, 0.95, window, group)
     if profile.tokens:
         tokens = suffixed(profile.tokens, "_sum") if profile.tokens_is_histogram else profile.tokens
         direction = (profile.token_direction_label,) if profile.token_direction_label else ()
-        queries["tokens"] = f"sum {_by(profile, *direction)} (rate({tokens}[{window}]))"
+        by_direction = _by(profile, *direction, group=group)
+        queries["tokens"] = f"sum {by_direction} (rate({tokens}[{window}]))"
     for figure, label in (("errors_by_type", profile.error_type_label),
                           ("errors_by_code", profile.code_label)):
         if errors and label:
-            queries[figure] = f"sum {_by(profile, label)} (rate({errors}[{window}]))"
-    queries["up"] = f"up{{job={quote(profile.up_job)}}}"
+            queries[figure] = f"sum {_by(profile, label, group=group)} (rate({errors}[{window}]))"
+    queries["up"] = with_matchers("up", f"job={quote(profile.up_job)}", up_matcher)
     return QueryPlan(queries)
 
 
-def build_history_queries(profile: Profile, window: str) -> QueryPlan:
-    """The two trend figures, each one range query for every model."""
+def build_history_queries(profile: Profile, window: str,
+                          group: tuple[str, ...] = ()) -> QueryPlan:
+    """The two trend figures, each one range query for every model (and every cluster)."""
     return QueryPlan(
         {
-            "request_rate": f"sum {_by(profile)} (rate({profile.requests}[{window}]))",
-            "p95_latency_s": _quantile(profile, profile.duration, 0.95, window),
+            "request_rate": (f"sum {_by(profile, group=group)} "
+                             f"(rate({profile.requests}[{window}]))"),
+            "p95_latency_s": _quantile(profile, profile.duration, 0.95, window, group),
         }
     )
 
@@ -688,22 +717,36 @@ class PrometheusSource:
         clock: Clock,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        group: tuple[str, ...] = (),
+        scope: str = "",
     ) -> None:
-        self.profile = PROFILES[settings.profile].with_overrides(settings.metrics_overrides)
+        self._base_profile = PROFILES[settings.profile].with_overrides(settings.metrics_overrides)
+        self.profile = scoped_profile(self._base_profile, scope)
+        self.group = group
+        """Labels grouped in front of (provider, model): ("cluster",) for a fleet's store."""
+        self.scope = scope
+        """Matcher on every series read (e.g. `cluster="eu"`): one cluster of a global store."""
         self._prices = dict(settings.prices)
         self._clock = clock
         self._api = ApiClient(endpoint, "Prometheus", transport)
         self._warned: set[str] = set()
-        self.queries_per_refresh = len(build_queries(self.profile, "5m"))
+        self.queries_per_refresh = len(build_queries(self.profile, "5m", group, scope))
         self.last_eval_time: float | None = None
         """The evaluation time of the last fetch: every query of a refresh uses the same one,
         so the figures of one row are consistent with each other."""
         self._recorded: frozenset[str] = frozenset()
-        self._rules_due_at = 0.0  # time.monotonic() of the next recording-rules probe
+        # time.monotonic() of the next recording-rules probe. The recorded series are summed
+        # by (provider, model) only, so a store read by cluster never uses them.
+        self._rules_due_at = math.inf if (group or scope) else 0.0
 
     @property
     def requests_sent(self) -> int:
         return self._api.requests_sent
+
+    def rescope(self, scope: str) -> None:
+        """Read other series from the next refresh on (a fleet's store gained a cluster)."""
+        self.scope = scope
+        self.profile = scoped_profile(self._base_profile, scope)
 
     @property
     def uses_recording_rules(self) -> bool:
@@ -720,7 +763,7 @@ class PrometheusSource:
         window = format_duration(window_s)
         if window == RULES_WINDOW and self._recorded:
             return build_recorded_queries(self.profile, self._recorded)
-        return build_queries(self.profile, window)
+        return build_queries(self.profile, window, self.group, self.scope)
 
     async def detect_recording_rules(self) -> frozenset[str]:
         """Ask (one query) which recorded series exist; later 5m refreshes read them.
@@ -751,6 +794,27 @@ class PrometheusSource:
         )
 
     async def fetch(self, window_s: float) -> MetricsReading:
+        results = await self.fetch_results(window_s)
+        return MetricsReading(
+            models=assemble_models(results, self.profile, self._prices),
+            targets=assemble_targets(results.get("up") or []),
+        )
+
+    def assemble(self, results: Mapping[str, list[tuple[dict[str, str], float | None]] | None]
+                 ) -> MetricsReading:
+        """The reading of parsed answers (one cluster's share of a fleet's, for one)."""
+        return MetricsReading(
+            models=assemble_models(results, self.profile, self._prices),
+            targets=assemble_targets(results.get("up") or []),
+        )
+
+    async def fetch_results(
+        self, window_s: float
+    ) -> dict[str, list[tuple[dict[str, str], float | None]] | None]:
+        """Every query of one refresh, sent at once and evaluated at one instant, parsed.
+
+        A failed core figure raises SourceError; a failed optional one is None.
+        """
         plan = self.queries(window_s)
         recorded_plan = format_duration(window_s) == RULES_WINDOW and bool(self._recorded)
         at = self._clock()
@@ -778,10 +842,7 @@ class PrometheusSource:
             # refresh, and ask again then, instead of an empty table for minutes.
             self._recorded, self._rules_due_at = frozenset(), 0.0
         self.last_eval_time = at
-        return MetricsReading(
-            models=assemble_models(results, self.profile, self._prices),
-            targets=assemble_targets(results.get("up") or []),
-        )
+        return results
 
     def _warn_once(self, figure: str, exc: Exception) -> None:
         message = self._api.scrub(str(exc))
@@ -790,7 +851,30 @@ class PrometheusSource:
             log.warning("figure %s unavailable: %s", figure, message)
 
     async def history(self, window_s: float, span_s: float, step_s: float) -> History:
-        plan = build_history_queries(self.profile, format_duration(window_s))
+        return self.split_history(await self.history_series(window_s, span_s, step_s), {})[""]
+
+    def split_history(
+        self,
+        raw: Mapping[str, list[tuple[dict[str, str], tuple[float, ...]]]],
+        clusters: Mapping[str, str],
+    ) -> dict[str, History]:
+        """Range answers as a History per value of the first group label ("" without one)."""
+        label = self.group[0] if self.group else None
+        out: dict[str, dict[str, dict[ModelKey, tuple[float, ...]]]] = (
+            {} if label else {"": {name: {} for name in raw}})
+        for name, rows in raw.items():
+            unit = self.profile.duration_unit_s if name == "p95_latency_s" else 1.0
+            for labels, values in rows:
+                part = labels.get(label, "") if label else ""
+                per = out.setdefault(clusters.get(part, part), {}).setdefault(name, {})
+                per[model_key(labels, self.profile)] = tuple(v * unit for v in values)
+        return {part: History(series=series) for part, series in out.items()}
+
+    async def history_series(
+        self, window_s: float, span_s: float, step_s: float
+    ) -> dict[str, list[tuple[dict[str, str], tuple[float, ...]]]]:
+        """The trend range queries (one per figure), parsed but not yet split per cluster."""
+        plan = build_history_queries(self.profile, format_duration(window_s), self.group)
         end = self._clock()
         step = max(step_s, span_s / MAX_POINTS, 0.001)
         params = {"start": f"{end - span_s:.3f}", "end": f"{end:.3f}", "step": f"{step:g}",
@@ -801,18 +885,14 @@ class PrometheusSource:
               for n in names),
             return_exceptions=True,
         )
-        series: dict[str, dict[ModelKey, tuple[float, ...]]] = {}
+        series: dict[str, list[tuple[dict[str, str], tuple[float, ...]]]] = {}
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, BaseException):
                 if isinstance(answer, SourceError):
                     raise SourceError(self._api.scrub(str(answer))) from None
                 raise answer
-            unit = self.profile.duration_unit_s if name == "p95_latency_s" else 1.0
-            series[name] = {
-                model_key(labels, self.profile): tuple(v * unit for v in values)
-                for labels, values in parse_matrix(answer)
-            }
-        return History(series=series)
+            series[name] = parse_matrix(answer)
+        return series
 
     async def aclose(self) -> None:
         await self._api.aclose()

@@ -231,6 +231,12 @@ class ReplayClusterSource:
     async def config_map(self, name: str) -> Mapping[str, str]:
         raise SourceError("replay: ConfigMaps are not part of a recording")
 
+    async def namespaces(self) -> tuple[str, ...]:
+        return ()
+
+    async def deployments(self) -> tuple[str, ...]:
+        return ()
+
     async def aclose(self) -> None:
         return None
 

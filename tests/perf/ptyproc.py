@@ -53,8 +53,11 @@ class PtyProcess:
         self.argv = list(argv)
         self.cols, self.rows = cols, rows
         child_env = dict(os.environ)
-        child_env.update({"TERM": "xterm-256color", "COLUMNS": str(cols), "LINES": str(rows)})
-        child_env.pop("NO_COLOR", None)
+        child_env["TERM"] = "xterm-256color"
+        # The size comes from the pty (TIOCSWINSZ) only: Textual asks shutil, which prefers
+        # COLUMNS/LINES, so with those set a resize (see `resize`) would never be seen.
+        for name in ("NO_COLOR", "COLUMNS", "LINES"):
+            child_env.pop(name, None)
         if env:
             child_env.update(env)
         self.env = child_env

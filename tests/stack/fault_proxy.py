@@ -23,6 +23,10 @@ Every switch drops the open connections (as a proxy restart would), so a
 fault reaches clients with pooled or streaming connections at once. With
 `paths` only requests whose path matches the regular expression get the fault;
 the others are forwarded. Binds 127.0.0.1 only; every wait is bounded.
+
+Below the proxy: the campaign's named faults per source (`FAULTS`, `apply_fault`)
+and the console built as the CLI builds it with every source behind a proxy
+(`build_app`), shared by tests/test_fault_campaign.py and tests/perf/soak.py.
 """
 
 from __future__ import annotations
@@ -264,7 +268,7 @@ class FaultProxy:
                 return
             if mode == "forward" or (paths is not None and not paths.search(path)):
                 if _is_watch(target):
-                    self._send(conn, 503, b"watch not proxied in this mode", "text/plain")
+                    self._pipe_watch(conn, method, target, headers)
                     return
                 self._reply(conn, *self._fetch(method, target, headers, body))
                 continue

@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,9 @@ class ScrapeJob:
     name: str
     targets: Sequence[str]
     interval_s: float = 1.0
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Extra labels per target, e.g. {"127.0.0.1:9100": {"cluster": "eu"}}: one Prometheus
+    scraping several clusters' gateways stands in for a global store (Thanos, Mimir)."""
 
 
 def alert_rules(namespace: str = "ai_gateway", job: str = "ai-gateway", for_s: int = 2) -> str:
@@ -107,7 +110,11 @@ def prometheus_config(jobs: Sequence[ScrapeJob], alertmanager: str | None) -> st
                 "job_name": job.name,
                 "scrape_interval": f"{job.interval_s:g}s",
                 "scrape_timeout": f"{job.interval_s:g}s",
-                "static_configs": [{"targets": list(job.targets)}],
+                "static_configs": [
+                    {"targets": [t], **({"labels": dict(job.labels[t])} if t in job.labels
+                                        else {})}
+                    for t in job.targets
+                ],
             }
             for job in jobs
         ],
