@@ -84,3 +84,17 @@ async def test_sync_lazy_builds_off_screen_rows_when_they_scroll_in() -> None:
         table.sync_lazy({f"k{i}": i * 1000 + 7 for i in range(n)}, counted)
         await pilot.pause()
         assert built == []
+
+
+async def test_cells_given_outright_replace_pending_lazy_rows() -> None:
+    app = TableApp()
+    n = LAZY_MIN_ROWS + 50
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.sync_lazy({f"k{i}": i * 1000 for i in range(n)}, build)
+        table.sync_lazy({f"k{i}": i * 1000 + 1 for i in range(n)}, build)  # off-screen: stale
+        table.sync({f"k{i}": build(i * 1000 + 2) for i in range(n)})
+        table.move_cursor(row=n - 1)
+        await pilot.pause()
+        await pilot.pause()
+        assert table.get_cell(f"k{n - 1}", "value") == "2"  # not rebuilt from older inputs

@@ -70,6 +70,12 @@ class KeyedTable(DataTable[Cell]):
 
     def sync(self, rows: Mapping[str, Sequence[Cell]]) -> int:
         """Make the table show exactly `rows`, in their order; returns cells changed."""
+        # Cells given outright replace whatever `sync_lazy` had pending.
+        self._inputs.clear()
+        self._stale.clear()
+        return self._sync(rows)
+
+    def _sync(self, rows: Mapping[str, Sequence[Cell]]) -> int:
         changed = 0
         dirty: list[tuple[str, str, str]] = []
         changed_cells: dict[RowKey, set[ColumnKey]] = {}
@@ -130,7 +136,7 @@ class KeyedTable(DataTable[Cell]):
         for key in [k for k in inputs if k not in rows]:
             del inputs[key]
             stale.discard(key)
-        return self.sync(cells)
+        return self._sync(cells)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         if self._stale:
@@ -151,7 +157,7 @@ class KeyedTable(DataTable[Cell]):
         for key in keys:
             cells[key] = tuple(self._build(self._inputs[key]))
             self._stale.discard(key)
-        self.sync(cells)
+        self._sync(cells)
         self.refresh()
 
     def _set_cell(self, key: str, col: str, value: Cell) -> None:
@@ -193,10 +199,11 @@ class KeyedTable(DataTable[Cell]):
 
         DataTable.update_cell calls `refresh()`, so Textual rewrites every line of
         the table for one changed figure. And Textual writes each dirty region
-        from the left edge of the widget (textual#5625), so one region per row,
-        not one per cell, keeps a refresh to at most one line per changed row.
-        Rows outside the visible window cost nothing; past half a screen of
-        changed rows one whole repaint is as many bytes and less CPU.
+        from the left edge of the widget (textual#5625; checked again with the
+        bytes benchmark: one region per changed cell doubled the bytes), so one
+        region per row, not one per cell, keeps a refresh to at most one line per
+        changed row. Rows outside the visible window cost nothing; past half a
+        screen of changed rows one whole repaint is about as many bytes and less CPU.
         """
         top = self.scroll_offset.y
         visible = range(max(0, top - 1), top + self.size.height + 1)
