@@ -348,11 +348,12 @@ async def test_playback_advances_and_pauses(tmp_path: Path) -> None:
         assert "PAUSED" in str(app.query_one("#title").render())
         await pilot.press("space")
         await pilot.pause(0.5)
-        moved = app.timeline.index
-        assert moved > 0
+        assert app.timeline.index > 0
         await pilot.press("p")
+        await pilot.pause()
+        stopped = app.timeline.index  # read after the pause took effect, not before
         await pilot.pause(0.3)
-        assert app.timeline.index == moved and not app.playing
+        assert app.timeline.index == stopped and not app.playing
 
 
 async def test_actions_are_refused_in_replay_and_nothing_is_sent(tmp_path: Path) -> None:

@@ -24,10 +24,15 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from widgets.columns import Cell, Column
+from widgets.partial_writes import install as _install_partial_writes
 
 __all__ = ["Cell", "Column", "KeyedTable"]
 
 H = TypeVar("H", bound=Hashable)
+
+CELL_REGIONS = _install_partial_writes()
+"""True when Textual writes only the dirty span of a line (widgets/partial_writes.py):
+then each run of changed cells is its own region, else one region per row."""
 
 LAZY_MIN_ROWS = 100
 """Below this many rows `sync_lazy` makes every row's cells: it costs little, and every
@@ -77,7 +82,7 @@ class KeyedTable(DataTable[Cell]):
 
     def _sync(self, rows: Mapping[str, Sequence[Cell]]) -> int:
         changed = 0
-        dirty: list[tuple[str, str, str]] = []
+        dirty: list[tuple[str, list[str]]] = []
         changed_cells: dict[RowKey, set[ColumnKey]] = {}
         column_keys = [c.key for c in self._columns_spec]
         for key in [k for k in self._shown if k not in rows]:
@@ -97,7 +102,7 @@ class KeyedTable(DataTable[Cell]):
                 for col in cols:
                     self._set_cell(key, col, new[column_keys.index(col)])
                 changed_cells[RowKey(key)] = {ColumnKey(c) for c in cols}
-                dirty.append((key, cols[0], cols[-1]))
+                dirty.append((key, cols))
                 changed += len(cols)
             self._shown[key] = new
         if dirty:
@@ -194,31 +199,36 @@ class KeyedTable(DataTable[Cell]):
         for lk in [k for k in lines.keys() if k[0] in ys]:  # noqa: SIM118
             lines.discard(lk)
 
-    def _refresh_rows(self, dirty: list[tuple[str, str, str]]) -> None:
-        """Repaint each changed row from its first to its last changed column, one region.
+    def _refresh_rows(self, dirty: list[tuple[str, list[str]]]) -> None:
+        """Repaint only the changed cells on screen: one region per run of adjacent ones.
 
         DataTable.update_cell calls `refresh()`, so Textual rewrites every line of
-        the table for one changed figure. And Textual writes each dirty region
-        from the left edge of the widget (textual#5625; checked again with the
-        bytes benchmark: one region per changed cell doubled the bytes), so one
-        region per row, not one per cell, keeps a refresh to at most one line per
-        changed row. Rows outside the visible window cost nothing; past half a
-        screen of changed rows one whole repaint is about as many bytes and less CPU.
+        the table, borders and header included, for one changed figure. With
+        partial writes cropped at both ends (widgets/partial_writes.py) a region
+        per run of changed cells writes just those cells; without it Textual
+        writes each region from the widget's left edge (textual#5625), so then
+        one region per row, first to last changed column. Rows off screen cost
+        nothing.
         """
         top = self.scroll_offset.y
         visible = range(max(0, top - 1), top + self.size.height + 1)
-        shown = [(row, c1, c2) for row, c1, c2 in (
-            (self._row_locations.get(RowKey(k)), self._column_locations.get(ColumnKey(a)),
-             self._column_locations.get(ColumnKey(b))) for k, a, b in dirty)
-            if row is not None and c1 is not None and c2 is not None and row in visible]
-        if len(shown) > max(4, self.size.height // 2):
-            self.refresh()
-            return
-        for row, c1, c2 in shown:
-            first, last = Coordinate(row, c1), Coordinate(row, c2)
-            if self.is_valid_coordinate(first) and self.is_valid_coordinate(last):
-                self._refresh_region(
-                    self._get_cell_region(first).union(self._get_cell_region(last)))
+        for key, cols in dirty:
+            row = self._row_locations.get(RowKey(key))
+            if row is None or row not in visible:
+                continue
+            indexes = sorted(i for i in (self._column_locations.get(ColumnKey(c)) for c in cols)
+                             if i is not None)
+            runs: list[list[int]] = []
+            for i in indexes:
+                if runs and (i == runs[-1][-1] + 1 or not CELL_REGIONS):
+                    runs[-1].append(i)
+                else:
+                    runs.append([i])
+            for run in runs:
+                first, last = Coordinate(row, run[0]), Coordinate(row, run[-1])
+                if self.is_valid_coordinate(first) and self.is_valid_coordinate(last):
+                    self._refresh_region(
+                        self._get_cell_region(first).union(self._get_cell_region(last)))
 
     def set_titles(self, title: str | None, subtitle: str | None) -> None:
         """Set the border title and subtitle, only when they changed.

@@ -161,6 +161,7 @@ class Informer:
         self._stream: Any = None
         self._connecting_since: float | None = None
         self._quick_breaks = 0
+        self._fresh_list = False
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -268,6 +269,7 @@ class Informer:
                 self._rv = rv
                 self._failure = None
                 self._quick_breaks = 0
+                self._fresh_list = True
                 self._listed = True
                 self._epoch += 1
                 stream = self._stream
@@ -309,6 +311,12 @@ class Informer:
             self._wake.clear()
             if self._stop.is_set():
                 break
+            with self._lock:
+                if self._fresh_list:
+                    # A good list (often the source's own, after an outage) proves the API
+                    # answers again: watch from it at once, without the old backoff.
+                    self._fresh_list = False
+                    delay = 0.0
             try:
                 delay = self._step(delay)
             except Exception as exc:  # a bug must not silently end the watch

@@ -1,0 +1,65 @@
+"""Write only the dirty part of a line to the terminal (a fix for textual#5625).
+
+Textual's `ChopsUpdate.render_segments` (what the driver writes for a partial
+update) crops a line's dirty span at its right end only and writes it from the
+left edge of the widget: one changed figure at column 60 costs the whole line
+up to column 60, escape codes of every cell before it included. Over SSH that
+was most of the bytes of a refresh (tests/perf, "bytes per refresh": 600 B per
+changed table row where the changed cells are ~150 B).
+
+`install()` replaces it with the same loop cropping both ends. Idempotent, and
+a no-op on a Textual whose ChopsUpdate lacks the method (the fix landed, or the
+internals moved): then the console is only as frugal as before, never broken.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+_installed = False
+
+
+def render_segments(self: object, console: Console) -> str:
+    """ChopsUpdate.render_segments, each span cropped to [x1, x2) instead of [chop, x2)."""
+    chops = self.chops  # type: ignore[attr-defined]
+    chop_ends = self.chop_ends  # type: ignore[attr-defined]
+    spans: list[tuple[int, int, int]] = self.spans  # type: ignore[attr-defined]
+    last_y = spans[-1][0]
+    sequences: list[str] = []
+    append = sequences.append
+    for y, x1, x2 in spans:
+        line = chops[y]
+        for end, (x, strip) in zip(chop_ends[y], line.items(), strict=False):
+            if strip is None or x > x2 or end <= x1:
+                continue
+            start = max(x, x1)
+            if start == x and end <= x2:
+                part = strip
+            else:
+                part = strip.crop(start - x, min(end, x2) - x)
+            append(_move_to(start, y))
+            append(part.render(console))
+        if y != last_y:
+            append("\n")
+    return "".join(sequences)
+
+
+def _move_to(x: int, y: int) -> str:
+    """CUP, as rich's Control.move_to writes it (1-based row;column)."""
+    return f"\x1b[{y + 1};{x + 1}H"
+
+
+def install() -> bool:
+    """Patch Textual's partial-update writer once; returns whether it is in place."""
+    global _installed
+    if _installed:
+        return True
+    try:
+        from textual._compositor import ChopsUpdate
+    except ImportError:
+        return False
+    if not callable(getattr(ChopsUpdate, "render_segments", None)):
+        return False
+    ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign,assignment]
+    _installed = True
+    return True
