@@ -8,6 +8,7 @@ should not, so these tests read what is actually rendered.
 
 from __future__ import annotations
 
+from textual._compositor import ChopsUpdate
 from textual.app import App, ComposeResult
 
 from widgets.columns import Column
@@ -98,3 +99,31 @@ async def test_cells_given_outright_replace_pending_lazy_rows() -> None:
         await pilot.pause()
         await pilot.pause()
         assert table.get_cell(f"k{n - 1}", "value") == "2"  # not rebuilt from older inputs
+
+
+async def test_one_changed_cell_is_all_that_is_written_to_the_terminal() -> None:
+    """textual#5625: a partial update used to be written from the widget's left edge."""
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        rows = {f"k{i}": (f"row-{i}", str(i)) for i in range(5)}
+        table.sync(rows)
+        await pilot.pause()
+        await pilot.pause()
+        compositor = app.screen._compositor
+        render = compositor.render_partial_update
+        written: list[str] = []
+
+        def capture() -> ChopsUpdate | None:
+            update = render()
+            if update is not None:
+                written.append(update.render_segments(app.console))
+            return update
+
+        compositor.render_partial_update = capture  # type: ignore[method-assign]
+        table.sync({**rows, "k2": ("row-2", "CHANGED")})
+        await pilot.pause()
+        await pilot.pause()
+        out = "".join(written)
+        assert "CHANGED" in out
+        assert "row-2" not in out  # the unchanged first column is not sent again

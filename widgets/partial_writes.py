@@ -33,10 +33,8 @@ def render_segments(self: object, console: Console) -> str:
             if strip is None or x > x2 or end <= x1:
                 continue
             start = max(x, x1)
-            if start == x and end <= x2:
-                part = strip
-            else:
-                part = strip.crop(start - x, min(end, x2) - x)
+            whole = start == x and end <= x2
+            part = strip if whole else strip.crop(start - x, min(end, x2) - x)
             append(_move_to(start, y))
             append(part.render(console))
         if y != last_y:
@@ -60,6 +58,22 @@ def install() -> bool:
         return False
     if not callable(getattr(ChopsUpdate, "render_segments", None)):
         return False
-    ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign,assignment]
+    if not _tested_textual():
+        return False
+    ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
     _installed = True
     return True
+
+
+TESTED_MAJOR = "8."
+"""The Textual major version whose ChopsUpdate internals this replacement mirrors."""
+
+
+def _tested_textual() -> bool:
+    """Replace a private method only on the Textual line it was written against."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("textual").startswith(TESTED_MAJOR)
+    except PackageNotFoundError:
+        return False

@@ -27,11 +27,16 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 def console_command(*args: str) -> list[str]:
-    """The installed entry point if present beside this Python, else `python -m console`."""
-    exe = Path(sys.executable).with_name("ai-gateway-console")
-    if exe.exists():
-        return [str(exe), *args]
+    """`python -m console` from this checkout (PtyProcess puts it first on PYTHONPATH).
+
+    Not the venv's `ai-gateway-console` entry point: an editable install maps the
+    package to whichever checkout ran `pip install -e` last, which on a shared venv
+    need not be this one (a benchmark once measured another engineer's tree).
+    """
     return [sys.executable, "-m", "console", *args]
 
 
@@ -58,6 +63,8 @@ class PtyProcess:
         # COLUMNS/LINES, so with those set a resize (see `resize`) would never be seen.
         for name in ("NO_COLOR", "COLUMNS", "LINES"):
             child_env.pop(name, None)
+        child_env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
         if env:
             child_env.update(env)
         self.env = child_env

@@ -6,9 +6,11 @@ models (the bytes-per-refresh figure) and 400 models (queries per refresh must
 not grow with them). The console reads the 20 and the 400 through `[metrics]`
 overrides in a config file, as a user with other metric names would.
 
-A wobbler thread changes a third of the 20 models' traffic a little every
-second: constant counters would give Prometheus rates that never change, and a
-refresh that changes nothing says nothing about bytes per refresh. Loopback
+A wobbler thread changes one model in six's traffic by up to 10 % every
+second, so that about 30 % of the figures change per 2-second refresh (the
+realistic share the refresh benchmarks use): constant counters would give
+Prometheus rates that never change, and a refresh that changes nothing says
+nothing about bytes per refresh. Loopback
 only; every process and thread is stopped by `stop()`.
 """
 
@@ -99,13 +101,13 @@ class BenchStack:
         return self
 
     def _wobble(self) -> None:
-        """Every second, a third of the 20 models get a rate or latency a few % off."""
+        """Every second, one model in six gets a rate and latency up to 10 % off."""
         rng = random.Random(20)
         exporter = self.exporters[20]
         base = {m.model: m for m in exporter.models}
         while not self._stop.wait(1.0):
             for name, m in base.items():
-                if rng.random() < 0.33:
+                if rng.random() < 1 / 6:
                     exporter.set_traffic(name, m.provider, rate=m.rate * rng.uniform(0.9, 1.1),
                                          p95_latency_s=m.p95_latency_s * rng.uniform(0.9, 1.1))
 
