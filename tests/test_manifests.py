@@ -5,12 +5,11 @@ How the YAML is validated (no network here but the package registries):
   (V1Role, V1RoleBinding; pydantic models that reject missing or mistyped fields) and
   serialised back, which must give the same document: a key the API does not know would be
   dropped on the way and break the equality.
-- PrometheusRule: no package on the reachable registries ships the CRD's JSON schema in a
-  usable form (kubernetes-validate has only built-in kinds; cloudcoil-models-prometheus-operator
-  has CRD-generated pydantic models, but installing cloudcoil registers a pytest plugin that
-  breaks pytest without `filelock`), so `crd_shape_problems` below checks a minimal schema
-  written after the CRD's openAPIV3Schema: group name, record xor alert, expr, `for` against
-  the CRD's duration pattern, string labels and annotations, and no other keys.
+- PrometheusRule: validated by `cloudcoil-models-prometheus-operator`, pydantic models
+  generated from the prometheus-operator CRDs' openAPIV3Schema (the test extra installs it with
+  `filelock`, which cloudcoil's own pytest plugin needs; pyproject disables that plugin). On
+  top, `crd_shape_problems` below checks what the generated models leave open: record xor
+  alert, and no keys the CRD does not define.
 - The rule groups themselves: `promtool check rules` (Debian's prometheus package), a hard
   requirement under CI=true, a skip elsewhere.
 - The recording rules: loaded into a Prometheus of this module's own (the session stack is
@@ -222,6 +221,23 @@ def crd_shape_problems(doc: dict[str, Any]) -> list[str]:
                 if not all(isinstance(k, str) and isinstance(v, str) for k, v in values.items()):
                     problems.append(key)
     return problems
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_prometheus_rule_validates_against_the_operator_crd_models(profile: str) -> None:
+    from cloudcoil.models.prometheus_operator.v1 import PrometheusRule
+    from pydantic import ValidationError
+
+    doc = prometheus_rule(settings_for("--profile", profile))
+    parsed = PrometheusRule.model_validate(doc)
+    assert parsed.spec is not None and len(parsed.spec.groups or []) == len(doc["spec"]["groups"])
+    broken = yaml.safe_load(yaml.safe_dump(doc))
+    broken["spec"]["groups"][0]["rules"][0]["for"] = "2 minutes"
+    with pytest.raises(ValidationError, match="for"):
+        PrometheusRule.model_validate(broken)
+    del broken["spec"]["groups"][0]["name"]
+    with pytest.raises(ValidationError, match="name"):
+        PrometheusRule.model_validate(broken)
 
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
