@@ -13,11 +13,11 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from console.clock import Clock
+from console.durations import utc_stamp
 from console.settings import state_dir
 
 
@@ -52,7 +52,7 @@ class AuditLog:
         result: str,
     ) -> AuditRecord:
         record = AuditRecord(
-            time=datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            time=utc_stamp(self._clock()),
             user=user,
             context=context,
             namespace=namespace,

@@ -13,12 +13,13 @@ from console.format import (
     UNKNOWN,
     Level,
     error_ratio_level,
+    fmt_rate,
     fmt_ratio_pct,
     fmt_seconds,
     latency_level,
     model_level,
 )
-from console.view import LEVEL_STYLE, styled
+from console.view import name_cell, styled
 from widgets.columns import Cell, Column
 
 FLEET_COLUMNS = (
@@ -41,10 +42,6 @@ FLEET_MODEL_COLUMNS = (  # fixed widths: the table fits 80 columns from its firs
 )
 
 
-def _rate(value: float | None) -> str:
-    return UNKNOWN if value is None else f"{value:.1f}"
-
-
 def fleet_row_level(row: FleetRow) -> Level:
     if row.problem is not None:
         return Level.BAD
@@ -53,7 +50,7 @@ def fleet_row_level(row: FleetRow) -> Level:
 
 def fleet_cells(row: FleetRow) -> tuple[Cell, ...]:
     level = fleet_row_level(row)
-    name = Text(row.target, style=LEVEL_STYLE[level] if level in (Level.WARN, Level.BAD) else "")
+    name = name_cell(row.target, level)
     if row.replicas is None:
         replicas = UNKNOWN
     else:
@@ -73,7 +70,7 @@ def fleet_cells(row: FleetRow) -> tuple[Cell, ...]:
         health.append(" · READ-ONLY", style="yellow")
     return (
         name,
-        _rate(row.total_rate),
+        fmt_rate(row.total_rate, unit=False),
         styled(fmt_ratio_pct(row.max_error_ratio), error_ratio_level(row.max_error_ratio)),
         styled(fmt_seconds(row.max_p95_s), latency_level(row.max_p95_s)),
         replicas,
@@ -88,8 +85,8 @@ def fleet_model_cells(row: FleetModel) -> tuple[Cell, ...]:
     return (
         row.target,
         m.provider,
-        Text(m.model, style=LEVEL_STYLE[level] if level in (Level.WARN, Level.BAD) else ""),
-        _rate(m.request_rate),
+        name_cell(m.model, level),
+        fmt_rate(m.request_rate, unit=False),
         styled(fmt_ratio_pct(m.error_ratio), error_ratio_level(m.error_ratio)),
         styled(fmt_seconds(m.p95_latency_s), latency_level(m.p95_latency_s)),
     )

@@ -14,8 +14,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from console.durations import utc_stamp
 
 INTERNAL: Mapping[str, bool] = {"internal": True}
 
@@ -313,7 +315,7 @@ def to_json(value: Any) -> Any:
     if isinstance(value, float):
         return _clean_float(value)
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return utc_stamp(value)
     if isinstance(value, Mapping):
         return {str(k): to_json(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):

@@ -17,6 +17,7 @@ from console.format import (
     UNKNOWN,
     Level,
     error_ratio_level,
+    fmt_rate,
     fmt_ratio_pct,
     fmt_seconds,
     fmt_tokens_per_s,
@@ -86,15 +87,19 @@ def styled(text: str, level: Level) -> Text:
     return Text(marked(text, level), style=LEVEL_STYLE[level])
 
 
+def name_cell(name: str, level: Level) -> Text:
+    """A row's name, coloured only when the row is worth a look."""
+    return Text(name, style=LEVEL_STYLE[level] if level in (Level.WARN, Level.BAD) else "")
+
+
 def model_cells(
     m: ModelFigures, rate_trend: Sequence[float | None], p95_trend: Sequence[float | None]
 ) -> tuple[Cell, ...]:
     level = model_level(m.error_ratio, m.p95_latency_s)
-    rate = UNKNOWN if m.request_rate is None else f"{m.request_rate:.1f}"
     return (
         m.provider,
-        Text(m.model, style=LEVEL_STYLE[level] if level in (Level.WARN, Level.BAD) else ""),
-        rate,
+        name_cell(m.model, level),
+        fmt_rate(m.request_rate, unit=False),
         styled(fmt_ratio_pct(m.error_ratio), error_ratio_level(m.error_ratio)),
         styled(fmt_seconds(m.p95_latency_s), latency_level(m.p95_latency_s)),
         Text(spark(rate_trend, 9), style="cyan"),

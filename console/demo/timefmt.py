@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from console.durations import utc_stamp
 
-def rfc3339(t: float) -> str:
-    """Seconds since the epoch as RFC 3339 UTC with a `Z`, second precision."""
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+rfc3339 = utc_stamp
+"""Seconds since the epoch as RFC 3339 UTC with a `Z`, second precision."""
 
 
 def rfc3339_ms(t: float) -> str:

@@ -15,11 +15,6 @@ SOURCE_FAILED = "✗"
 SOURCE_OFF = "○"
 
 
-def iso_utc(moment: datetime) -> str:
-    """A timestamp as the JSON contract writes it: `2026-11-26T10:00:00Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def or_unknown(value: object) -> str:
     """A missing text field reads as the same dash as a missing figure."""
     if value is None or value == "":

@@ -11,11 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from console.durations import format_age
+from console.durations import format_age, utc_stamp
 from console.export.common import (
     deployment_summary,
     hpa_metric_text,
-    iso_utc,
     namespace_of,
     or_unknown,
     problem,
@@ -78,7 +77,7 @@ def _title(snapshot: Snapshot) -> str:
             f"- **Namespace:** {cell(namespace_of(snapshot))}",
             f"- **Deployment:** {cell(dep.name if dep else None)}",
             f"- **Window:** {cell(snapshot.window)} · **Profile:** {cell(snapshot.profile)}",
-            f"- **Generated at:** {iso_utc(snapshot.generated_at)}",
+            f"- **Generated at:** {utc_stamp(snapshot.generated_at)}",
         ]
     )
 
@@ -207,7 +206,7 @@ def _sources(snapshot: Snapshot, now: float) -> str:
 def _audit_time(value: Any) -> str:
     """Audit records may hold epoch seconds or an ISO string; show both as UTC ISO."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return iso_utc(datetime.fromtimestamp(value, UTC))
+        return utc_stamp(datetime.fromtimestamp(value, UTC))
     return or_unknown(value)
 
 

@@ -15,11 +15,10 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from console.durations import format_age
+from console.durations import format_age, utc_stamp
 from console.export.common import (
     deployment_summary,
     hpa_metric_text,
-    iso_utc,
     namespace_of,
     or_unknown,
     problem,
@@ -106,7 +105,7 @@ def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:
 
 
 def _header(snapshot: Snapshot) -> Text:
-    parts = [iso_utc(snapshot.generated_at), f"context {or_unknown(snapshot.context)}"]
+    parts = [utc_stamp(snapshot.generated_at), f"context {or_unknown(snapshot.context)}"]
     namespace = namespace_of(snapshot)
     if namespace:
         parts.append(f"namespace {namespace}")

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
+from console.durations import utc_stamp
 from console.model import Alert, AlertsReading
 from console.settings import HttpEndpoint
 from console.sources.base import ActionError, SourceError
@@ -37,7 +38,7 @@ def rfc3339(value: Any) -> str | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(parsed)
 
 
 def _str_map(value: Any) -> dict[str, str]:

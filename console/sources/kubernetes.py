@@ -46,12 +46,12 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from console.clock import Clock
+from console.durations import utc_stamp
 from console.model import ClusterReading, HpaState, KubeEvent, PodState
 from console.settings import TargetSettings
 from console.sources.base import ActionError, Permission, SourceError
@@ -672,7 +672,7 @@ class KubernetesSource:
             raise ActionError(
                 f"Deployment {t.deployment} is paused: resume the rollout before restarting"
             )
-        stamp = datetime.fromtimestamp(self._clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = utc_stamp(self._clock())
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
         self._ensure_client_for(ActionError)
         self._write(
