@@ -35,7 +35,7 @@ from console.clock import Clock, system_clock
 from console.durations import format_duration, parse_duration
 from console.messages import AlertsPolled, ClusterPolled, HistoryLoaded, MetricsPolled
 from console.model import Alert, ModelFigures, ModelKey, Snapshot
-from console.polling import Latest, PollResult, assemble, poll
+from console.polling import Latest, PollResult, alertmanager_status, assemble, poll
 from console.record import Recorder, recorder_for
 from console.screens.command import CommandScreen, ContextsScreen, parse_command
 from console.screens.confirm import ConfirmScreen
@@ -566,8 +566,8 @@ class GatewayConsole(App[int]):
             if i:
                 text.append("   ")
             status = self._status_of(name)
-            if name == "alertmanager" and status is not None and status.ok:
-                status = self.snapshot().sources["alertmanager"]
+            if name == "alertmanager" and status is not None:
+                status = alertmanager_status(status, self._alertmanager_configured())
             text.append_text(source_status_text(name, status, now))
             notes = self.latest.cluster.notes if self.latest.cluster else ()
             if name == "kubernetes" and status is not None and status.ok and notes:
@@ -577,6 +577,9 @@ class GatewayConsole(App[int]):
             panel.show(text)
 
     # --------------------------------------------------------------- snapshot
+    def _alertmanager_configured(self) -> bool:
+        return self.settings.demo is not None or self.current_target.alertmanager is not None
+
     def snapshot(self) -> Snapshot:
         ts = self.current_target
         return assemble(
@@ -584,7 +587,7 @@ class GatewayConsole(App[int]):
             window=format_duration(self.window_s),
             profile=self.settings.profile,
             clock=self.clock,
-            alertmanager_configured=self.settings.demo is not None or ts.alertmanager is not None,
+            alertmanager_configured=self._alertmanager_configured(),
             context=ts.context,
         )
 

@@ -91,6 +91,12 @@ class Latest:
     alerts_status: SourceStatus | None = None
 
 
+def alertmanager_status(alerts: SourceStatus, configured: bool) -> SourceStatus:
+    """Without an Alertmanager the alerts come from Prometheus alone: say "not
+    configured" while that works, and the real error when it does not."""
+    return NOT_CONFIGURED if not configured and alerts.ok else alerts
+
+
 def assemble(
     latest: Latest,
     *,
@@ -111,11 +117,7 @@ def assemble(
     m = latest.metrics if metrics_ok else None
     c = latest.cluster if cluster_ok else None
     a = latest.alerts if alerts_ok else None
-    # Without an Alertmanager the alerts come from Prometheus alone: say "not
-    # configured" while that works, and the real error when it does not.
-    am_status = status(latest.alerts_status)
-    if not alertmanager_configured and am_status.ok:
-        am_status = NOT_CONFIGURED
+    am_status = alertmanager_status(status(latest.alerts_status), alertmanager_configured)
     return Snapshot(
         generated_at=datetime.fromtimestamp(clock(), UTC),
         window=window,
