@@ -27,7 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.geometry import Size
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 
 from console.actions import ActionRequest, ActionRunner
 from console.audit import AuditLog
@@ -48,6 +48,7 @@ from console.screens.pod_detail import PodDetailScreen, find_pod
 from console.screens.prompt import PromptScreen
 from console.settings import WINDOWS, Settings, TargetSettings
 from console.sources.base import ActionError, SourceSet
+from console.trends import TREND_POINTS, trend_due, trend_step_s
 from console.view import (
     ALERT_COLUMNS,
     MODEL_COLUMNS,
@@ -73,7 +74,6 @@ if TYPE_CHECKING:
     from console.sources.store import StoreRegistry
 
 T = TypeVar("T")
-TREND_POINTS = 40
 NARROW_WIDTH = 110
 MIN_SIZE = (80, 24)
 """Below this the console shows a message instead of its panels (README: works at 80x24)."""
@@ -146,6 +146,8 @@ class GatewayConsole(App[int]):
         self.stores: StoreRegistry | None = None
         self.narrow = False
         self._last_trend_at: float | None = None
+        self._trend_step_s = trend_step_s(settings.refresh_s)
+        self._status_panel: TextPanel | None = None
         self.recorder: Recorder | None = None
         """Under --record FILE, every poll handled is appended there (console/record.py)."""
 
@@ -341,7 +343,7 @@ class GatewayConsole(App[int]):
     @work(group="history", exclusive=True)
     async def _load_history(self) -> None:
         window_s = self.window_s
-        step = self.settings.refresh_s
+        step = trend_step_s(self.settings.refresh_s)
         sources = self.sources
         try:
             history = await sources.metrics.history(window_s, step * TREND_POINTS, step)
@@ -389,8 +391,7 @@ class GatewayConsole(App[int]):
         self.latest = _replace(self.latest, metrics_status=r.status,
                                **({"metrics": r.reading} if r.reading is not None else {}))
         now = self.clock()
-        if r.reading is not None and now != self._last_trend_at:
-            # One trend point per instant: a frozen clock (tests, replay) adds none.
+        if r.reading is not None and trend_due(self._last_trend_at, now, self._trend_step_s):
             self._last_trend_at = now
             for m in r.reading.models:
                 self._trend("request_rate", m.key).append(m.request_rate)
@@ -573,7 +574,11 @@ class GatewayConsole(App[int]):
             if name == "kubernetes" and status is not None and status.ok and notes:
                 text.append(f" ▲ {notes[0]}", style="yellow")
         # The 1 s timer can fire while the app is being torn down, after the panels went.
-        for panel in self.query("#status").results(TextPanel):
+        panel = self._status_panel
+        if panel is None or not panel.is_attached:
+            panel = self._status_panel = next(iter(self.query("#status").results(TextPanel)),
+                                              None)
+        if panel is not None:
             panel.show(text)
 
     # --------------------------------------------------------------- snapshot
@@ -773,7 +778,7 @@ class GatewayConsole(App[int]):
                 latest=lambda: model_context(self.snapshot(), model.key),
             ))
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         # The focused table owns `enter` (it selects the row); selecting is drilling in.
         event.stop()
         self.action_drill()

@@ -54,13 +54,13 @@ from console.model import (
 from console.polling import Latest
 from console.settings import Settings
 from console.sources.base import History
+from console.trends import TREND_POINTS, TREND_STEP_S, trend_due, trend_step_s
 
 MAGIC = "ai-gateway-console"
 VERSION = 1
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 KEEP_OLD_FILES = 1
-DEFAULT_TREND_POINTS = 40
-"""Must equal console.app.TREND_POINTS; the replay console passes the App's value in."""
+DEFAULT_TREND_POINTS = TREND_POINTS
 
 POLLED = ("prometheus", "kubernetes", "alertmanager")
 READING_TYPES: Mapping[str, type] = {
@@ -69,6 +69,8 @@ READING_TYPES: Mapping[str, type] = {
     "alertmanager": AlertsReading,
 }
 TREND_FIGURES = ("request_rate", "p95_latency_s")
+TREND_AT = "trend"
+"""ReplayState.shown_at's entry for the last trend point (checkpoints keep it)."""
 
 Reading = MetricsReading | ClusterReading | AlertsReading
 Trends = dict[str, dict[ModelKey, deque[float | None]]]
@@ -320,13 +322,16 @@ class ReplayState:
     change (clear the trends), so replay draws the same sparklines it drew live.
     """
 
-    def __init__(self, trend_points: int = DEFAULT_TREND_POINTS) -> None:
+    def __init__(self, trend_points: int = DEFAULT_TREND_POINTS,
+                 trend_step_s: float = TREND_STEP_S) -> None:
         self.trend_points = trend_points
+        self.trend_step_s = trend_step_s
         self.latest = Latest()
         self.window_s: float | None = None
         self.trends: Trends = {f: {} for f in TREND_FIGURES}
         self.shown_at: dict[str, float] = {}
-        """When each source's panel was last drawn: the alerts' ages were computed then."""
+        """When each source's panel was last drawn (the alerts' ages were computed then),
+        and under TREND_AT when the last trend point was added."""
 
     def clear(self) -> None:
         """A new recording session starts: nothing of the previous one stays on screen."""
@@ -336,7 +341,7 @@ class ReplayState:
         self.shown_at = {}
 
     def copy(self) -> ReplayState:
-        other = ReplayState(self.trend_points)
+        other = ReplayState(self.trend_points, self.trend_step_s)
         other.latest = self.latest
         other.window_s = self.window_s
         other.trends = self.copy_trends()
@@ -395,7 +400,9 @@ class ReplayState:
             if isinstance(reading, AlertsReading):
                 latest = dataclasses.replace(latest, alerts=reading)
         self.latest = latest
-        if isinstance(frame.reading, MetricsReading):
+        if isinstance(frame.reading, MetricsReading) and trend_due(
+                self.shown_at.get(TREND_AT), frame.t, self.trend_step_s):
+            self.shown_at[TREND_AT] = frame.t
             for m in frame.reading.models:
                 self._trend("request_rate", m.key).append(m.request_rate)
                 self._trend("p95_latency_s", m.key).append(m.p95_latency_s)
@@ -432,6 +439,7 @@ class Recorder:
         max_bytes: int = DEFAULT_MAX_BYTES,
         keep: int = KEEP_OLD_FILES,
         trend_points: int = DEFAULT_TREND_POINTS,
+        trend_step_s: float = TREND_STEP_S,
         compress: bool | None = None,
     ) -> None:
         self.path = path
@@ -439,7 +447,7 @@ class Recorder:
         self.max_bytes = max_bytes
         self.keep = max(1, keep)
         self.compress = path.name.endswith(".gz") if compress is None else compress
-        self.state = ReplayState(trend_points)
+        self.state = ReplayState(trend_points, trend_step_s)
         self.frames_written = 0
         self.bytes_written = 0
         self.failed: str | None = None
@@ -622,7 +630,8 @@ def load_recording(paths: Sequence[Path]) -> Recording:
     return Recording(header, tuple(frames), tuple(str(p) for p in paths))
 
 
-def recorder_for(settings: Settings, clock: Clock, trend_points: int) -> Recorder:
+def recorder_for(settings: Settings, clock: Clock, trend_points: int = TREND_POINTS
+                 ) -> Recorder:
     """The Recorder of `--record FILE`, its header naming the target; RecordError if unwritable."""
     assert settings.record is not None
     ts = settings.target
@@ -640,4 +649,5 @@ def recorder_for(settings: Settings, clock: Clock, trend_points: int) -> Recorde
         alertmanager_configured=settings.demo is not None or ts.alertmanager is not None,
     )
     return Recorder(Path(settings.record).expanduser(), header,
-                    max_bytes=settings.record_max_bytes, trend_points=trend_points)
+                    max_bytes=settings.record_max_bytes, trend_points=trend_points,
+                    trend_step_s=trend_step_s(settings.refresh_s))

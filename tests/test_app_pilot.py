@@ -59,14 +59,14 @@ async def test_overview_shows_the_sources_figures(tmp_path: Path) -> None:
             assert cell_text(models, key, "p95").startswith(fmt_seconds(m.p95_latency_s))
             assert cell_text(models, key, "errors").startswith(fmt_ratio_pct(m.error_ratio))
         # The failing provider's rows come first and are marked without colour too.
-        first = models.coordinate_to_cell_key((0, 0)).row_key.value
+        first = models.row_keys[0]
         assert first is not None and first.startswith("holysheep/")
         assert cell_text(models, first, "errors").endswith("✗")
         pods = app.query_one("#pods", KeyedTable)
         cluster = app.latest.cluster
         assert cluster is not None and pods.row_count == len(cluster.pods)
         alerts = app.query_one("#alerts", KeyedTable)
-        names = [cell_text(alerts, str(r.key.value), "name") for r in alerts.ordered_rows]
+        names = [cell_text(alerts, r, "name") for r in alerts.row_keys]
         assert "HighErrorRate" in names
         assert "PINNED" not in str(app.query_one("#hpa").render())
 
@@ -307,7 +307,7 @@ async def test_filter_keeps_matching_rows(tmp_path: Path) -> None:
         await pilot.press("slash", "g", "p", "t")
         await pilot.pause(0.1)
         models = app.query_one("#models", KeyedTable)
-        assert [r.key.value for r in models.ordered_rows] == ["holysheep/gpt-4.1"]
+        assert list(models.row_keys) == ["holysheep/gpt-4.1"]
         await pilot.press("enter", "escape")
         await pilot.pause(0.1)
         assert models.row_count == 7

@@ -105,14 +105,14 @@ async def test_fleet_first_enter_opens_overview_f_comes_back(tmp_path: Path) -> 
         assert isinstance(app.screen, FleetScreen)
         rows = {r.target: r for r in fleet_rows(app.targets, app.fleet_latest)}
         table = app.screen.query_one("#fleet-targets", KeyedTable)
-        assert [str(r.key.value) for r in table.ordered_rows] == list(rows)
+        assert list(table.row_keys) == list(rows)
         eu = rows["eu-west-1"]
         models = app.fleet_latest["eu-west-1"].metrics.models  # type: ignore[union-attr]
         assert eu.total_rate == pytest.approx(sum(m.request_rate or 0 for m in models))
         assert eu.max_error_ratio == max(m.error_ratio or 0 for m in models)
         # the all-clusters models table: a cluster column, sorted with `o`
         all_models = app.screen.query_one("#fleet-models", KeyedTable)
-        assert len(all_models.ordered_rows) == sum(r.models or 0 for r in rows.values())
+        assert all_models.row_count == sum(r.models or 0 for r in rows.values())
         await pilot.press("o")
         assert app.screen.sort == "cluster"
         await pilot.press("down", "enter")

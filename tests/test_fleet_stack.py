@@ -251,12 +251,12 @@ async def test_fleet_view_figures_equal_promql_and_a_dead_target_says_why(
         assert cell(table, "dead", "rate") == "—"
         # enter on a healthy row opens its overview, with its own data.
         table.focus()
-        table.move_cursor(row=[str(r.key.value) for r in table.ordered_rows].index("eu"))
+        table.move_cursor(row=list(table.row_keys).index("eu"))
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, FleetScreen))
         assert app.current_target.name == "eu"
         models = app.query_one("#models", KeyedTable)
-        await until(pilot, lambda: len(models.ordered_rows) == 4)
+        await until(pilot, lambda: models.row_count == 4)
         assert "eu (1/3)" in str(app.query_one("#title").render())
 
 
@@ -342,6 +342,6 @@ async def test_switch_context_and_namespace_and_per_target_read_only(
                         and all(p.name.startswith("canary-") for p in cluster.pods))
 
         await until(pilot, canary_pods)
-        await until(pilot, lambda: len(pods.ordered_rows) > 0)
+        await until(pilot, lambda: pods.row_count > 0)
         assert app.fleet_sources["eu"].cluster is app.sources.cluster
         assert any(t.name == "eu" and t.namespace == CANARY for t in app.targets)

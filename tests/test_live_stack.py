@@ -118,7 +118,7 @@ async def test_figures_on_screen_equal_promql(live_app: AppFactory,
             assert cell(models, key, "errors").startswith(fmt_ratio_pct(m.error_ratio))
         # deepseek fails half its requests and claude's P95 is 2.8 s: both rows come
         # first and are marked bad without colour.
-        first_two = {str(r.key.value) for r in models.ordered_rows[:2]}
+        first_two = set(models.row_keys[:2])
         assert first_two == {"holysheep/deepseek-v3.2", "holysheep/claude-sonnet-4.5"}
         assert cell(models, "holysheep/deepseek-v3.2", "errors").endswith("✗")
         assert cell(models, "holysheep/claude-sonnet-4.5", "p95").endswith("✗")
@@ -131,7 +131,7 @@ async def test_alerts_fire_and_a_silence_shows(live_app: AppFactory) -> None:
                                        for a in app.snapshot().alerts), timeout=20)
         alerts = app.query_one("#alerts", KeyedTable)
         alerts.focus()
-        keys = [str(r.key.value) for r in alerts.ordered_rows]
+        keys = list(alerts.row_keys)
         target = next(a for a in app.snapshot().alerts if a.name == "HighErrorRate")
         alerts.move_cursor(row=keys.index(target.key))
         await pilot.press("S")
@@ -148,7 +148,7 @@ async def test_alerts_fire_and_a_silence_shows(live_app: AppFactory) -> None:
         assert any(a["silenced"] for a in app.snapshot().to_json()["alerts"]
                    if a["name"] == "HighErrorRate")
         # Expire it again from the console, so the shared Alertmanager is left as found.
-        keys = [str(r.key.value) for r in alerts.ordered_rows]
+        keys = list(alerts.row_keys)
         current = next(a for a in app.snapshot().alerts if a.name == "HighErrorRate")
         alerts.move_cursor(row=keys.index(current.key))
         await pilot.press("S")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from rich.text import Text
 
-from console.app import TREND_POINTS, GatewayConsole
+from console.app import GatewayConsole
 from console.cli import main
 from console.clock import FixedClock
 from console.model import (
@@ -46,6 +46,7 @@ from console.settings import SCENARIOS, build_settings
 from console.sources import build_source_set
 from console.sources.base import SourceError
 from console.sources.replay import REPLAY_REASON, Timeline
+from console.trends import TREND_POINTS
 from tests.app_harness import demo_app, wait_for_data
 from widgets.keyed_table import KeyedTable
 
@@ -219,8 +220,8 @@ def screen(app: GatewayConsole) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in ("models", "pods", "alerts"):
         table = app.query_one(f"#{name}", KeyedTable)
-        out[name] = [(r.key.value, [cell(c) for c in table.get_row(r.key)])
-                     for r in table.ordered_rows]
+        out[name] = [(key, [cell(c) for c in table.get_row(key)])
+                     for key in table.row_keys]
         out[name + "-titles"] = (str(table.border_title), str(table.border_subtitle))
     for name in ("hpa", "status"):
         out[name] = str(app.query_one(f"#{name}").render())

@@ -1,30 +1,35 @@
-"""A DataTable that is synchronised by key, never cleared.
+"""A table synchronised by key, never cleared, that repaints only changed cells.
 
-Refreshing a live table by `clear()` and re-adding rows loses the user's
-cursor and scroll position and repaints every cell. This widget instead diffs
-the new rows against what it shows: it updates only the cells whose content
-changed, adds new keys and removes vanished ones, all inside one batch.
+Refreshing a live table by clearing and re-adding rows loses the user's cursor
+and scroll position and repaints every cell. This widget is given the whole
+table each refresh (`sync`, or `sync_lazy` with each row's inputs), diffs it
+by row key (widgets/table_rows.py) and repaints only the cells that changed.
 
-For long tables (`sync_lazy`) it is given each row's inputs instead of its
-cells, and makes cells only for the rows on screen: with 1,000 models,
-formatting rows nobody can see was most of a refresh's CPU.
+It draws its own lines rather than subclassing Textual's DataTable: DataTable
+renders each changed row cell by cell through Rich's layout (about 0.8 ms a
+line), which made one refresh of 50 models cost 20 ms of CPU. Here a row is a
+cached Strip built from cached cell segments; a changed cell costs one
+`Text.render`, and a line is only cropped and styled when it is drawn.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import ClassVar, TypeVar
 
-from textual._two_way_dict import TwoWayDict
-from textual.coordinate import Coordinate
-from textual.geometry import Region
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from widgets.columns import Cell, Column
 from widgets.partial_writes import install as _install_partial_writes
+from widgets.table_rows import RowStore, SyncResult
 
 __all__ = ["Cell", "Column", "KeyedTable"]
 
@@ -34,201 +39,148 @@ CELL_REGIONS = _install_partial_writes()
 """True when Textual writes only the dirty span of a line (widgets/partial_writes.py):
 then each run of changed cells is its own region, else one region per row."""
 
-LAZY_MIN_ROWS = 100
-"""Below this many rows `sync_lazy` makes every row's cells: it costs little, and every
-row's cells are then current for whoever reads them (tests, a narrow terminal)."""
+PAD = 1
+"""Blank cells either side of each column, as DataTable draws them."""
+
+LAZY_MARGIN = 2
+"""Rows just beyond the edges are built too, so one step of the cursor finds them ready."""
 
 
-class KeyedTable(DataTable[Cell]):
+class KeyedTable(ScrollView, can_focus=True):
     """Rows are addressed by a stable string key (series labels, object UID)."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Select", show=False),
+        Binding("up", "cursor_up", "Cursor up", show=False),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+        Binding("left", "pan(-8)", "Left", show=False),
+        Binding("right", "pan(8)", "Right", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home,ctrl+home", "first", "First", show=False),
+        Binding("end,ctrl+end", "last", "Last", show=False),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"keyed-table--header", "keyed-table--cursor"}
+
     DEFAULT_CSS = """
-    KeyedTable { height: 1fr; }
+    KeyedTable {
+        height: 1fr;
+        background: $surface;
+        color: $foreground;
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .keyed-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+            & > .keyed-table--header {
+                background-tint: $foreground 5%;
+            }
+        }
+        & > .keyed-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        &:ansi > .keyed-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
+        }
+        & > .keyed-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+    }
     """
 
-    def __init__(self, columns: Sequence[Column], **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
-        self._columns_spec = tuple(columns)
-        self._shown: dict[str, tuple[Cell, ...]] = {}
+    class RowSelected(Message):
+        """Enter (or a click on the cursor's row) chose a row."""
+
+        def __init__(self, table: KeyedTable, key: str, index: int) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+            self.index = index
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[Column], **kwargs: str | bool | None) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._rows = RowStore(columns)
+        self._cursor = 0
         self.cells_updated = 0
         """How many cells the last sync touched: the refresh benchmark reads it."""
         self._titles: tuple[str | None, str | None] = (None, None)
-        self._inputs: dict[str, Hashable] = {}
-        self._stale: set[str] = set()
-        """Rows off screen whose inputs changed: their cells are made when they scroll in."""
-        self._build: Callable[[Any], Sequence[Cell]] | None = None
+        self._segments: dict[str, list[list[Segment] | None]] = {}
+        """Each row's cells as padded segments, in the table's base style."""
+        self._strips: dict[str, Strip] = {}
+        """Each row's line, base style applied, before scrolling and the cursor."""
+        self._header: Strip | None = None
+        self._width = 0
+        """The view's width the cached lines were made for."""
+        self._base: Style | None = None
+        self._line_styles: tuple[Style, Style, Style] = (Style(), Style(), Style())
+        """Base, cursor and cursor-override styles of the frame being drawn."""
+        self._offsets = self._column_offsets()
 
-    def on_mount(self) -> None:
-        for col in self._columns_spec:
-            self.add_column(col.label, key=col.key, width=col.width)
+    # -- what the app and tests read ---------------------------------------------------
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return self._rows.columns
+
+    @property
+    def row_keys(self) -> tuple[str, ...]:
+        """The keys in display order."""
+        return self._rows.order
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    @property
+    def cursor_row(self) -> int:
+        return self._cursor
 
     @property
     def selected_key(self) -> str | None:
         """The key of the row under the cursor, or None for an empty table."""
-        if not self._shown or self.cursor_row < 0:
-            return None
-        try:
-            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except CellDoesNotExist:
-            return None
-        return row_key.value
+        order = self._rows.order
+        return order[self._cursor] if 0 <= self._cursor < len(order) else None
+
+    def get_row_index(self, key: str) -> int:
+        return self._rows.index[key]
+
+    def get_cell(self, key: str, column: str) -> Cell:
+        """The cell's current content (built first if its row was waiting off screen)."""
+        index = next(i for i, c in enumerate(self._rows.columns) if c.key == column)
+        return self._rows.cell(key, index)
+
+    def get_row(self, key: str) -> tuple[Cell, ...]:
+        self._rows.make_current([key])
+        return self._rows.cells[key]
+
+    # -- what the app calls each refresh -------------------------------------------------
 
     def sync(self, rows: Mapping[str, Sequence[Cell]]) -> int:
         """Make the table show exactly `rows`, in their order; returns cells changed."""
-        # Cells given outright replace whatever `sync_lazy` had pending.
-        self._inputs.clear()
-        self._stale.clear()
-        return self._sync(rows)
-
-    def _sync(self, rows: Mapping[str, Sequence[Cell]]) -> int:
-        changed = 0
-        dirty: list[tuple[str, list[str]]] = []
-        changed_cells: dict[RowKey, set[ColumnKey]] = {}
-        column_keys = [c.key for c in self._columns_spec]
-        for key in [k for k in self._shown if k not in rows]:
-            with contextlib.suppress(RowDoesNotExist):
-                self.remove_row(key)
-            del self._shown[key]
-            changed += 1
-        for key, cells in rows.items():
-            new = tuple(cells)
-            old = self._shown.get(key)
-            if old is None:
-                self.add_row(*new, key=key)
-                changed += len(new)
-            elif old is not new and old != new:
-                cols = [col for col, before, after in zip(column_keys, old, new, strict=True)
-                        if before != after]
-                for col in cols:
-                    self._set_cell(key, col, new[column_keys.index(col)])
-                changed_cells[RowKey(key)] = {ColumnKey(c) for c in cols}
-                dirty.append((key, cols))
-                changed += len(cols)
-            self._shown[key] = new
-        if dirty:
-            self._forget_renders(changed_cells)
-            self._refresh_rows(dirty)
-        changed += self._reorder(tuple(rows))
-        self.cells_updated = changed
-        return changed
+        selected = self.selected_key
+        return self._repaint(self._rows.sync(rows), selected)
 
     def sync_lazy(self, rows: Mapping[str, H], build: Callable[[H], Sequence[Cell]]) -> int:
         """`sync` from each row's inputs (`build(inputs)` makes its cells), in `rows`' order.
 
         Inputs are compared with ==, so they must be cheap immutable values. A row
         whose inputs did not change is not rebuilt; a changed row off screen keeps
-        its old cells, marked stale, until it scrolls into view (`render_lines`).
+        its old cells, marked stale, until it is drawn or read.
         """
-        self._build = build
-        lazy = len(rows) >= LAZY_MIN_ROWS
-        top = self.scroll_offset.y
-        on_screen = range(max(0, top - 2), top + self.size.height + 2)
-        cells: dict[str, Sequence[Cell]] = {}
-        inputs, stale, shown = self._inputs, self._stale, self._shown
-        for index, (key, item) in enumerate(rows.items()):
-            old = shown.get(key)
-            same = old is not None and key not in stale and inputs.get(key) == item
-            if same:
-                assert old is not None
-                cells[key] = old
-            elif old is None or not lazy or index in on_screen:
-                cells[key] = build(item)
-                stale.discard(key)
-            else:
-                cells[key] = old
-                stale.add(key)
-            inputs[key] = item
-        for key in [k for k in inputs if k not in rows]:
-            del inputs[key]
-            stale.discard(key)
-        return self._sync(cells)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        if self._stale:
-            self._make_stale_rows()
-        return super().render_lines(crop)
-
-    def _make_stale_rows(self) -> None:
-        """Give the stale rows now on screen their cells, before they are drawn."""
-        if self._build is None:
-            return
-        top = self.scroll_offset.y
-        rows = [self._row_locations.get_key(i)
-                for i in range(max(0, top - 2), top + self.size.height + 2)]
-        keys = [str(r.value) for r in rows if r is not None and r.value in self._stale]
-        if not keys:
-            return
-        cells = dict(self._shown)
-        for key in keys:
-            cells[key] = tuple(self._build(self._inputs[key]))
-            self._stale.discard(key)
-        self._sync(cells)
-        self.refresh()
-
-    def _set_cell(self, key: str, col: str, value: Cell) -> None:
-        """`update_cell` without its repaint of the whole table (see `_refresh_rows`)."""
-        row_key, column_key = RowKey(key), ColumnKey(col)
-        if row_key not in self._row_locations or column_key not in self._column_locations:
-            raise CellDoesNotExist(f"no cell {key!r}/{col!r}")
-        self._data[row_key][column_key] = value
-
-    def _forget_renders(self, changed: dict[RowKey, set[ColumnKey]]) -> None:
-        """Drop DataTable's cached renders of the changed cells, and only of them.
-
-        DataTable keys all four of its render caches on `_update_count`, so
-        `update_cell` (which bumps it) throws away every cached cell: the next
-        frame renders every visible cell of the table again through Rich, which
-        was 85 % of a refresh's CPU. Changed cells are few; their rows' line
-        caches are dropped and the rest of the table is drawn from cache.
-        """
-        # Textual's LRUCache has keys() but no __iter__, hence the noqa below.
-        cells = self._cell_render_cache
-        for ck in [k for k in cells.keys() if k[1] in changed.get(k[0], ())]:  # noqa: SIM118
-            cells.discard(ck)
-        rows = self._row_render_cache
-        for rk in [k for k in rows.keys() if k[0] in changed]:  # noqa: SIM118
-            rows.discard(rk)
-        indexes = {self._row_locations.get(key) for key in changed}
-        renderables = self._row_renderable_cache
-        for ik in [k for k in renderables.keys() if k[1] in indexes]:  # noqa: SIM118
-            renderables.discard(ik)
-        # The line cache is keyed by y; rows are one line high, after the header.
-        offset = self.header_height if self.show_header else 0
-        ys = {index + offset for index in indexes if index is not None}
-        lines = self._line_cache
-        for lk in [k for k in lines.keys() if k[0] in ys]:  # noqa: SIM118
-            lines.discard(lk)
-
-    def _refresh_rows(self, dirty: list[tuple[str, list[str]]]) -> None:
-        """Repaint only the changed cells on screen: one region per run of adjacent ones.
-
-        DataTable.update_cell calls `refresh()`, so Textual rewrites every line of
-        the table, borders and header included, for one changed figure. With
-        partial writes cropped at both ends (widgets/partial_writes.py) a region
-        per run of changed cells writes just those cells; without it Textual
-        writes each region from the widget's left edge (textual#5625), so then
-        one region per row, first to last changed column. Rows off screen cost
-        nothing.
-        """
-        top = self.scroll_offset.y
-        visible = range(max(0, top - 1), top + self.size.height + 1)
-        for key, cols in dirty:
-            row = self._row_locations.get(RowKey(key))
-            if row is None or row not in visible:
-                continue
-            indexes = sorted(i for i in (self._column_locations.get(ColumnKey(c)) for c in cols)
-                             if i is not None)
-            runs: list[list[int]] = []
-            for i in indexes:
-                if runs and (i == runs[-1][-1] + 1 or not CELL_REGIONS):
-                    runs[-1].append(i)
-                else:
-                    runs.append([i])
-            for run in runs:
-                first, last = Coordinate(row, run[0]), Coordinate(row, run[-1])
-                if self.is_valid_coordinate(first) and self.is_valid_coordinate(last):
-                    self._refresh_region(
-                        self._get_cell_region(first).union(self._get_cell_region(last)))
+        selected = self.selected_key
+        return self._repaint(self._rows.sync_lazy(rows, build, self._near_screen()), selected)
 
     def set_titles(self, title: str | None, subtitle: str | None) -> None:
         """Set the border title and subtitle, only when they changed.
@@ -244,17 +196,265 @@ class KeyedTable(DataTable[Cell]):
             self.border_subtitle = subtitle
         self._titles = (title, subtitle)
 
-    def _reorder(self, order: tuple[str, ...]) -> int:
-        """Put rows in `order` by renumbering them, as DataTable.sort does: O(rows).
+    def move_cursor(self, *, row: int) -> None:
+        """Put the cursor on row index `row` (clamped) and scroll it into view."""
+        self._set_cursor(row)
 
-        Rows keep their identity and data; the cursor stays on its row index.
-        Returns how many rows moved.
-        """
-        current = tuple(str(row.key.value) for row in self.ordered_rows)
-        if current == order:
+    # -- repainting ------------------------------------------------------------------------
+
+    def _repaint(self, result: SyncResult, selected: str | None) -> int:
+        self.cells_updated = result.count
+        if result.nothing:
             return 0
-        moved = sum(1 for a, b in zip(current, order, strict=False) if a != b)
-        self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(order)})
-        self._update_count += 1
-        self.refresh()
-        return moved
+        for key in result.cells:
+            self._strips.pop(key, None)
+            segments = self._segments.get(key)
+            if segments is not None:
+                for i in result.cells[key]:
+                    segments[i] = None
+        if result.rows_changed:
+            alive = self._rows.cells
+            for cache in (self._segments, self._strips):
+                for key in [k for k in cache if k not in alive]:
+                    del cache[key]
+            self._follow(selected)
+        if result.widths_changed:
+            self._segments.clear()
+            self._strips.clear()
+            self._header = None
+            self._offsets = self._column_offsets()
+        if result.rows_changed or result.widths_changed:
+            self.virtual_size = Size(self._offsets[-1], len(self._rows) + 1)
+            self.refresh()
+        else:
+            self._refresh_cells(result.cells)
+        return result.count
+
+    def _follow(self, selected: str | None) -> None:
+        """Keep the cursor on the row it was on (by key) when rows come, go or move.
+
+        A destructive key acts on the selected row, so the selection must never
+        silently become another pod because the list re-sorted under it.
+        """
+        index = self._rows.index.get(selected) if selected is not None else None
+        if index is None:
+            index = min(self._cursor, max(0, len(self._rows) - 1))
+        if index != self._cursor:
+            self._set_cursor(index)
+
+    def _refresh_cells(self, cells: dict[str, tuple[int, ...]]) -> None:
+        """Repaint only the changed cells on screen: one region per run of adjacent ones.
+
+        With partial writes cropped at both ends (widgets/partial_writes.py) a
+        region per run of changed cells writes just those cells; without it
+        Textual writes each region from the widget's left edge (textual#5625),
+        so then one region per row, first to last changed column.
+        """
+        top, height = self._top_and_rows()
+        scroll_x = int(self.scroll_x)
+        offsets = self._offsets
+        view = Region(0, 0, self.scrollable_content_region.width, height + 1)
+        regions: list[Region] = []
+        for key, columns in cells.items():
+            y = self._rows.index[key] - top
+            if not 0 <= y < height or not columns:
+                continue
+            runs: list[list[int]] = []
+            for i in sorted(columns):
+                if runs and (i == runs[-1][-1] + 1 or not CELL_REGIONS):
+                    runs[-1].append(i)
+                else:
+                    runs.append([i])
+            for run in runs:
+                x0, x1 = offsets[run[0]], offsets[run[-1] + 1]
+                # Clipped to the view: past it is the scrollbar, not this table's to paint.
+                region = Region(x0 - scroll_x, y + 1, x1 - x0, 1).intersection(view)
+                if region:
+                    regions.append(region)
+        if regions:
+            self.refresh(*regions)
+
+    def _column_offsets(self) -> tuple[int, ...]:
+        offsets = [0]
+        for width in self._rows.widths:
+            offsets.append(offsets[-1] + width + 2 * PAD)
+        return tuple(offsets)
+
+    def _top_and_rows(self) -> tuple[int, int]:
+        """The index of the first row on screen and how many rows fit under the header."""
+        return int(self.scroll_y), max(0, self.scrollable_content_region.height - 1)
+
+    def _near_screen(self) -> range:
+        top, height = self._top_and_rows()
+        return range(max(0, top - LAZY_MARGIN), top + height + LAZY_MARGIN)
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._segments.clear()
+        self._strips.clear()
+        self._header = None
+        self._base = None
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        stale = self._rows.stale
+        if stale:
+            near = self._near_screen()
+            order = self._rows.order
+            keys = [order[i] for i in near if i < len(order) and order[i] in stale]
+            if keys:
+                self._repaint(self._rows.make_current(keys), self.selected_key)
+        base = self.rich_style
+        if base != self._base:
+            self._base = base
+            self._segments.clear()
+            self._strips.clear()
+            self._header = None
+        cursor = self.get_component_rich_style("keyed-table--cursor")
+        self._line_styles = (base, cursor, Style.from_color(cursor.color, cursor.bgcolor))
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        scroll_x = int(self.scroll_x)
+        base, cursor, over = self._line_styles
+        if width != self._width:
+            self._width = width
+            self._strips.clear()
+            self._header = None
+        if y == 0:
+            if self._header is None:
+                self._header = self._render_header(base)
+            return self._fit(self._header, scroll_x, width, self._header_style(base))
+        index = int(self.scroll_y) + y - 1
+        order = self._rows.order
+        if index >= len(order):
+            return Strip.blank(width, base)
+        key = order[index]
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._render_row(key, base)
+        line = self._fit(strip, scroll_x, width, base)
+        if index == self._cursor:
+            line = Strip(Segment.apply_style(line, cursor, over), line.cell_length)
+        return line
+
+    @staticmethod
+    def _fit(strip: Strip, scroll_x: int, width: int, style: Style) -> Strip:
+        """The visible part of a line: rows are made as wide as the view, so mostly itself."""
+        if scroll_x == 0 and strip.cell_length == width:
+            return strip
+        return strip.crop_extend(scroll_x, scroll_x + width, style)
+
+    def _header_style(self, base: Style) -> Style:
+        return base + self.get_component_rich_style("keyed-table--header")
+
+    def _render_header(self, base: Style) -> Strip:
+        style = self._header_style(base)
+        segments = []
+        for col, width in zip(self._rows.columns, self._rows.widths, strict=True):
+            segments.extend(self._cell_segments(Text(col.label), width))
+        return self._padded(segments, style)
+
+    def _render_row(self, key: str, base: Style) -> Strip:
+        cached = self._segments.get(key)
+        if cached is None:
+            cached = self._segments[key] = [None] * len(self._rows.columns)
+        cells = self._rows.cells[key]
+        segments: list[Segment] = []
+        for i, width in enumerate(self._rows.widths):
+            part = cached[i]
+            if part is None:
+                part = cached[i] = list(Segment.apply_style(self._cell_segments(cells[i], width),
+                                                            base))
+            segments.extend(part)
+        return self._padded(segments, base, styled=True)
+
+    def _padded(self, segments: list[Segment], style: Style, styled: bool = False) -> Strip:
+        """A whole line in `style` (`styled`: already in it), at least as wide as the view,
+        so that drawing it need not crop."""
+        length = self._offsets[-1]
+        if length < self._width:
+            segments.append(Segment(" " * (self._width - length), style if styled else None))
+            length = self._width
+        return Strip(segments if styled else Segment.apply_style(segments, style), length)
+
+    def _cell_segments(self, cell: Cell, width: int) -> list[Segment]:
+        """One cell padded to its column: cropped with an ellipsis when too long."""
+        pad = " " * PAD
+        if isinstance(cell, str):
+            text = Text(cell)
+            if text.cell_len > width:
+                text.truncate(width, overflow="ellipsis")
+            return [Segment(pad + text.plain + " " * (width - text.cell_len) + pad)]
+        if cell.cell_len > width:
+            cell = cell.copy()
+            cell.truncate(width, overflow="ellipsis")
+        space = " " * (width - cell.cell_len)
+        console = self.app.console
+        body: list[Segment] = list(cell.render(console))
+        if cell.style:  # Text.render leaves the text's own style to its caller
+            body = list(Segment.apply_style(body, console.get_style(cell.style)))
+        if cell.justify == "right":
+            return [Segment(pad + space), *body, Segment(pad)]
+        return [Segment(pad), *body, Segment(space + pad)]
+
+    # -- cursor and keys ----------------------------------------------------------------
+
+    def _set_cursor(self, row: int) -> None:
+        row = max(0, min(row, len(self._rows) - 1))
+        old, self._cursor = self._cursor, row
+        if old != row:
+            top = int(self.scroll_y)
+            for index in (old, row):
+                self.refresh(Region(0, index - top + 1, self.scrollable_content_region.width, 1))
+        self._scroll_to_cursor()
+
+    def _scroll_to_cursor(self) -> None:
+        top, height = self._top_and_rows()
+        if height <= 0:
+            return
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif self._cursor >= top + height:
+            self.scroll_to(y=self._cursor - height + 1, animate=False, immediate=True)
+
+    def action_cursor_up(self) -> None:
+        self._set_cursor(self._cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._set_cursor(self._cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._set_cursor(self._cursor - max(1, self._top_and_rows()[1]))
+
+    def action_page_down(self) -> None:
+        self._set_cursor(self._cursor + max(1, self._top_and_rows()[1]))
+
+    def action_first(self) -> None:
+        self._set_cursor(0)
+
+    def action_last(self) -> None:
+        self._set_cursor(len(self._rows) - 1)
+
+    def action_pan(self, columns: int) -> None:
+        self.scroll_to(x=self.scroll_x + columns, animate=False)
+
+    def action_select_cursor(self) -> None:
+        key = self.selected_key
+        if key is not None:
+            self.post_message(self.RowSelected(self, key, self._cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click moves the cursor; a click on the cursor's row selects it, like DataTable."""
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if index >= len(self._rows):
+            return
+        if index == self._cursor:
+            self.action_select_cursor()
+        else:
+            self._set_cursor(index)

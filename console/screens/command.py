@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from widgets.columns import Column
 from widgets.keyed_table import KeyedTable
@@ -132,9 +132,9 @@ class ContextsScreen(ModalScreen[str | None]):
             table.move_cursor(row=self.names.index(self.current))
         table.focus()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         event.stop()
-        self.dismiss(str(event.row_key.value))
+        self.dismiss(event.key)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 
 from console.durations import format_duration
 from console.fleet import SORTS, fleet_models, fleet_rows
@@ -99,7 +99,7 @@ class FleetScreen(Screen[None]):
         if name is not None:
             self.console.open_target(name)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         event.stop()  # the App's own handler drills into the overview's tables
         self.action_open()
 

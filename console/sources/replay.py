@@ -30,6 +30,7 @@ from console.model import (
 )
 from console.record import DEFAULT_TREND_POINTS, Frame, Recording, ReplayState
 from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
+from console.trends import trend_step_s
 
 REPLAY_REASON = "replay: actions are disabled"
 CHECKPOINT_EVERY = 256
@@ -44,7 +45,7 @@ class Timeline:
         self.frames = recording.frames
         self.trend_points = trend_points
         self.index = 0
-        self._state = ReplayState(trend_points)
+        self._state = ReplayState(trend_points, trend_step_s(recording.header.refresh_s))
         self._applied = -1  # index of the last frame folded into _state
         self._checkpoints: dict[int, ReplayState] = {}
 

@@ -212,8 +212,8 @@ def run(quick: bool) -> list[Row]:
     for models, pods, target in ((50, 10, 5.0), (1000, 200, 40.0)):
         r = asyncio.run(refresh_cost(models, pods, 9 if quick else 21))
         rows.append(Row(f"refresh CPU, {models} models + {pods} pods (median of {len(r.cpu_ms)})",
-                        f"{r.median_ms:.1f} ms (idle wait {_median(r.baseline_ms):.1f} ms "
-                        f"subtracted; {r.median_cells:.0f} cells changed on screen)",
+                        f"{r.median_ms:.1f} ms (max {max(r.cpu_ms):.1f}; "
+                        f"{r.median_cells:.0f} cells changed)",
                         f"≤ {target:.0f} ms", r.median_ms <= target))
         rows.append(Row(f"  cursor and scroll kept ({models} models)",
                         "yes" if r.cursor_kept and r.scroll_kept else "NO", "yes",

@@ -149,9 +149,9 @@ async def soak(args: argparse.Namespace, harness: Harness, folder: Path) -> None
 
     app = build_app(harness.urls, folder, refresh=args.refresh)
     total_s = args.minutes * 60.0
-    # Textual's DataTable keeps bounded render caches (10 000 cells, 1 000 rows and lines per
-    # table) whose keys change with every update: they fill for several minutes and then
-    # stay. Growth is measured after that, so what it catches is memory that keeps growing.
+    # Textual keeps bounded caches (rendered lines per widget, strips' crops, the compositor's
+    # chops) whose keys change with every update: they fill for minutes and then stay.
+    # Growth is measured after that, so what it catches is memory that keeps growing.
     warmup_s = min(600.0, total_s / 6)
     faults = rotation()
     async with app.run_test(size=(160, 50)) as pilot:

@@ -1,0 +1,32 @@
+"""The trend sparklines beside each model: how many points, and how far apart.
+
+One rule for the live console (GatewayConsole) and for replay (record.ReplayState),
+so a replay draws exactly the sparklines the live console drew.
+
+A point is added at most every TREND_STEP_S, not at every refresh: the figures
+beside the sparklines are live, and a sparkline of nine 2-second points spans
+18 s, too little to show a trend, while shifting every row's two sparklines on
+every refresh was most of the bytes each refresh sent over SSH (tests/perf).
+At 10 s the nine cells show the last 90 s, and the 40 points kept (filled from
+Prometheus at start) cover 400 s, which the model drill-down's window exceeds.
+"""
+
+from __future__ import annotations
+
+TREND_POINTS = 40
+"""Points kept per model and figure (the table shows the last nine)."""
+
+TREND_STEP_S = 10.0
+
+
+def trend_step_s(refresh_s: float) -> float:
+    """Seconds between trend points: TREND_STEP_S, or the refresh when that is slower."""
+    return max(TREND_STEP_S, refresh_s)
+
+
+def trend_due(last_at: float | None, now: float, step_s: float) -> bool:
+    """Whether a poll at `now` adds a point: the first poll does, then one a step later.
+
+    A clock that stands still (tests, a paused replay) adds none after the first.
+    """
+    return last_at is None or now - last_at >= step_s
