@@ -254,13 +254,26 @@ def alert_cells(alert: Alert, now: float) -> tuple[Cell, ...]:
                      else "red")
     else:
         state = Text(f"{symbol} {alert.state}", style="yellow")
+    name = Text(alert.name, style="bold" if alert.state == "firing" else "")
+    subject = alert_subject(alert)
+    if subject:
+        name.append(f" {subject}", style="dim")
     return (
         state,
-        Text(alert.name, style="bold" if alert.state == "firing" else ""),
+        name,
         alert.severity or UNKNOWN,
         format_age(_age_since(alert.since, now)),
         alert.summary or "",
     )
+
+
+SUBJECT_LABELS = ("model", "provider", "pod", "instance")
+"""The label that tells one alert of a rule from another, most specific first."""
+
+
+def alert_subject(alert: Alert) -> str | None:
+    """What the alert is about (a model, a pod): two HighLatency rows must not look the same."""
+    return next((alert.labels[k] for k in SUBJECT_LABELS if alert.labels.get(k)), None)
 
 
 def _age_since(since: str | None, now: float) -> float | None:

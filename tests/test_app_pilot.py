@@ -67,8 +67,18 @@ async def test_overview_shows_the_sources_figures(tmp_path: Path) -> None:
         assert cluster is not None and pods.row_count == len(cluster.pods)
         alerts = app.query_one("#alerts", KeyedTable)
         names = [cell_text(alerts, r, "name") for r in alerts.row_keys]
-        assert "HighErrorRate" in names
+        assert "HighErrorRate" in names  # a gateway-wide rule: no subject
         assert "PINNED" not in str(app.query_one("#hpa").render())
+
+
+async def test_alerts_of_one_rule_name_what_they_are_about(tmp_path: Path) -> None:
+    """Two HighLatency rows at 80 columns must not look the same: each names its model."""
+    app = demo_app(tmp_path, "latency-spike")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        alerts = app.query_one("#alerts", KeyedTable)
+        names = sorted(cell_text(alerts, r, "name") for r in alerts.row_keys)
+        assert names == ["HighLatency claude-sonnet-4.5", "HighLatency gpt-4.1"]
 
 
 async def test_help_lists_every_key(tmp_path: Path) -> None:
