@@ -21,7 +21,13 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("/", "filter models and pods", ""),
     ("p", "pause / resume refreshing", ""),
     ("x", "export an incident snapshot (Markdown + JSON)", ""),
+    ("escape", "clear the filter; close a dialog or screen", ""),
+    ("f", "the fleet: one row per cluster (with several targets)", ""),
+    (":", "command: :ctx NAME, :ns NAME, :deploy NAME (tab completes)", ""),
+    ("c", "pick a kubeconfig context", ""),
     ("tab", "move between the models, pods and alerts tables", ""),
+    ("↑ ↓", "move the cursor in a table (pgup, pgdn, home, end too)", ""),
+    ("← →", "scroll a wide table sideways", ""),
     ("?", "this help", ""),
     ("q", "quit", ""),
 )
