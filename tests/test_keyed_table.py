@@ -197,3 +197,25 @@ async def test_a_long_cell_is_cut_with_an_ellipsis_and_auto_columns_grow() -> No
         lines = rendered(table).splitlines()
         assert lines[1].startswith(" short               1 ")  # the whole column widened
         assert lines[2].startswith(" a-much-longer-name  2 ")
+
+
+async def test_right_and_left_scroll_a_wide_table_sideways() -> None:
+    class Wide(App[None]):
+        def compose(self) -> ComposeResult:
+            yield KeyedTable([Column(f"c{i}", f"col{i}", 6) for i in range(10)], id="t")
+
+    app = Wide()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.sync({"a": tuple(f"v{i}" for i in range(10))})
+        table.focus()
+        await pilot.pause()
+        assert rendered(table).splitlines()[0].split()[0] == "col0"
+        await pilot.press("right", "right")
+        await pilot.pause()
+        assert table.scroll_offset.x == 16
+        header, row = rendered(table).splitlines()[:2]
+        assert header.split()[0] == "col2" and row.split()[0] == "v2"  # columns are 8 wide
+        await pilot.press("left", "left")
+        await pilot.pause()
+        assert rendered(table).splitlines()[1].split()[0] == "v0"

@@ -128,6 +128,10 @@ class KeyedTable(ScrollView, can_focus=True):
         """Base, cursor and cursor-override styles of the frame being drawn."""
         self._offsets = self._column_offsets()
 
+    def on_mount(self) -> None:
+        # The header shows before the first sync: an empty table still says what it lists.
+        self.virtual_size = Size(self._offsets[-1], 1)
+
     # -- what the app and tests read ---------------------------------------------------
 
     @property
