@@ -154,6 +154,9 @@ async def test_watch_that_breaks_and_a_list_that_fails(
     kube_source: KubernetesSource, kube_emulator: KubeEmulator
 ) -> None:
     await kube_source.fetch()
+    # Every watch streaming first, so it is an open pods watch that breaks (one still
+    # being opened is the next test's case).
+    assert kube_emulator.wait_for(lambda: kube_emulator.open_watches == 4)
     kube_emulator.fail(method="GET", path=PODS, watch=True, drop=True)
     kube_emulator.fail(method="GET", path=PODS, watch=False, status=503,
                        message="the server is currently unable to handle the request")
@@ -165,6 +168,31 @@ async def test_watch_that_breaks_and_a_list_that_fails(
     kube_emulator.clear_faults()
     reading = await fetch_until(kube_source, lambda r: len(r.pods) == 3)
     assert reading.deployment is not None
+
+
+async def test_watch_being_opened_when_the_connection_breaks(
+    kube_source: KubernetesSource, kube_emulator: KubeEmulator
+) -> None:
+    """The pods watch is still on its way (held 0.5 s by a slow proxy) when every stream is cut.
+
+    It must be cut too, and the source must then fail on the re-list. The emulator
+    once took a watch's drop generation only when its stream began, so a watch
+    that had passed the fault check before the faults were set, but began to
+    stream after `drop_watches()`, was never cut: a healthy watch, and now and
+    then "fetch kept succeeding for 3.0 s" in the test above.
+    """
+    held = kube_emulator.fail(method="GET", path=PODS, watch=True, stall_s=0.5, times=1)
+    await kube_source.fetch()
+    assert kube_emulator.wait_for(lambda: held.hits == 1)  # in flight, not yet streaming
+    kube_emulator.fail(method="GET", path=PODS, watch=True, drop=True)
+    kube_emulator.fail(method="GET", path=PODS, watch=False, status=503,
+                       message="the server is currently unable to handle the request")
+    kube_emulator.drop_watches()
+    message = await fetch_error(kube_source)
+    assert message == ("Kubernetes API error 503 on list pods: "
+                       "the server is currently unable to handle the request")
+    kube_emulator.clear_faults()
+    assert len((await fetch_until(kube_source, lambda r: len(r.pods) == 3)).pods) == 3
 
 
 async def test_metrics_api_not_served_is_not_asked_every_tick(

@@ -34,7 +34,8 @@ client runs unpatched against it:
 - `metrics.k8s.io/v1beta1` pods, switchable off (404 as when not served);
 - faults per method/path: a status code, a stall, a dropped connection, for
   N requests or until cleared; watches that end every N seconds; dropping
-  every open watch; refusing connections while "down" (`go_down`/`come_back`);
+  every open watch, including one whose request has arrived but whose stream
+  has not begun; refusing connections while "down" (`go_down`/`come_back`);
 - bearer-token authentication (401 otherwise) and a request log, so tests can
   assert "exactly one PATCH" and "nothing was sent".
 
@@ -505,7 +506,12 @@ class KubeEmulator:
             self._compacted_rv = self._next_rv()
 
     def drop_watches(self) -> None:
-        """Cut every open watch mid-stream (no final chunk), as a broken proxy would."""
+        """Cut every open watch mid-stream (no final chunk), as a broken proxy would.
+
+        "Open" counts from the moment the request arrived (see `_Handler._handle`): a
+        watch still being stalled, routed or answered with headers is cut as soon as
+        its stream begins, as a connection cut under it would be.
+        """
         with self._cond:
             self._drop_generation += 1
             self._cond.notify_all()
@@ -600,9 +606,14 @@ class KubeEmulator:
         return lambda o: labels(o.get("metadata", {}).get("labels") or {}) and fields(o)
 
     def _watch_events(
-        self, key: tuple[str, str, str], ns: str, query: dict[str, str]
+        self, key: tuple[str, str, str], ns: str, query: dict[str, str], drop_gen: int
     ) -> Iterator[Obj | None]:
-        """Yields watch events; None means "drop the connection now"."""
+        """Yields watch events; None means "drop the connection now".
+
+        drop_gen is the drop generation when the request arrived: a `drop_watches()`
+        (or `go_down`, `stop`) since then cuts this watch even if it came before
+        the stream began.
+        """
         match = self._matcher(query)
         timeout = float(query.get("timeoutSeconds", "0") or 0) or 3600.0
         if self.watch_end_after_s is not None:
@@ -613,7 +624,6 @@ class KubeEmulator:
         api_version = f"{group}/{version}" if group else version
         kind = RESOURCES[key][0]
         with self._cond:
-            drop_gen = self._drop_generation
             requested = query.get("resourceVersion", "")
             if requested in ("", "0"):
                 start = self._rv
@@ -864,6 +874,12 @@ class _Handler(BaseHTTPRequestHandler):
                 method, path, query, body, content_type,
                 self.headers.get("Authorization"), time.time(),
             ))
+            # Taken now, before the fault check, not when the watch's stream begins:
+            # a watch that passed the check before a test's `fail()` and then
+            # `drop_watches()` is still cut, so every request is caught by one or
+            # the other. Taken later, such a watch escaped both and stayed healthy
+            # (test_watch_being_opened_when_the_connection_breaks).
+            drop_gen = emu._drop_generation
         watch = query.get("watch") in ("true", "1")
         fault = emu._match_fault(method, path, watch)
         if fault is not None:
@@ -879,12 +895,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(401, "Unauthorized")
             return
         try:
-            self._route(method, path, query, body, content_type, watch)
+            self._route(method, path, query, body, content_type, watch, drop_gen)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
     def _route(self, method: str, path: str, query: dict[str, str], body: Any,
-               content_type: str | None, watch: bool) -> None:
+               content_type: str | None, watch: bool, drop_gen: int) -> None:
         emu = self.emulator
         if path in ("/version", "/version/"):
             self._send_json(200, {"major": "1", "minor": "30", "gitVersion": "v1.30.0-emulated",
@@ -922,7 +938,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(405, "method not allowed")
                 return
             if watch:
-                self._stream_watch(key, ns or "", query)
+                self._stream_watch(key, ns or "", query, drop_gen)
             else:
                 self._send_json(200, emu._list(key, ns or "", query))
             return
@@ -1037,13 +1053,14 @@ class _Handler(BaseHTTPRequestHandler):
             text = text.encode()[: int(query["limitBytes"])].decode(errors="ignore")
         self._send_text(200, text)
 
-    def _stream_watch(self, key: tuple[str, str, str], ns: str, query: dict[str, str]) -> None:
+    def _stream_watch(self, key: tuple[str, str, str], ns: str, query: dict[str, str],
+                      drop_gen: int) -> None:
         emu = self.emulator
         self._start_chunked("application/json")
         with emu._cond:
             emu._open_watches += 1
         try:
-            for event in emu._watch_events(key, ns, query):
+            for event in emu._watch_events(key, ns, query, drop_gen):
                 if event is None:
                     self._drop()
                     return
