@@ -126,6 +126,8 @@ class KeyedTable(ScrollView, can_focus=True):
         self._base: Style | None = None
         self._line_styles: tuple[Style, Style, Style] = (Style(), Style(), Style())
         """Base, cursor and cursor-override styles of the frame being drawn."""
+        self._view_width = 0
+        """The width of the frame being drawn (render_lines sets it for render_line)."""
         self._offsets = self._column_offsets()
 
     def on_mount(self) -> None:
@@ -317,10 +319,11 @@ class KeyedTable(ScrollView, can_focus=True):
             self._header = None
         cursor = self.get_component_rich_style("keyed-table--cursor")
         self._line_styles = (base, cursor, Style.from_color(cursor.color, cursor.bgcolor))
+        self._view_width = self.scrollable_content_region.width
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._view_width
         scroll_x = int(self.scroll_x)
         base, cursor, over = self._line_styles
         if width != self._width:
