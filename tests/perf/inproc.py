@@ -23,7 +23,7 @@ import functools
 import random
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,8 +31,10 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from textual._compositor import CompositorUpdate
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widgets import DataTable
 
 from console.app import GatewayConsole
 from console.messages import ClusterPolled, MetricsPolled
@@ -46,11 +48,74 @@ from console.model import (
     SourceStatus,
 )
 from console.polling import PollResult
+from console.view import MODEL_COLUMNS, model_cells, model_row_key
 from tests.app_harness import demo_app, wait_for_data
+from widgets.columns import Cell
 from widgets.keyed_table import KeyedTable
 
 CHANGE_P = 0.3
 """Share of figures that change per refresh."""
+
+
+class _DataTableApp(App[None]):
+    """The reference: Textual's DataTable updated cell by cell with `update_cell`, as
+    DESIGN.md sketches the overview, fed the same refreshes and timed the same way."""
+
+    CSS = "DataTable { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="ref", cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for col in MODEL_COLUMNS:
+            table.add_column(col.label, key=col.key, width=col.width)
+
+    def on_metrics_polled(self, event: MetricsPolled) -> None:
+        reading = event.result.reading
+        assert isinstance(reading, MetricsReading)
+        table: DataTable[Cell] = self.query_one(DataTable)
+        keys = [c.key for c in MODEL_COLUMNS]
+        with self.batch_update():
+            for m in reading.models:
+                key, cells = model_row_key(m.key), model_cells(m, (), ())
+                if key not in table.rows:
+                    table.add_row(*cells, key=key)
+                    continue
+                for col, new in zip(keys, cells, strict=True):
+                    if table.get_cell(key, col) != new:
+                        table.update_cell(key, col, new)
+
+
+async def reference_cost(models: int, refreshes: int) -> list[float]:
+    """CPU ms per refresh of the DataTable reference with `models` rows, 20 of them visible
+    (the overview's models panel at 120x40 shows 19)."""
+    rng = random.Random(7)
+    spent: list[float] = []
+    timing = [False]
+    with _cpu_of(spent, timing, ((_DataTableApp, "on_metrics_polled"),
+                                 (Screen, "_on_timer_update"))):
+        app = _DataTableApp()
+        async with app.run_test(size=(120, 21)) as pilot:
+            figures = _first(models)
+
+            def post() -> None:
+                app.post_message(MetricsPolled(PollResult(
+                    "prometheus", MetricsReading(tuple(figures), ()), _status())))
+
+            post()
+            await pilot.pause(0.3)
+            samples = []
+            for _ in range(refreshes):
+                figures = _next(figures, rng)
+                await _settle(pilot)
+                spent.clear()
+                timing[0] = True
+                post()
+                await _settle(pilot)
+                timing[0] = False
+                samples.append(sum(spent) * 1000)
+            return samples
 
 
 @dataclass
@@ -104,7 +169,7 @@ def _status() -> SourceStatus:
     return SourceStatus(True, None, 12.0, last_ok_at=time.time())
 
 
-async def _settle(pilot: Pilot[int]) -> None:
+async def _settle(pilot: Pilot[Any]) -> None:
     """Until every pending message is handled and the frame they caused is rendered."""
     await pilot.pause()
     await pilot.pause()
@@ -116,13 +181,14 @@ TIMED = ((GatewayConsole, "on_metrics_polled"), (GatewayConsole, "on_cluster_pol
 
 
 @contextmanager
-def _cpu_of(spent: list[float], timing: list[bool]) -> Iterator[None]:
-    """Add each call's CPU seconds to `spent` while `timing[0]`, for the methods in TIMED.
+def _cpu_of(spent: list[float], timing: list[bool],
+            methods: Sequence[tuple[type, str]] = TIMED) -> Iterator[None]:
+    """Add each call's CPU seconds to `spent` while `timing[0]`, for `methods`.
 
     Wrapped on the classes before the App starts: the screen's update timer keeps
     the bound method it was given when it was mounted.
     """
-    originals = [(cls, name, cls.__dict__[name]) for cls, name in TIMED]
+    originals = [(cls, name, cls.__dict__[name]) for cls, name in methods]
 
     def timed(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
@@ -136,22 +202,22 @@ def _cpu_of(spent: list[float], timing: list[bool]) -> Iterator[None]:
                 spent.append(time.thread_time() - t0)
         return wrapper
 
-    display = GatewayConsole._display
+    display = App._display
 
-    def display_and_encode(app: GatewayConsole, screen: Screen[Any], renderable: Any) -> None:
+    def display_and_encode(app: App[Any], screen: Screen[Any], renderable: Any) -> None:
         display(app, screen, renderable)
         if app.is_headless and isinstance(renderable, CompositorUpdate):
             renderable.render_segments(app.console)  # what a real terminal is written
 
     for cls, name, method in originals:
         setattr(cls, name, timed(method))
-    GatewayConsole._display = display_and_encode  # type: ignore[method-assign]
+    App._display = display_and_encode  # type: ignore[method-assign,assignment]
     try:
         yield
     finally:
         for cls, name, method in originals:
             setattr(cls, name, method)
-        GatewayConsole._display = display  # type: ignore[method-assign]
+        App._display = display  # type: ignore[method-assign]
 
 
 async def refresh_cost(models: int, pods: int, refreshes: int) -> RefreshCost:
