@@ -25,6 +25,7 @@ from console.format import (
     latency_level,
     marked,
     model_level,
+    worst,
 )
 from console.model import (
     Alert,
@@ -95,13 +96,13 @@ def name_cell(name: str, level: Level) -> Text:
 def model_cells(
     m: ModelFigures, rate_trend: Sequence[float | None], p95_trend: Sequence[float | None]
 ) -> tuple[Cell, ...]:
-    level = model_level(m.error_ratio, m.p95_latency_s)
+    errors, latency = error_ratio_level(m.error_ratio), latency_level(m.p95_latency_s)
     return (
         m.provider,
-        name_cell(m.model, level),
+        name_cell(m.model, worst(errors, latency)),
         fmt_rate(m.request_rate, unit=False),
-        styled(fmt_ratio_pct(m.error_ratio), error_ratio_level(m.error_ratio)),
-        styled(fmt_seconds(m.p95_latency_s), latency_level(m.p95_latency_s)),
+        styled(fmt_ratio_pct(m.error_ratio), errors),
+        styled(fmt_seconds(m.p95_latency_s), latency),
         Text(spark(rate_trend, 9), style="cyan"),
         Text(spark(p95_trend, 9), style="magenta"),
         fmt_seconds(m.ttft_p95_s),

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import ClassVar, TypeVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -361,7 +362,7 @@ class KeyedTable(ScrollView, can_focus=True):
         style = self._header_style(base)
         segments = []
         for col, width in zip(self._rows.columns, self._rows.widths, strict=True):
-            segments.extend(self._cell_segments(Text(col.label), width))
+            segments.extend(self._cell_segments(col.label, width, style))
         return self._padded(segments, style)
 
     def _render_row(self, key: str, base: Style) -> Strip:
@@ -373,39 +374,48 @@ class KeyedTable(ScrollView, can_focus=True):
         for i, width in enumerate(self._rows.widths):
             part = cached[i]
             if part is None:
-                part = cached[i] = list(Segment.apply_style(self._cell_segments(cells[i], width),
-                                                            base))
+                part = cached[i] = self._cell_segments(cells[i], width, base)
             segments.extend(part)
-        return self._padded(segments, base, styled=True)
+        return self._padded(segments, base)
 
-    def _padded(self, segments: list[Segment], style: Style, styled: bool = False) -> Strip:
-        """A whole line in `style` (`styled`: already in it), at least as wide as the view,
+    def _padded(self, segments: list[Segment], style: Style) -> Strip:
+        """A whole line of `segments` (already in `style`), at least as wide as the view,
         so that drawing it need not crop."""
         length = self._offsets[-1]
         if length < self._width:
-            segments.append(Segment(" " * (self._width - length), style if styled else None))
+            segments.append(Segment(" " * (self._width - length), style))
             length = self._width
-        return Strip(segments if styled else Segment.apply_style(segments, style), length)
+        return Strip(segments, length)
 
-    def _cell_segments(self, cell: Cell, width: int) -> list[Segment]:
-        """One cell padded to its column: cropped with an ellipsis when too long."""
+    def _cell_segments(self, cell: Cell, width: int, base: Style) -> list[Segment]:
+        """One cell padded to its column in the line's `base` style, its text in its own
+        style on top; cropped with an ellipsis when too long.
+
+        Our cells are a string or a Text of one style (no spans): those take three
+        Segments and no trip through Rich's layout, which is most of what a changed
+        cell costs.
+        """
         pad = " " * PAD
         if isinstance(cell, str):
-            text = Text(cell)
-            if text.cell_len > width:
-                text.truncate(width, overflow="ellipsis")
-            return [Segment(pad + text.plain + " " * (width - text.cell_len) + pad)]
+            text = cell
+            if cell_len(text) > width:
+                cut = Text(text)
+                cut.truncate(width, overflow="ellipsis")
+                text = cut.plain
+            return [Segment(pad + text + " " * (width - cell_len(text)) + pad, base)]
         if cell.cell_len > width:
             cell = cell.copy()
             cell.truncate(width, overflow="ellipsis")
         space = " " * (width - cell.cell_len)
         console = self.app.console
-        body: list[Segment] = list(cell.render(console))
-        if cell.style:  # Text.render leaves the text's own style to its caller
-            body = list(Segment.apply_style(body, console.get_style(cell.style)))
+        style = base + console.get_style(cell.style) if cell.style else base
+        if cell.spans:
+            body = list(Segment.apply_style(cell.render(console), style))
+        else:
+            body = [Segment(cell.plain, style)]
         if cell.justify == "right":
-            return [Segment(pad + space), *body, Segment(pad)]
-        return [Segment(pad), *body, Segment(space + pad)]
+            return [Segment(pad + space, base), *body, Segment(pad, base)]
+        return [Segment(pad, base), *body, Segment(space + pad, base)]
 
     # -- cursor and keys ----------------------------------------------------------------
 
