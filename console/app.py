@@ -13,7 +13,6 @@ import contextlib
 import os
 import sys
 import threading
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -34,7 +33,7 @@ from console.audit import AuditLog
 from console.clock import Clock, system_clock
 from console.durations import format_duration, parse_duration
 from console.messages import AlertsPolled, ClusterPolled, HistoryLoaded, MetricsPolled
-from console.model import Alert, ModelFigures, ModelKey, Snapshot
+from console.model import Alert, ModelFigures, Snapshot
 from console.polling import Latest, PollResult, alertmanager_status, assemble, poll
 from console.record import Recorder, recorder_for
 from console.screens.command import CommandScreen, ContextsScreen, parse_command
@@ -48,7 +47,15 @@ from console.screens.pod_detail import PodDetailScreen, find_pod
 from console.screens.prompt import PromptScreen
 from console.settings import WINDOWS, Settings, TargetSettings
 from console.sources.base import ActionError, SourceSet
-from console.trends import TREND_POINTS, trend_due, trend_step_s
+from console.trends import (
+    TREND_POINTS,
+    Trends,
+    add_point,
+    prepend_history,
+    trend,
+    trend_due,
+    trend_step_s,
+)
 from console.view import (
     ALERT_COLUMNS,
     MODEL_COLUMNS,
@@ -136,7 +143,7 @@ class GatewayConsole(App[int]):
         self.latest = Latest()
         self.paused = False
         self.filter_text = ""
-        self.trends: dict[str, dict[ModelKey, deque[float | None]]] = {
+        self.trends: Trends = {
             "request_rate": {},
             "p95_latency_s": {},
         }
@@ -393,9 +400,7 @@ class GatewayConsole(App[int]):
         now = self.clock()
         if r.reading is not None and trend_due(self._last_trend_at, now, self._trend_step_s):
             self._last_trend_at = now
-            for m in r.reading.models:
-                self._trend("request_rate", m.key).append(m.request_rate)
-                self._trend("p95_latency_s", m.key).append(m.p95_latency_s)
+            add_point(self.trends, r.reading.models, TREND_POINTS)
         self._render_models()
         self._render_status()
         self._fleet_changed()
@@ -447,12 +452,7 @@ class GatewayConsole(App[int]):
         if self.recorder is not None:
             self._recorded(self.recorder.record_history(self.clock(), self.window_s,
                                                         event.history))
-        for figure, per_model in event.history.series.items():
-            target = self.trends.setdefault(figure, {})
-            for key, values in per_model.items():
-                trend: deque[float | None] = deque(values, maxlen=TREND_POINTS)
-                trend.extend(target.get(key, ()))
-                target[key] = trend
+        prepend_history(self.trends, event.history.series, TREND_POINTS)
         self._render_models()
 
     def _record(self, source: str, result: PollResult[Any]) -> None:
@@ -465,12 +465,6 @@ class GatewayConsole(App[int]):
         # A full or vanished disk stops the recording, never the console; said once.
         if error:
             self.notify(error, title="recording stopped", severity="error", timeout=15)
-
-    def _trend(self, figure: str, key: ModelKey) -> deque[float | None]:
-        per = self.trends.setdefault(figure, {})
-        if key not in per:
-            per[key] = deque(maxlen=TREND_POINTS)
-        return per[key]
 
     # -------------------------------------------------------------- rendering
     def _matches(self, *words: str) -> bool:
@@ -510,8 +504,8 @@ class GatewayConsole(App[int]):
             for m in models_in_triage_order(reading.models):
                 if self._matches(m.provider, m.model):
                     rows[model_row_key(m.key)] = (
-                        m, tuple(self._trend("request_rate", m.key)),
-                        tuple(self._trend("p95_latency_s", m.key)))
+                        m, tuple(trend(self.trends, "request_rate", m.key, TREND_POINTS)),
+                        tuple(trend(self.trends, "p95_latency_s", m.key, TREND_POINTS)))
         low_bandwidth = self.settings.low_bandwidth
 
         def build(row: tuple[ModelFigures, tuple[float | None, ...],

@@ -54,7 +54,15 @@ from console.model import (
 from console.polling import Latest
 from console.settings import Settings
 from console.sources.base import History
-from console.trends import TREND_POINTS, TREND_STEP_S, trend_due, trend_step_s
+from console.trends import (
+    TREND_POINTS,
+    TREND_STEP_S,
+    Trends,
+    add_point,
+    prepend_history,
+    trend_due,
+    trend_step_s,
+)
 
 MAGIC = "ai-gateway-console"
 VERSION = 1
@@ -73,7 +81,6 @@ TREND_AT = "trend"
 """ReplayState.shown_at's entry for the last trend point (checkpoints keep it)."""
 
 Reading = MetricsReading | ClusterReading | AlertsReading
-Trends = dict[str, dict[ModelKey, deque[float | None]]]
 
 
 class RecordError(Exception):
@@ -376,12 +383,7 @@ class ReplayState:
             self.shown_at = dict(cp.shown_at)
             return
         if frame.history is not None:
-            for figure, per_model in frame.history.series.items():
-                target = self.trends.setdefault(figure, {})
-                for key, values in per_model.items():
-                    trend: deque[float | None] = deque(values, maxlen=self.trend_points)
-                    trend.extend(target.get(key, ()))
-                    target[key] = trend
+            prepend_history(self.trends, frame.history.series, self.trend_points)
             self.shown_at["history"] = frame.t
             return
         if frame.status is None:
@@ -403,16 +405,8 @@ class ReplayState:
         if isinstance(frame.reading, MetricsReading) and trend_due(
                 self.shown_at.get(TREND_AT), frame.t, self.trend_step_s):
             self.shown_at[TREND_AT] = frame.t
-            for m in frame.reading.models:
-                self._trend("request_rate", m.key).append(m.request_rate)
-                self._trend("p95_latency_s", m.key).append(m.p95_latency_s)
+            add_point(self.trends, frame.reading.models, self.trend_points)
         self.shown_at[frame.source] = frame.t
-
-    def _trend(self, figure: str, key: ModelKey) -> deque[float | None]:
-        per = self.trends.setdefault(figure, {})
-        if key not in per:
-            per[key] = deque(maxlen=self.trend_points)
-        return per[key]
 
 
 _LATEST_FIELD = {"prometheus": "metrics", "kubernetes": "cluster", "alertmanager": "alerts"}

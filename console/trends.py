@@ -13,6 +13,14 @@ Prometheus at start) cover 400 s, which the model drill-down's window exceeds.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+
+from console.model import ModelFigures, ModelKey
+
+Trends = dict[str, dict[ModelKey, deque[float | None]]]
+"""Per figure ("request_rate", "p95_latency_s"), per model: the points, oldest first."""
+
 TREND_POINTS = 40
 """Points kept per model and figure (the table shows the last nine)."""
 
@@ -30,3 +38,30 @@ def trend_due(last_at: float | None, now: float, step_s: float) -> bool:
     A clock that stands still (tests, a paused replay) adds none after the first.
     """
     return last_at is None or now - last_at >= step_s
+
+
+def trend(trends: Trends, figure: str, key: ModelKey, points: int) -> deque[float | None]:
+    """The model's points for `figure`, an empty trend of `points` at most when new."""
+    per = trends.setdefault(figure, {})
+    if key not in per:
+        per[key] = deque(maxlen=points)
+    return per[key]
+
+
+def add_point(trends: Trends, models: Iterable[ModelFigures], points: int) -> None:
+    """One point per model for each charted figure, from a poll's figures."""
+    for m in models:
+        trend(trends, "request_rate", m.key, points).append(m.request_rate)
+        trend(trends, "p95_latency_s", m.key, points).append(m.p95_latency_s)
+
+
+def prepend_history(trends: Trends,
+                    series: Mapping[str, Mapping[ModelKey, Sequence[float | None]]],
+                    points: int) -> None:
+    """Put Prometheus' history before the points already taken (it comes back later)."""
+    for figure, per_model in series.items():
+        target = trends.setdefault(figure, {})
+        for key, values in per_model.items():
+            merged: deque[float | None] = deque(values, maxlen=points)
+            merged.extend(target.get(key, ()))
+            target[key] = merged
