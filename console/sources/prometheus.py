@@ -875,18 +875,9 @@ class PrometheusSource:
     ) -> dict[str, list[tuple[dict[str, str], tuple[float, ...]]]]:
         """The trend range queries (one per figure), parsed but not yet split per cluster."""
         plan = build_history_queries(self.profile, format_duration(window_s), self.group)
-        end = self._clock()
-        step = max(step_s, span_s / MAX_POINTS, 0.001)
-        params = {"start": f"{end - span_s:.3f}", "end": f"{end:.3f}", "step": f"{step:g}",
-                  "timeout": format_duration(self._api.endpoint.timeout_s)}
-        names = list(plan.queries)
-        answers = await asyncio.gather(
-            *(self._api.get_json("/api/v1/query_range", {"query": plan.queries[n], **params})
-              for n in names),
-            return_exceptions=True,
-        )
+        _, _, answers = await self._ranges(plan, span_s, step_s)
         series: dict[str, list[tuple[dict[str, str], tuple[float, ...]]]] = {}
-        for name, answer in zip(names, answers, strict=True):
+        for name, answer in answers.items():
             if isinstance(answer, BaseException):
                 if isinstance(answer, SourceError):
                     raise SourceError(self._api.scrub(str(answer))) from None
@@ -897,15 +888,11 @@ class PrometheusSource:
     async def aclose(self) -> None:
         await self._api.aclose()
 
-    async def model_history(
-        self, key: ModelKey, window_s: float, span_s: float, step_s: float
-    ) -> ModelHistory:
-        """One model's trends for its drill-down: one range query per figure, this model only.
-
-        A figure whose query fails is named in `missing` and the others still
-        come back; only when every query fails is it a SourceError.
-        """
-        plan = build_model_history_queries(self.profile, format_duration(window_s), key)
+    async def _ranges(
+        self, plan: QueryPlan, span_s: float, step_s: float
+    ) -> tuple[float, float, dict[str, Any | BaseException]]:
+        """(start, step, answer or exception per figure) of the plan's range queries over the
+        last `span_s`, all sent at once; at most MAX_POINTS points each."""
         end = self._clock()
         step = max(step_s, span_s / MAX_POINTS, 0.001)
         start = end - span_s
@@ -917,10 +904,22 @@ class PrometheusSource:
               for n in names),
             return_exceptions=True,
         )
+        return start, step, dict(zip(names, answers, strict=True))
+
+    async def model_history(
+        self, key: ModelKey, window_s: float, span_s: float, step_s: float
+    ) -> ModelHistory:
+        """One model's trends for its drill-down: one range query per figure, this model only.
+
+        A figure whose query fails is named in `missing` and the others still
+        come back; only when every query fails is it a SourceError.
+        """
+        plan = build_model_history_queries(self.profile, format_duration(window_s), key)
+        start, step, answers = await self._ranges(plan, span_s, step_s)
         points = round(span_s / step) + 1
         series: dict[str, tuple[float, ...]] = {}
         missing: dict[str, str] = {}
-        for name, answer in zip(names, answers, strict=True):
+        for name, answer in answers.items():
             if isinstance(answer, BaseException) and not isinstance(answer, Exception):
                 raise answer  # cancellation
             try:
