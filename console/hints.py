@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -277,26 +277,26 @@ def _matching(
     book: HintBook, model: ModelFigures
 ) -> Iterable[tuple[HintTemplate, str, float | None]]:
     """(template, code or type, rate) for each error class of the model, biggest first."""
+    if model.errors_by_code:
+        yield from _first_hints(book, model.errors_by_code, lambda hint: hint.codes)
+    else:
+        # No code label (another profile): fall back on error types that name one class only.
+        yield from _first_hints(book, model.errors_by_type, lambda hint: hint.types)
+
+
+def _first_hints(
+    book: HintBook, rates: Mapping[str, float],
+    names_of: Callable[[HintTemplate], Collection[str]],
+) -> Iterable[tuple[HintTemplate, str, float | None]]:
+    """Each hint once, for the biggest of the error classes (by rate) that it names."""
     seen: set[int] = set()
-    by_code = sorted(model.errors_by_code.items(), key=lambda kv: (-kv[1], kv[0]))
-    for code, rate in by_code:
+    for name, rate in sorted(rates.items(), key=lambda kv: (-kv[1], kv[0])):
         if rate <= 0:
             continue
         for i, hint in enumerate(book.hints):
-            if code in hint.codes and i not in seen:
+            if name in names_of(hint) and i not in seen:
                 seen.add(i)
-                yield hint, code, rate
-    if by_code:
-        return
-    # No code label (another profile): fall back on error types that name one class only.
-    by_type = sorted(model.errors_by_type.items(), key=lambda kv: (-kv[1], kv[0]))
-    for kind, rate in by_type:
-        if rate <= 0:
-            continue
-        for i, hint in enumerate(book.hints):
-            if kind in hint.types and i not in seen:
-                seen.add(i)
-                yield hint, kind, rate
+                yield hint, name, rate
 
 
 def render_hint(
