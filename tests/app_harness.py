@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual.pilot import Pilot
 
 from console.actions import ActionRunner
@@ -12,6 +13,7 @@ from console.audit import AuditLog
 from console.clock import FixedClock
 from console.settings import build_settings
 from console.sources import build_source_set
+from widgets.keyed_table import KeyedTable
 
 
 def demo_app(
@@ -77,3 +79,9 @@ async def wait_for_fleet(pilot: Pilot[int], rounds: int = 200) -> None:
             return
         await pilot.pause(0.02)
     raise AssertionError(f"fleet not polled: {app.fleet_latest.keys()}")
+
+
+def cell_text(table: KeyedTable, row: str, col: str) -> str:
+    """A cell's text without its styling, as a test compares it."""
+    value = table.get_cell(row, col)
+    return value.plain if isinstance(value, Text) else str(value)

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.text import Text
 from textual.binding import Binding
 
 from console.app import GatewayConsole
@@ -17,17 +16,12 @@ from console.screens.details import DetailScreen
 from console.screens.help import HelpScreen
 from console.screens.logs import LogsScreen
 from console.screens.prompt import PromptScreen
-from tests.app_harness import demo_app, wait_for_data
+from tests.app_harness import cell_text, demo_app, wait_for_data
 from widgets.keyed_table import KeyedTable
 
 
 def sim(app: GatewayConsole) -> Any:
     return app.sources.cluster.simulation  # type: ignore[attr-defined]
-
-
-def cell_text(table: KeyedTable, row: str, col: str) -> str:
-    value = table.get_cell(row, col)
-    return value.plain if isinstance(value, Text) else str(value)
 
 
 def audit_lines(tmp_path: Path) -> list[dict[str, Any]]:

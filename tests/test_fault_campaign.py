@@ -25,7 +25,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from rich.text import Text
 from textual.pilot import Pilot
 from textual.worker import WorkerState
 
@@ -34,6 +33,7 @@ from console.clock import system_clock
 from console.settings import TargetSettings
 from console.sources.base import SourceError
 from console.sources.kubernetes import KubernetesSource
+from tests.app_harness import cell_text
 from tests.stack import kube_objects
 from tests.stack.fault_proxy import (
     CONTEXT,
@@ -159,11 +159,6 @@ def segment(line: str, source: str) -> str:
     raise AssertionError(f"{source} not in status line {line!r}")
 
 
-def cell(table: KeyedTable, row: str, col: str) -> str:
-    value = table.get_cell(row, col)
-    return value.plain if isinstance(value, Text) else str(value)
-
-
 def figures_right(app: GatewayConsole) -> bool:
     """Models on screen with the exporter's known rates (5 %), pods and alerts as served."""
     reading, cluster = app.latest.metrics, app.latest.cluster
@@ -175,7 +170,7 @@ def figures_right(app: GatewayConsole) -> bool:
     for m in reading.models:
         if m.request_rate is None or abs(m.request_rate - truth[m.model]) > 0.05 * truth[m.model]:
             return False
-        if cell(models, f"{m.provider}/{m.model}", "rate") != f"{m.request_rate:.1f}":
+        if cell_text(models, f"{m.provider}/{m.model}", "rate") != f"{m.request_rate:.1f}":
             return False
     pods = app.query_one("#pods", KeyedTable)
     return pods.row_count == len(cluster.pods) == 3 and any(
@@ -335,11 +330,11 @@ async def soak_case(run: Campaign, source: str, fault: str) -> None:
         models = app.query_one("#models", KeyedTable)
         # Unknown, never a made-up number: every figure cell reads "—", the source stays ✓.
         await until(pilot, lambda: all(
-            cell(models, f"holysheep/{m}", "rate") == "—" for m in MODELS), 10.0,
+            cell_text(models, f"holysheep/{m}", "rate") == "—" for m in MODELS), 10.0,
             f"{fault} values shown as unknown")
         for m in MODELS:
-            assert cell(models, f"holysheep/{m}", "errors").startswith("—")
-            assert cell(models, f"holysheep/{m}", "p95").startswith("—")
+            assert cell_text(models, f"holysheep/{m}", "errors").startswith("—")
+            assert cell_text(models, f"holysheep/{m}", "p95").startswith("—")
         assert segment(status_line(app), "prometheus").startswith("✓ prometheus")
         reading = app.latest.metrics
         assert reading is not None and all(m.request_rate is None for m in reading.models)

@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 from prometheus_api_client import PrometheusConnect
-from rich.text import Text
 from textual.pilot import Pilot
 
 from console.app import GatewayConsole
@@ -33,6 +32,7 @@ from console.screens.fleet import FleetScreen
 from console.settings import build_settings
 from console.sources import build_source_set
 from console.sources.store import StoreRegistry, StoreSlice
+from tests.app_harness import cell_text
 from tests.stack import kube_objects
 from tests.stack.fixtures import GatewayStack, require_binaries
 from tests.stack.gateway_exporter import GatewayExporter, ModelTraffic, seed_models
@@ -189,11 +189,6 @@ def rows_ready(app: GatewayConsole) -> bool:
             and rows["dead"].problem is not None)
 
 
-def cell(table: KeyedTable, row: str, col: str) -> str:
-    value = table.get_cell(row, col)
-    return value.plain if isinstance(value, Text) else str(value)
-
-
 def worst(prom: PrometheusConnect, at: float, scope: str) -> tuple[float, float, float]:
     """Total req/s, max error ratio and max P95 of one cluster, by hand."""
     sel = "{" + scope + "}"
@@ -241,14 +236,14 @@ async def test_fleet_view_figures_equal_promql_and_a_dead_target_says_why(
             assert row.max_error_ratio == pytest.approx(ratio, rel=0.02)
             assert row.max_p95_s == pytest.approx(p95, rel=0.02)
             assert (row.replicas, row.ready_replicas, row.hpa_max) == (3, 2, 10)
-            assert cell(table, name, "health").startswith("✓ ok")
-            assert cell(table, name, "rate") == f"{row.total_rate:.1f}"
+            assert cell_text(table, name, "health").startswith("✓ ok")
+            assert cell_text(table, name, "rate") == f"{row.total_rate:.1f}"
         # eu's share of the store is eu's: four models, not us' two.
         assert rows["eu"].models == 4
         assert rows["lab"].read_only and not rows["eu"].read_only
-        dead = cell(table, "dead", "health")
+        dead = cell_text(table, "dead", "health")
         assert dead.startswith("✗ ") and "refused" in dead and "\n" not in dead
-        assert cell(table, "dead", "rate") == "—"
+        assert cell_text(table, "dead", "rate") == "—"
         # enter on a healthy row opens its overview, with its own data.
         table.focus()
         table.move_cursor(row=list(table.row_keys).index("eu"))

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 from prometheus_api_client import PrometheusConnect
-from rich.text import Text
 from textual.pilot import Pilot
 
 from console.actions import ActionRunner
@@ -28,6 +27,7 @@ from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
 from console.settings import build_settings
 from console.sources import build_source_set
+from tests.app_harness import cell_text
 from tests.stack.fixtures import GatewayStack
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import CONTEXT, FAKE_TOKEN
@@ -76,11 +76,6 @@ def healthy(app: GatewayConsole) -> bool:
         app.latest.metrics_status, app.latest.cluster_status, app.latest.alerts_status))
 
 
-def cell(table: KeyedTable, row: str, col: str) -> str:
-    value = table.get_cell(row, col)
-    return value.plain if isinstance(value, Text) else str(value)
-
-
 async def test_figures_on_screen_equal_promql(live_app: AppFactory,
                                               gateway_stack: GatewayStack) -> None:
     app = live_app()
@@ -114,14 +109,14 @@ async def test_figures_on_screen_equal_promql(live_app: AppFactory,
             assert m.request_rate == pytest.approx(rates[name], rel=0.05)
             assert m.p95_latency_s == pytest.approx(p95s[name], rel=0.05)
             key = f"{m.provider}/{m.model}"
-            assert cell(models, key, "p95").startswith(fmt_seconds(m.p95_latency_s))
-            assert cell(models, key, "errors").startswith(fmt_ratio_pct(m.error_ratio))
+            assert cell_text(models, key, "p95").startswith(fmt_seconds(m.p95_latency_s))
+            assert cell_text(models, key, "errors").startswith(fmt_ratio_pct(m.error_ratio))
         # deepseek fails half its requests and claude's P95 is 2.8 s: both rows come
         # first and are marked bad without colour.
         first_two = set(models.row_keys[:2])
         assert first_two == {"holysheep/deepseek-v3.2", "holysheep/claude-sonnet-4.5"}
-        assert cell(models, "holysheep/deepseek-v3.2", "errors").endswith("✗")
-        assert cell(models, "holysheep/claude-sonnet-4.5", "p95").endswith("✗")
+        assert cell_text(models, "holysheep/deepseek-v3.2", "errors").endswith("✗")
+        assert cell_text(models, "holysheep/claude-sonnet-4.5", "p95").endswith("✗")
 
 
 async def test_alerts_fire_and_a_silence_shows(live_app: AppFactory) -> None:

@@ -17,7 +17,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from rich.text import Text
 
 from console.actions import ActionRunner
 from console.app import GatewayConsole
@@ -26,15 +25,10 @@ from console.cli import parse
 from console.clock import FixedClock
 from console.settings import build_settings
 from console.sources import build_source_set
-from tests.app_harness import demo_app, wait_for_data
+from tests.app_harness import cell_text, demo_app, wait_for_data
 from tests.perf.ptyproc import PtyProcess, console_command
 from widgets.keyed_table import KeyedTable
 from widgets.text_panel import TextPanel
-
-
-def cell_text(table: KeyedTable, row: str, col: str) -> str:
-    value = table.get_cell(row, col)
-    return value.plain if isinstance(value, Text) else str(value)
 
 
 def column_texts(table: KeyedTable, col: str) -> list[str]:
