@@ -29,6 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from widgets.columns import Cell, Column
+from widgets.partial_renders import install as _install_partial_renders
 from widgets.partial_writes import install as _install_partial_writes
 from widgets.table_rows import RowStore, SyncResult
 
@@ -36,9 +37,13 @@ __all__ = ["Cell", "Column", "KeyedTable"]
 
 H = TypeVar("H", bound=Hashable)
 
+_install_partial_renders()  # a changed cell renders its rows, not the whole screen
 CELL_REGIONS = _install_partial_writes()
 """True when Textual writes only the dirty span of a line (widgets/partial_writes.py):
 then each run of changed cells is its own region, else one region per row."""
+
+CellParts = tuple[str, tuple[Segment, ...], str]
+"""A cell as drawn: base-style text before, its own styled segments, base-style text after."""
 
 PAD = 1
 """Blank cells either side of each column, as DataTable draws them."""
@@ -117,8 +122,8 @@ class KeyedTable(ScrollView, can_focus=True):
         self.cells_updated = 0
         """How many cells the last sync touched: the refresh benchmark reads it."""
         self._titles: tuple[str | None, str | None] = (None, None)
-        self._segments: dict[str, list[list[Segment] | None]] = {}
-        """Each row's cells as padded segments, in the table's base style."""
+        self._parts: dict[str, list[CellParts | None]] = {}
+        """Each row's cells, padded, in the table's base style."""
         self._strips: dict[str, Strip] = {}
         """Each row's line, base style applied, before scrolling and the cursor."""
         self._header: Strip | None = None
@@ -215,18 +220,18 @@ class KeyedTable(ScrollView, can_focus=True):
             return 0
         for key in result.cells:
             self._strips.pop(key, None)
-            segments = self._segments.get(key)
-            if segments is not None:
+            parts = self._parts.get(key)
+            if parts is not None:
                 for i in result.cells[key]:
-                    segments[i] = None
+                    parts[i] = None
         if result.rows_changed:
             alive = self._rows.cells
-            for cache in (self._segments, self._strips):
+            for cache in (self._parts, self._strips):
                 for key in [k for k in cache if k not in alive]:
                     del cache[key]
             self._follow(selected)
         if result.widths_changed:
-            self._segments.clear()
+            self._parts.clear()
             self._strips.clear()
             self._header = None
             self._offsets = self._column_offsets()
@@ -299,7 +304,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._segments.clear()
+        self._parts.clear()
         self._strips.clear()
         self._header = None
         self._base = None
@@ -315,12 +320,15 @@ class KeyedTable(ScrollView, can_focus=True):
         base = self.rich_style
         if base != self._base:
             self._base = base
-            self._segments.clear()
+            self._parts.clear()
             self._strips.clear()
             self._header = None
         cursor = self.get_component_rich_style("keyed-table--cursor")
         self._line_styles = (base, cursor, Style.from_color(cursor.color, cursor.bgcolor))
-        self._view_width = self.scrollable_content_region.width
+        # The content region's width, scrollbar included: the styles cache would otherwise
+        # extend every line drawn by the scrollbar's width (a new Strip each); the
+        # scrollbar is drawn over that part.
+        self._view_width = self.content_region.width
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
@@ -360,40 +368,56 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def _render_header(self, base: Style) -> Strip:
         style = self._header_style(base)
-        segments = []
-        for col, width in zip(self._rows.columns, self._rows.widths, strict=True):
-            segments.extend(self._cell_segments(col.label, width, style))
-        return self._padded(segments, style)
+        parts = [self._cell_parts(col.label, width, style)
+                 for col, width in zip(self._rows.columns, self._rows.widths, strict=True)]
+        return self._line(parts, style)
 
     def _render_row(self, key: str, base: Style) -> Strip:
-        cached = self._segments.get(key)
+        cached = self._parts.get(key)
         if cached is None:
-            cached = self._segments[key] = [None] * len(self._rows.columns)
+            cached = self._parts[key] = [None] * len(self._rows.columns)
         cells = self._rows.cells[key]
-        segments: list[Segment] = []
+        parts: list[CellParts] = []
         for i, width in enumerate(self._rows.widths):
             part = cached[i]
             if part is None:
-                part = cached[i] = self._cell_segments(cells[i], width, base)
-            segments.extend(part)
-        return self._padded(segments, base)
+                part = cached[i] = self._cell_parts(cells[i], width, base)
+            parts.append(part)
+        return self._line(parts, base)
 
-    def _padded(self, segments: list[Segment], style: Style) -> Strip:
-        """A whole line of `segments` (already in `style`), at least as wide as the view,
-        so that drawing it need not crop."""
+    def _line(self, parts: list[CellParts], style: Style) -> Strip:
+        """A whole line of cells, at least as wide as the view so that drawing it need not
+        crop or extend it.
+
+        Runs of text in the line's own `style` (padding, plain cells) become one
+        Segment: every step after this (styles cache, colour filter, compositor cuts,
+        the writer) costs per Segment, and a row had three per cell before.
+        """
+        segments: list[Segment] = []
+        plain = ""
+        for lead, body, trail in parts:
+            if body:
+                if plain or lead:
+                    segments.append(Segment(plain + lead, style))
+                segments.extend(body)
+                plain = trail
+            else:
+                plain += lead + trail
         length = self._offsets[-1]
         if length < self._width:
-            segments.append(Segment(" " * (self._width - length), style))
+            plain += " " * (self._width - length)
             length = self._width
+        if plain:
+            segments.append(Segment(plain, style))
         return Strip(segments, length)
 
-    def _cell_segments(self, cell: Cell, width: int, base: Style) -> list[Segment]:
-        """One cell padded to its column in the line's `base` style, its text in its own
-        style on top; cropped with an ellipsis when too long.
+    def _cell_parts(self, cell: Cell, width: int, base: Style) -> CellParts:
+        """One cell padded to its column: text in the line's `base` style before and after,
+        and the segments in a style of their own between (none for a plain cell). Cropped
+        with an ellipsis when too long.
 
-        Our cells are a string or a Text of one style (no spans): those take three
-        Segments and no trip through Rich's layout, which is most of what a changed
-        cell costs.
+        Our cells are a string or a Text of one style (no spans): those take no
+        trip through Rich's layout, which was most of what a changed cell cost.
         """
         pad = " " * PAD
         if isinstance(cell, str):
@@ -402,20 +426,24 @@ class KeyedTable(ScrollView, can_focus=True):
                 cut = Text(text)
                 cut.truncate(width, overflow="ellipsis")
                 text = cut.plain
-            return [Segment(pad + text + " " * (width - cell_len(text)) + pad, base)]
+            return pad + text + " " * (width - cell_len(text)) + pad, (), ""
         if cell.cell_len > width:
             cell = cell.copy()
             cell.truncate(width, overflow="ellipsis")
         space = " " * (width - cell.cell_len)
+        right = cell.justify == "right"
+        if not cell.style and not cell.spans:
+            text = space + cell.plain if right else cell.plain + space
+            return pad + text + pad, (), ""
         console = self.app.console
         style = base + console.get_style(cell.style) if cell.style else base
         if cell.spans:
-            body = list(Segment.apply_style(cell.render(console), style))
+            body = tuple(Segment.apply_style(cell.render(console), style))
         else:
-            body = [Segment(cell.plain, style)]
-        if cell.justify == "right":
-            return [Segment(pad + space, base), *body, Segment(pad, base)]
-        return [Segment(pad, base), *body, Segment(space + pad, base)]
+            body = (Segment(cell.plain, style),)
+        if right:
+            return pad + space, body, pad
+        return pad, body, space + pad
 
     # -- cursor and keys ----------------------------------------------------------------
 

@@ -14,7 +14,12 @@ internals moved): then the console is only as frugal as before, never broken.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from rich.color import ColorSystem
 from rich.console import Console
+from textual.strip import Strip
+
+from widgets.textual_version import tested_textual
 
 _installed = False
 
@@ -24,6 +29,7 @@ def render_segments(self: object, console: Console) -> str:
     chops = self.chops  # type: ignore[attr-defined]
     chop_ends = self.chop_ends  # type: ignore[attr-defined]
     spans: list[tuple[int, int, int]] = self.spans  # type: ignore[attr-defined]
+    color_system = console._color_system or ColorSystem.TRUECOLOR
     last_y = spans[-1][0]
     sequences: list[str] = []
     append = sequences.append
@@ -33,13 +39,43 @@ def render_segments(self: object, console: Console) -> str:
             if strip is None or x > x2 or end <= x1:
                 continue
             start = max(x, x1)
-            whole = start == x and end <= x2
-            part = strip if whole else strip.crop(start - x, min(end, x2) - x)
             append(_move_to(start, y))
-            append(part.render(console))
+            if start == x and end <= x2:
+                append(strip.render(console))
+            else:
+                append(_render_cells(strip, start - x, min(end, x2) - x, color_system))
         if y != last_y:
             append("\n")
     return "".join(sequences)
+
+
+def _render_cells(strip: Strip, start: int, end: int, color_system: ColorSystem) -> str:
+    """What `strip.crop(start, end).render(...)` writes, without making the Strip.
+
+    A crop makes a Strip (seven caches) that is written once and dropped; that
+    was two thirds of the cost of writing a partial update.
+    """
+    render = Strip.render_style
+    out: list[str] = []
+    pos = 0
+    for segment in strip:
+        text, style, _ = segment
+        width = cell_len(text)
+        after = pos + width
+        if after <= start:
+            pos = after
+            continue
+        if pos >= end:
+            break
+        if pos < start or after > end:
+            if after > end:
+                segment = segment.split_cells(end - pos)[0]
+            if pos < start:
+                segment = segment.split_cells(start - pos)[1]
+            text = segment.text
+        out.append(text if style is None else render(style, text, color_system))
+        pos = after
+    return "".join(out)
 
 
 def _move_to(x: int, y: int) -> str:
@@ -58,22 +94,9 @@ def install() -> bool:
         return False
     if not callable(getattr(ChopsUpdate, "render_segments", None)):
         return False
-    if not _tested_textual():
+    if not tested_textual():
         return False
     ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
     _installed = True
     return True
 
-
-TESTED_MAJOR = "8."
-"""The Textual major version whose ChopsUpdate internals this replacement mirrors."""
-
-
-def _tested_textual() -> bool:
-    """Replace a private method only on the Textual line it was written against."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("textual").startswith(TESTED_MAJOR)
-    except PackageNotFoundError:
-        return False
