@@ -33,7 +33,7 @@ from console.audit import AuditLog
 from console.clock import Clock, system_clock
 from console.durations import format_duration, parse_duration
 from console.messages import AlertsPolled, ClusterPolled, HistoryLoaded, MetricsPolled
-from console.model import Alert, ModelFigures, Snapshot
+from console.model import Alert, ModelFigures, ModelKey, Snapshot
 from console.polling import Latest, PollResult, alertmanager_status, assemble, poll
 from console.record import Recorder, recorder_for
 from console.screens.command import CommandScreen, ContextsScreen, parse_command
@@ -52,7 +52,6 @@ from console.trends import (
     Trends,
     add_point,
     prepend_history,
-    trend,
     trend_due,
     trend_step_s,
 )
@@ -60,6 +59,7 @@ from console.view import (
     ALERT_COLUMNS,
     MODEL_COLUMNS,
     POD_COLUMNS,
+    SPARK_CELLS,
     alert_cells,
     alert_row_key,
     deployment_title,
@@ -504,8 +504,8 @@ class GatewayConsole(App[int]):
             for m in models_in_triage_order(reading.models):
                 if self._matches(m.provider, m.model):
                     rows[model_row_key(m.key)] = (
-                        m, tuple(trend(self.trends, "request_rate", m.key, TREND_POINTS)),
-                        tuple(trend(self.trends, "p95_latency_s", m.key, TREND_POINTS)))
+                        m, self._shown_trend("request_rate", m.key),
+                        self._shown_trend("p95_latency_s", m.key))
         low_bandwidth = self.settings.low_bandwidth
 
         def build(row: tuple[ModelFigures, tuple[float | None, ...],
@@ -523,6 +523,11 @@ class GatewayConsole(App[int]):
             f"{len(rows)} models" if status is None or status.ok
             else f"✗ {status.error}"
         ))
+
+    def _shown_trend(self, figure: str, key: ModelKey) -> tuple[float | None, ...]:
+        """The points a sparkline cell shows: a row's inputs are compared every refresh,
+        and the older points kept for the drill-down never change its cells."""
+        return tuple(self.trends.get(figure, {}).get(key, ()))[-SPARK_CELLS:]
 
     def _render_cluster(self) -> None:
         reading = self.latest.cluster

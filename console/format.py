@@ -49,6 +49,7 @@ ALERT_STATE_SYMBOL: dict[str, str] = {"firing": "●", "pending": "○", "suppre
 """Alert states without colour: a filled dot is the one that needs eyes."""
 
 _ORDER = (Level.UNKNOWN, Level.OK, Level.WARN, Level.BAD)
+_RANK = {level: rank for rank, level in enumerate(_ORDER)}
 
 
 def _known(value: float | None) -> float | None:
@@ -161,7 +162,7 @@ def latency_level(value: float | None) -> Level:
 
 def worst(*levels: Level) -> Level:
     """The most worrying of several levels; UNKNOWN only when nothing is known."""
-    return max(levels, key=_ORDER.index, default=Level.UNKNOWN)
+    return max(levels, key=_RANK.__getitem__, default=Level.UNKNOWN)
 
 
 def model_level(error_ratio: float | None, p95_latency_s: float | None) -> Level:

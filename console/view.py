@@ -36,8 +36,11 @@ from console.model import (
     PodState,
     SourceStatus,
 )
-from widgets.columns import Cell, Column
+from widgets.columns import Cell, Column, Styled
 from widgets.spark import spark
+
+SPARK_CELLS = 9
+"""Points a sparkline cell shows: the last 90 s at one point every 10 s (console/trends.py)."""
 
 LEVEL_STYLE: Mapping[Level, str] = {
     Level.OK: "green",
@@ -55,8 +58,8 @@ MODEL_COLUMNS = (
     Column("rate", "req/s", 6),
     Column("errors", "err %", 8),
     Column("p95", "P95", 8),
-    Column("rate_trend", "req trend", 9),
-    Column("p95_trend", "P95 trend", 9),
+    Column("rate_trend", "req trend", SPARK_CELLS),
+    Column("p95_trend", "P95 trend", SPARK_CELLS),
     Column("ttft", "TTFT", 7),
     Column("tokens", "tok/s", 6),
     Column("cost", "$/h", 8),
@@ -84,13 +87,13 @@ def model_row_key(key: ModelKey) -> str:
     return f"{key[0]}/{key[1]}"
 
 
-def styled(text: str, level: Level) -> Text:
-    return Text(marked(text, level), style=LEVEL_STYLE[level])
+def styled(text: str, level: Level) -> Styled:
+    return Styled(marked(text, level), LEVEL_STYLE[level])
 
 
-def name_cell(name: str, level: Level) -> Text:
+def name_cell(name: str, level: Level) -> Cell:
     """A row's name, coloured only when the row is worth a look."""
-    return Text(name, style=LEVEL_STYLE[level] if level in (Level.WARN, Level.BAD) else "")
+    return Styled(name, LEVEL_STYLE[level]) if level in (Level.WARN, Level.BAD) else name
 
 
 def model_cells(
@@ -103,8 +106,8 @@ def model_cells(
         fmt_rate(m.request_rate, unit=False),
         styled(fmt_ratio_pct(m.error_ratio), errors),
         styled(fmt_seconds(m.p95_latency_s), latency),
-        Text(spark(rate_trend, 9), style="cyan"),
-        Text(spark(p95_trend, 9), style="magenta"),
+        Styled(spark(rate_trend, SPARK_CELLS), "cyan"),
+        Styled(spark(p95_trend, SPARK_CELLS), "magenta"),
         fmt_seconds(m.ttft_p95_s),
         fmt_tokens_per_s(m.output_tokens_per_s, unit=False),
         fmt_usd_per_h(m.cost_per_hour_usd),
@@ -135,14 +138,14 @@ def pod_cells(pod: PodState) -> tuple[Cell, ...]:
     status = pod.reason or (pod.phase if pod.ready or pod.phase != "Running" else "NotReady")
     if pod.reason in ("CrashLoopBackOff", "Error", "OOMKilled", "ImagePullBackOff",
                       "ErrImagePull", "CreateContainerConfigError"):
-        status_cell = Text(f"✗ {status}", style="bold red")
+        status_cell = Styled(f"✗ {status}", "bold red")
     elif pod.reason == "Terminating" or pod.phase == "Pending":
-        status_cell = Text(f"◌ {status}", style="yellow")
+        status_cell = Styled(f"◌ {status}", "yellow")
     elif pod.phase == "Running" and pod.ready:
-        status_cell = Text(f"✓ {status}", style="green")
+        status_cell = Styled(f"✓ {status}", "green")
     else:
-        status_cell = Text(f"▲ {status}", style="yellow")
-    restarts = Text(str(pod.restarts), style="bold red" if pod.restarts >= 3 else "")
+        status_cell = Styled(f"▲ {status}", "yellow")
+    restarts = Styled(str(pod.restarts), "bold red" if pod.restarts >= 3 else "")
     return (
         pod.name,
         status_cell,
@@ -249,12 +252,11 @@ def alert_row_key(alert: Alert) -> str:
 def alert_cells(alert: Alert, now: float) -> tuple[Cell, ...]:
     symbol = ALERT_STATE_SYMBOL.get(alert.state, "·")
     if alert.silenced:
-        state = Text("◌ silenced", style="dim")
+        state = Styled("◌ silenced", "dim")
     elif alert.state == "firing":
-        state = Text(f"{symbol} firing", style="bold red" if alert.severity == "critical"
-                     else "red")
+        state = Styled(f"{symbol} firing", "bold red" if alert.severity == "critical" else "red")
     else:
-        state = Text(f"{symbol} {alert.state}", style="yellow")
+        state = Styled(f"{symbol} {alert.state}", "yellow")
     name = Text(alert.name, style="bold" if alert.state == "firing" else "")
     subject = alert_subject(alert)
     if subject:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.text import Text
 from textual.pilot import Pilot
 
 from console.actions import ActionRunner
@@ -13,6 +12,7 @@ from console.audit import AuditLog
 from console.clock import FixedClock
 from console.settings import build_settings
 from console.sources import build_source_set
+from widgets.columns import Cell
 from widgets.keyed_table import KeyedTable
 
 
@@ -83,5 +83,8 @@ async def wait_for_fleet(pilot: Pilot[int], rounds: int = 200) -> None:
 
 def cell_text(table: KeyedTable, row: str, col: str) -> str:
     """A cell's text without its styling, as a test compares it."""
-    value = table.get_cell(row, col)
-    return value.plain if isinstance(value, Text) else str(value)
+    return plain(table.get_cell(row, col))
+
+
+def plain(cell: Cell) -> str:
+    return cell if isinstance(cell, str) else cell.plain

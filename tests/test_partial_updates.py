@@ -1,10 +1,11 @@
-"""Our replacements of Textual's partial-update internals write what Textual would.
+"""Our replacements of Textual internals draw and write what Textual would.
 
 widgets/partial_renders.py renders fewer widgets and rows for a partial
 update; widgets/partial_writes.py writes only the dirty span of each chop,
-without making a Strip for it. Either would leave a stale or torn figure on a
-user's terminal if it were wrong, so these compare them, byte for byte, with
-Textual's own code on the same updates of the live console.
+without making a Strip for it; widgets/row_styles.py puts a table row between
+its borders without restyling it. Each would leave a stale or torn figure on
+a user's terminal if it were wrong, so these compare them with Textual's own
+code on the live console, byte for byte or segment for segment.
 """
 
 from __future__ import annotations
@@ -12,16 +13,20 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from textual._compositor import ChopsUpdate, Compositor
+from textual._styles_cache import StylesCache
 from textual.strip import Strip
 
 import widgets.partial_renders as partial_renders
 from console.clock import FixedClock
 from tests.app_harness import demo_app, wait_for_data
+from widgets.keyed_table import KeyedTable
 from widgets.partial_writes import _render_cells
+from widgets.row_styles import RowStylesCache
 
 
 async def test_partial_renders_write_the_same_bytes_as_textual(tmp_path: Path) -> None:
@@ -68,6 +73,45 @@ async def test_partial_renders_write_the_same_bytes_as_textual(tmp_path: Path) -
             await pilot.pause(1.1)
     assert len(compared) >= 10, compared
     assert sum(compared) > 1000
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_table_rows_are_styled_as_textual_would(tmp_path: Path,
+                                                      size: tuple[int, int]) -> None:
+    """Every KeyedTable's lines, drawn with the row shortcut and with Textual's own styles
+    cache: focused and not, cursor row, scrolled down and sideways."""
+    app = demo_app(tmp_path, "provider-outage")
+    async with app.run_test(size=size) as pilot:
+        await wait_for_data(pilot)
+        models = app.query_one("#models", KeyedTable)
+        compared = 0
+
+        async def compare_all() -> None:
+            nonlocal compared
+            await pilot.pause()
+            for table in app.query(KeyedTable):
+                shortcut = table._styles_cache
+                assert isinstance(shortcut, RowStylesCache)
+                region = table.region.reset_offset
+                shortcut.clear()
+                ours = table.render_lines(region)
+                table._styles_cache = StylesCache()
+                try:
+                    theirs = table.render_lines(region)
+                finally:
+                    table._styles_cache = shortcut
+                assert [list(s) for s in ours] == [list(s) for s in theirs], table.id
+                compared += len(ours)
+
+        await compare_all()
+        models.focus()
+        await pilot.press("down", "down")
+        await compare_all()
+        await pilot.press("end", "right")
+        await compare_all()
+        app.set_focus(None)
+        await compare_all()
+    assert compared > 4 * (size[1] - 8), compared  # the tables fill all but a few lines
 
 
 def test_a_cut_chop_is_written_as_its_cropped_strip_would_be() -> None:

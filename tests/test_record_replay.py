@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.text import Text
 
 from console.app import GatewayConsole
 from console.cli import main
@@ -47,7 +46,7 @@ from console.sources import build_source_set
 from console.sources.base import SourceError
 from console.sources.replay import REPLAY_REASON, Timeline
 from console.trends import TREND_POINTS
-from tests.app_harness import demo_app, wait_for_data
+from tests.app_harness import demo_app, plain, wait_for_data
 from widgets.keyed_table import KeyedTable
 
 HEADER = Header(started_at=1_795_687_200.0, target="demo", namespace="ai-services",
@@ -211,16 +210,12 @@ def test_record_size_flag_is_parsed() -> None:
 
 
 # ------------------------------------------------------------- live vs replay
-def cell(value: Any) -> str:
-    return value.plain if isinstance(value, Text) else str(value)
-
-
 def screen(app: GatewayConsole) -> dict[str, Any]:
     """Everything the overview shows except the title (which says REPLAY in replay)."""
     out: dict[str, Any] = {}
     for name in ("models", "pods", "alerts"):
         table = app.query_one(f"#{name}", KeyedTable)
-        out[name] = [(key, [cell(c) for c in table.get_row(key)])
+        out[name] = [(key, [plain(c) for c in table.get_row(key)])
                      for key in table.row_keys]
         out[name + "-titles"] = (str(table.border_title), str(table.border_subtitle))
     for name in ("hpa", "status"):

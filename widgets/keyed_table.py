@@ -28,17 +28,20 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from widgets.columns import Cell, Column
+from widgets.columns import Cell, Column, Styled
 from widgets.partial_renders import install as _install_partial_renders
 from widgets.partial_writes import install as _install_partial_writes
+from widgets.row_styles import RowStylesCache
+from widgets.row_styles import installable as _row_styles_installable
 from widgets.table_rows import RowStore, SyncResult
 
-__all__ = ["Cell", "Column", "KeyedTable"]
+__all__ = ["Cell", "Column", "KeyedTable", "Styled"]
 
 H = TypeVar("H", bound=Hashable)
 
 _install_partial_renders()  # a changed cell renders its rows, not the whole screen
 CELL_REGIONS = _install_partial_writes()
+ROW_STYLES = _row_styles_installable()
 """True when Textual writes only the dirty span of a line (widgets/partial_writes.py):
 then each run of changed cells is its own region, else one region per row."""
 
@@ -117,6 +120,8 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def __init__(self, columns: Sequence[Column], **kwargs: str | bool | None) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        if ROW_STYLES:
+            self._styles_cache = RowStylesCache()  # a changed row skips restyling
         self._rows = RowStore(columns)
         self._cursor = 0
         self.cells_updated = 0
@@ -416,17 +421,21 @@ class KeyedTable(ScrollView, can_focus=True):
         and the segments in a style of their own between (none for a plain cell). Cropped
         with an ellipsis when too long.
 
-        Our cells are a string or a Text of one style (no spans): those take no
-        trip through Rich's layout, which was most of what a changed cell cost.
+        Most cells are a string or Styled, and Texts mostly have one style (no
+        spans): those take no trip through Rich's layout, which was most of what a
+        changed cell cost.
         """
         pad = " " * PAD
-        if isinstance(cell, str):
-            text = cell
+        if not isinstance(cell, Text):
+            text, named = (cell, "") if isinstance(cell, str) else cell
             if cell_len(text) > width:
                 cut = Text(text)
                 cut.truncate(width, overflow="ellipsis")
                 text = cut.plain
-            return pad + text + " " * (width - cell_len(text)) + pad, (), ""
+            space = " " * (width - cell_len(text))
+            if not named:
+                return pad + text + space + pad, (), ""
+            return pad, (Segment(text, base + self.app.console.get_style(named)),), space + pad
         if cell.cell_len > width:
             cell = cell.copy()
             cell.truncate(width, overflow="ellipsis")

@@ -21,7 +21,9 @@ H = TypeVar("H", bound=Hashable)
 
 
 def cell_width(cell: Cell) -> int:
-    return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
+    if isinstance(cell, Text):
+        return cell.cell_len
+    return cell_len(cell if isinstance(cell, str) else cell.plain)
 
 
 @dataclass(frozen=True, slots=True)
