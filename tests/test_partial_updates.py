@@ -33,9 +33,9 @@ async def test_partial_renders_write_the_same_bytes_as_textual(tmp_path: Path) -
     """Every partial update of a live demo, drawn our way and then Textual's way, from the
     same dirty regions: the bytes for the terminal must be equal."""
     assert partial_renders.install()
-    ours = Compositor._get_renders
-    textuals = partial_renders._textual_get_renders
-    assert textuals is not None and ours is not textuals
+    ours = (Compositor._get_renders, Compositor._render_chops)
+    textuals = (partial_renders._textual_get_renders, partial_renders._textual_render_chops)
+    assert None not in textuals and ours[0] is not textuals[0] and ours[1] is not textuals[1]
     clock = FixedClock()
     app = demo_app(tmp_path, "provider-outage", refresh="1s", clock=clock)
     compared: list[int] = []
@@ -51,11 +51,11 @@ async def test_partial_renders_write_the_same_bytes_as_textual(tmp_path: Path) -
                 return None
             written = update.render_segments(app.console)
             compositor._dirty_regions.update(dirty)
-            Compositor._get_renders = textuals  # type: ignore[method-assign]
+            Compositor._get_renders, Compositor._render_chops = textuals  # type: ignore[assignment]
             try:
                 reference = render()
             finally:
-                Compositor._get_renders = ours  # type: ignore[method-assign]
+                Compositor._get_renders, Compositor._render_chops = ours  # type: ignore[method-assign]
             assert reference is not None
             assert written == reference.render_segments(app.console)
             compared.append(len(written))
