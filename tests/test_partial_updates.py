@@ -29,50 +29,54 @@ from widgets.partial_writes import _render_cells
 from widgets.row_styles import RowStylesCache
 
 
-async def test_partial_renders_write_the_same_bytes_as_textual(tmp_path: Path) -> None:
-    """Every partial update of a live demo, drawn our way and then Textual's way, from the
-    same dirty regions: the bytes for the terminal must be equal."""
+async def test_partial_renders_write_the_same_bytes_as_textual(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every partial update of a live demo, on every screen (overview, drill-down, help,
+    filter, confirmation), drawn our way and then Textual's way from the same dirty
+    regions: the bytes for the terminal must be equal."""
     assert partial_renders.install()
     ours = (Compositor._get_renders, Compositor._render_chops)
     textuals = (partial_renders._textual_get_renders, partial_renders._textual_render_chops)
     assert None not in textuals and ours[0] is not textuals[0] and ours[1] is not textuals[1]
+    render = Compositor.render_partial_update
+    compared: list[int] = []
+    app = None
+
+    def both_ways(compositor: Compositor) -> ChopsUpdate | None:
+        assert app is not None
+        dirty = set(compositor._dirty_regions)
+        update = render(compositor)
+        if update is None:
+            return None
+        written = update.render_segments(app.console)
+        compositor._dirty_regions.update(dirty)
+        Compositor._get_renders, Compositor._render_chops = textuals  # type: ignore[assignment]
+        try:
+            reference = render(compositor)
+        finally:
+            Compositor._get_renders, Compositor._render_chops = ours  # type: ignore[method-assign]
+        assert reference is not None
+        assert written == reference.render_segments(app.console)
+        compared.append(len(written))
+        return update
+
+    monkeypatch.setattr(Compositor, "render_partial_update", both_ways)
     clock = FixedClock()
     app = demo_app(tmp_path, "provider-outage", refresh="1s", clock=clock)
-    compared: list[int] = []
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)
-        compositor = app.screen._compositor
-        render = compositor.render_partial_update
-
-        def both_ways() -> ChopsUpdate | None:
-            dirty = set(compositor._dirty_regions)
-            update = render()
-            if update is None:
-                return None
-            written = update.render_segments(app.console)
-            compositor._dirty_regions.update(dirty)
-            Compositor._get_renders, Compositor._render_chops = textuals  # type: ignore[assignment]
-            try:
-                reference = render()
-            finally:
-                Compositor._get_renders, Compositor._render_chops = ours  # type: ignore[method-assign]
-            assert reference is not None
-            assert written == reference.render_segments(app.console)
-            compared.append(len(written))
-            return update
-
-        compositor.render_partial_update = both_ways  # type: ignore[method-assign]
-        table = app.query_one("#models")
-        table.focus()
-        for keys in (("down", "down", "down"), ("end",), ("home", "tab"), ("question_mark",),
-                     ("escape",), ("down",)):
+        app.query_one("#models").focus()
+        for keys in (("down", "down", "down"), ("end",), ("home", "enter"), ("escape", "tab"),
+                     ("question_mark",), ("escape", "slash", "o", "p"), ("escape",),
+                     ("r",), ("n", "down")):
             await pilot.press(*keys)
             await pilot.pause(0.4)
+            clock.advance(5)
         for _ in range(3):  # the demo moves on: figures, ages, trends and pods change
             clock.advance(15)
             await pilot.pause(1.1)
-    assert len(compared) >= 10, compared
-    assert sum(compared) > 1000
+    assert len(compared) >= 20, compared
+    assert sum(compared) > 2000
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])

@@ -7,7 +7,8 @@ up to column 60, escape codes of every cell before it included. Over SSH that
 was most of the bytes of a refresh (tests/perf, "bytes per refresh": 600 B per
 changed table row where the changed cells are ~150 B).
 
-`install()` replaces it with the same loop cropping both ends. Idempotent, and
+`install()` replaces it with the same loop cropping both ends (and skipping
+a chop that starts where the span ends). Idempotent, and
 a no-op on a Textual whose ChopsUpdate lacks the method (the fix landed, or the
 internals moved): then the console is only as frugal as before, never broken.
 """
@@ -36,7 +37,9 @@ def render_segments(self: object, console: Console) -> str:
     for y, x1, x2 in spans:
         line = chops[y]
         for end, (x, strip) in zip(chop_ends[y], line.items(), strict=False):
-            if strip is None or x > x2 or end <= x1:
+            # x2 is exclusive: Textual's `x > x2` wrote a bare cursor move for a chop
+            # starting at x2, with nothing in it.
+            if strip is None or x >= x2 or end <= x1:
                 continue
             start = max(x, x1)
             append(_move_to(start, y))
