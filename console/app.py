@@ -32,6 +32,7 @@ from console.actions import ActionRequest, ActionRunner
 from console.audit import AuditLog
 from console.clock import Clock, system_clock
 from console.durations import format_duration, parse_duration
+from console.format import fmt_count
 from console.messages import AlertsPolled, ClusterPolled, HistoryLoaded, MetricsPolled
 from console.model import Alert, ModelFigures, ModelKey, Snapshot
 from console.polling import Latest, PollResult, alertmanager_status, assemble, poll
@@ -520,7 +521,7 @@ class GatewayConsole(App[int]):
             table.sync_lazy(rows, build)
         status = self.latest.metrics_status
         table.set_titles("Models", (
-            f"{len(rows)} models" if status is None or status.ok
+            fmt_count(len(rows), "model") if status is None or status.ok
             else f"✗ {status.error}"
         ))
 

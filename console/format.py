@@ -126,6 +126,11 @@ def fmt_usd_per_h(value: float | None, *, unit: bool = False) -> str:
     return text + "/h" if unit else text
 
 
+def fmt_count(n: int, noun: str) -> str:
+    """`1 model`, `3 models`: a panel's subtitle reads as a sentence."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def fmt_number(value: float | None) -> str:
     """A plain figure such as an HPA metric: `45`, `45.5`; whole numbers lose the `.0`."""
     v = _known(value)

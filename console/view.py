@@ -8,6 +8,7 @@ can be unit-tested without a terminal.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from rich.text import Text
 
@@ -17,6 +18,7 @@ from console.format import (
     UNKNOWN,
     Level,
     error_ratio_level,
+    fmt_count,
     fmt_rate,
     fmt_ratio_pct,
     fmt_seconds,
@@ -96,6 +98,13 @@ def name_cell(name: str, level: Level) -> Cell:
     return Styled(name, LEVEL_STYLE[level]) if level in (Level.WARN, Level.BAD) else name
 
 
+@lru_cache(maxsize=4096)
+def trend_cell(points: tuple[float | None, ...], style: str) -> Styled:
+    """A sparkline cell. Its points change every 10 s while a row's figures change every
+    refresh, so most rebuilt rows find theirs here."""
+    return Styled(spark(points, SPARK_CELLS), style)
+
+
 def model_cells(
     m: ModelFigures, rate_trend: Sequence[float | None], p95_trend: Sequence[float | None]
 ) -> tuple[Cell, ...]:
@@ -106,8 +115,8 @@ def model_cells(
         fmt_rate(m.request_rate, unit=False),
         styled(fmt_ratio_pct(m.error_ratio), errors),
         styled(fmt_seconds(m.p95_latency_s), latency),
-        Styled(spark(rate_trend, SPARK_CELLS), "cyan"),
-        Styled(spark(p95_trend, SPARK_CELLS), "magenta"),
+        trend_cell(tuple(rate_trend), "cyan"),
+        trend_cell(tuple(p95_trend), "magenta"),
         fmt_seconds(m.ttft_p95_s),
         fmt_tokens_per_s(m.output_tokens_per_s, unit=False),
         fmt_usd_per_h(m.cost_per_hour_usd),
@@ -183,7 +192,7 @@ def rollout_note(dep: DeploymentState | None, pods: int, error: str | None) -> T
     if dep is not None and dep.available_replicas < dep.updated_replicas:
         return Text(f"▲ {dep.available_replicas} of {dep.updated_replicas} updated replicas "
                     "available", style="yellow")
-    return Text(f"{pods} pods")
+    return Text(fmt_count(pods, "pod"))
 
 
 def hpa_text(hpa: HpaState | None, error: str | None = None, compact: bool = False) -> Text:

@@ -314,9 +314,11 @@ async def test_filter_keeps_matching_rows(tmp_path: Path) -> None:
         await pilot.pause(0.1)
         models = app.query_one("#models", KeyedTable)
         assert list(models.row_keys) == ["holysheep/gpt-4.1"]
+        assert models.border_subtitle == "1 model"
         await pilot.press("enter", "escape")
         await pilot.pause(0.1)
         assert models.row_count == 7
+        assert models.border_subtitle == "7 models"
 
 
 async def test_pause_stops_polling(tmp_path: Path) -> None:
