@@ -73,8 +73,11 @@ def _render_chops(self: object, crop: Region,
             line = chops[y]
             ends = [cut for cut in cuts[y] if last_cut >= cut >= first_cut]
             # Front to back: the first widget to cover a chop wins it, as in Textual.
+            length = strip.cell_length
             for start, end in pairwise(ends):
-                if end > left and start < right and line[start] is None:
+                # Past the strip's end Textual's divide makes no piece either.
+                if (end > left and start < right and line[start] is None
+                        and start - render_x < length):
                     line[start] = strip.crop(start - render_x, end - render_x)
     return chops
 
