@@ -32,7 +32,7 @@ from widgets.row_styles import RowStylesCache
 async def test_partial_renders_write_the_same_bytes_as_textual(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every partial update of a live demo, on every screen (overview, drill-down, help,
-    filter, confirmation), drawn our way and then Textual's way from the same dirty
+    filter, confirmation, a toast), drawn our way and then Textual's way from the same dirty
     regions: the bytes for the terminal must be equal."""
     assert partial_renders.install()
     ours = (Compositor._get_renders, Compositor._render_chops)
@@ -63,15 +63,16 @@ async def test_partial_renders_write_the_same_bytes_as_textual(
     monkeypatch.setattr(Compositor, "render_partial_update", both_ways)
     clock = FixedClock()
     app = demo_app(tmp_path, "provider-outage", refresh="1s", clock=clock)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await wait_for_data(pilot)
         app.query_one("#models").focus()
         for keys in (("down", "down", "down"), ("end",), ("home", "enter"), ("escape", "tab"),
                      ("question_mark",), ("escape", "slash", "o", "p"), ("escape",),
-                     ("r",), ("n", "down")):
+                     ("r",), ("n", "down"), ("x",), ("up",)):  # x: a toast over the tables
             await pilot.press(*keys)
             await pilot.pause(0.4)
             clock.advance(5)
+        assert app.query("Toast"), "the export's toast is up, over the tables"
         for _ in range(3):  # the demo moves on: figures, ages, trends and pods change
             clock.advance(15)
             await pilot.pause(1.1)
