@@ -41,9 +41,11 @@ H = TypeVar("H", bound=Hashable)
 
 _install_partial_renders()  # a changed cell renders its rows, not the whole screen
 CELL_REGIONS = _install_partial_writes()
-ROW_STYLES = _row_styles_installable()
 """True when Textual writes only the dirty span of a line (widgets/partial_writes.py):
 then each run of changed cells is its own region, else one region per row."""
+
+ROW_STYLES = _row_styles_installable()
+"""True when a changed row may skip Textual's general line styling (widgets/row_styles.py)."""
 
 CellParts = tuple[str, tuple[Segment, ...], str]
 """A cell as drawn: base-style text before, its own styled segments, base-style text after."""
