@@ -12,7 +12,7 @@ from console.audit import AuditLog
 from console.clock import FixedClock
 from console.settings import build_settings
 from console.sources import build_source_set
-from widgets.columns import Cell
+from widgets.columns import plain
 from widgets.keyed_table import KeyedTable
 
 
@@ -84,7 +84,3 @@ async def wait_for_fleet(pilot: Pilot[int], rounds: int = 200) -> None:
 def cell_text(table: KeyedTable, row: str, col: str) -> str:
     """A cell's text without its styling, as a test compares it."""
     return plain(table.get_cell(row, col))
-
-
-def plain(cell: Cell) -> str:
-    return cell if isinstance(cell, str) else cell.plain

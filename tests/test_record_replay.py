@@ -46,7 +46,8 @@ from console.sources import build_source_set
 from console.sources.base import SourceError
 from console.sources.replay import REPLAY_REASON, Timeline
 from console.trends import TREND_POINTS
-from tests.app_harness import demo_app, plain, wait_for_data
+from tests.app_harness import demo_app, wait_for_data
+from widgets.columns import plain
 from widgets.keyed_table import KeyedTable
 
 HEADER = Header(started_at=1_795_687_200.0, target="demo", namespace="ai-services",

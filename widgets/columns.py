@@ -27,6 +27,11 @@ class Styled(NamedTuple):
 Cell = str | Text | Styled
 
 
+def plain(cell: Cell) -> str:
+    """A cell's text without its styling."""
+    return cell if isinstance(cell, str) else cell.plain
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     key: str

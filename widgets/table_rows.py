@@ -15,15 +15,13 @@ from typing import Any, TypeVar
 from rich.cells import cell_len
 from rich.text import Text
 
-from widgets.columns import Cell, Column
+from widgets.columns import Cell, Column, plain
 
 H = TypeVar("H", bound=Hashable)
 
 
 def cell_width(cell: Cell) -> int:
-    if isinstance(cell, Text):
-        return cell.cell_len
-    return cell_len(cell if isinstance(cell, str) else cell.plain)
+    return cell.cell_len if isinstance(cell, Text) else cell_len(plain(cell))
 
 
 @dataclass(frozen=True, slots=True)

@@ -209,10 +209,11 @@ def run(quick: bool) -> list[Row]:
                         f"{c.cluster_polls} (metrics: {c.metrics_polls})",
                         f"≥ {0.8 * expected:.0f}", c.cluster_polls >= 0.8 * expected))
 
+    refreshes, processes = (9, 1) if quick else (21, 3)
     for models, pods, target in ((50, 10, 5.0), (1000, 200, 40.0)):
-        r = in_fresh_processes("ours", models, pods, 9 if quick else 21, 1 if quick else 3)
+        r = in_fresh_processes("ours", models, pods, refreshes, processes)
         rows.append(Row(f"refresh CPU, {models} models + {pods} pods (median of {len(r.cpu_ms)}, "
-                        f"{1 if quick else 3} processes)",
+                        f"{processes} processes)",
                         f"{r.median_ms:.1f} ms (max {max(r.cpu_ms):.1f}; "
                         f"{r.median_cells:.0f} cells changed)",
                         f"≤ {target:.0f} ms", r.median_ms <= target))
@@ -222,8 +223,7 @@ def run(quick: bool) -> list[Row]:
         if models == 50:
             # This VM's speed drifts by up to 1.5x from minute to minute; a ratio taken in
             # the same run does not.
-            ref = in_fresh_processes("reference", models, 0, 9 if quick else 21,
-                                     1 if quick else 3).median_ms
+            ref = in_fresh_processes("reference", models, 0, refreshes, processes).median_ms
             rows.append(Row("  the same refreshes through Textual's DataTable + update_cell "
                             "(DESIGN.md's sketch), same run",
                             f"{ref:.1f} ms: ours is {r.median_ms / ref:.2f} x", "< 1 x",
