@@ -67,6 +67,8 @@ class ScrapeJob:
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Extra labels per target, e.g. {"127.0.0.1:9100": {"cluster": "eu"}}: one Prometheus
     scraping several clusters' gateways stands in for a global store (Thanos, Mimir)."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """More keys of the job's scrape_config, e.g. metrics_path and authorization."""
 
 
 def alert_rules(namespace: str = "ai_gateway", job: str = "ai-gateway", for_s: int = 2) -> str:
@@ -110,6 +112,7 @@ def prometheus_config(jobs: Sequence[ScrapeJob], alertmanager: str | None) -> st
                 "job_name": job.name,
                 "scrape_interval": f"{job.interval_s:g}s",
                 "scrape_timeout": f"{job.interval_s:g}s",
+                **job.extra,
                 "static_configs": [
                     {"targets": [t], **({"labels": dict(job.labels[t])} if t in job.labels
                                         else {})}

@@ -1,0 +1,227 @@
+"""What the real LiteLLM proxy (1.108.7, from PyPI) exports, pinned against a known load.
+
+A real Prometheus scrapes the real proxy, which calls our fake upstream; every
+figure below is PromQL at one instant after the load, held against what the
+load generator sent (`litellm_run.load`), never against the mix it was asked
+for. These are the ground truth the console's LiteLLM profile is held to.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.stack.litellm_fixtures import CHAT_ROUTE, JOB, LiteLLMRun, litellm_run
+from tests.stack.litellm_load import ERROR_STATUSES
+from tests.stack.litellm_stack import DEPLOYMENTS, deployment
+from tests.stack.offline_probe import CANARY_HOST, ProbeUnavailable, probe_offline
+
+pytestmark = pytest.mark.stack
+__all__ = ["litellm_run"]
+
+PUBLIC = sorted(d.public for d in DEPLOYMENTS)
+CHAT = f'route="{CHAT_ROUTE}"'
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0,
+                   120.0, 300.0, 420.0, 600.0)
+"""litellm/types/integrations/prometheus.py LATENCY_BUCKETS (1.108.7), +Inf left out."""
+EXCEPTION_CLASS = {400: "Openai.BadRequestError", 401: "Openai.AuthenticationError",
+                   429: "Openai.RateLimitError", 503: "Openai.ServiceUnavailableError"}
+
+
+def _le(bound: float) -> str:
+    return f"{bound:g}" if bound < 1 or bound != int(bound) else f"{bound:.1f}"
+
+
+def test_each_request_reached_the_upstream_once_and_its_status_came_back(
+        litellm_run: LiteLLMRun) -> None:
+    load = litellm_run.load
+    by_deployment = {d.public: d.deployment for d in DEPLOYMENTS}
+    sent = Counter((by_deployment[s.model], s.reply.status, s.stream) for s in load.sent)
+    assert litellm_run.upstream.counts() == sent
+    assert [s for s in load.sent if s.received != s.reply.status] == []
+    assert {r.authorization for r in litellm_run.upstream.received()} == {
+        "Bearer sk-fake-upstream"}
+
+
+def test_requests_are_counted_per_public_name_and_status_code(litellm_run: LiteLLMRun) -> None:
+    got = litellm_run.by(
+        "sum by (requested_model, status_code)"
+        f" (litellm_proxy_total_requests_metric_total{{{CHAT}}})",
+        "requested_model", "status_code")
+    want = Counter((s.model, str(s.reply.status)) for s in litellm_run.load.sent)
+    assert got == {k: float(v) for k, v in want.items()}
+
+
+def test_the_request_counters_have_no_model_label(litellm_run: LiteLLMRun) -> None:
+    for metric in ("litellm_proxy_total_requests_metric_total",
+                   "litellm_proxy_failed_requests_metric_total"):
+        rows = litellm_run.query(f'{metric}{{{CHAT}}}')
+        assert rows, metric
+        assert {"model", "model_group"} & set().union(*(r["metric"] for r in rows)) == set()
+        assert {r["metric"]["api_provider"] for r in rows} == {"openai"}
+
+
+def test_failures_carry_the_upstream_status_as_exception_status(litellm_run: LiteLLMRun) -> None:
+    load = litellm_run.load
+    got = litellm_run.by(
+        "sum by (requested_model, exception_status, exception_class)"
+        f" (litellm_proxy_failed_requests_metric_total{{{CHAT}}})",
+        "requested_model", "exception_status", "exception_class")
+    want = Counter((s.model, str(s.reply.status), EXCEPTION_CLASS[s.reply.status])
+                   for s in load.sent if not s.ok)
+    assert got == {k: float(v) for k, v in want.items()}
+    assert {k[1] for k in got} == {str(s) for s in ERROR_STATUSES}
+    # A model with no failure has no failed series at all: its error ratio needs `or 0`.
+    assert load.count("deepseek-v3.2") > 0 and not any(k[0] == "deepseek-v3.2" for k in got)
+    no_code = litellm_run.query('litellm_proxy_failed_requests_metric_total{status_code!=""}')
+    assert no_code == []
+
+
+def test_request_rate_over_the_load_matches_what_was_sent(litellm_run: LiteLLMRun) -> None:
+    """rate() extrapolates and misses what came before a series' first scrape: 35 % slack."""
+    load = litellm_run.load
+    window = math.ceil(litellm_run.at - load.started) + 5
+    counter = f"litellm_proxy_total_requests_metric_total{{{CHAT}}}"
+    got = litellm_run.by(f"sum by (requested_model) (increase({counter}[{window}s]))",
+                         "requested_model")
+    for model in PUBLIC:
+        assert 0.65 * load.count(model) <= got[(model,)] <= 1.35 * load.count(model), model
+
+
+MEAN_OVERHEAD_S = 0.5
+"""The proxy's mean overhead per observation (0.03-0.28 s measured at load average 5 on
+2 cores; single requests took up to 2.4 s more): observations are never earlier than the
+upstream's answer, and on average at most this much later."""
+
+
+def _assert_buckets(got: dict[tuple[str, ...], float], model: str,
+                    latencies: list[float]) -> None:
+    """No observation below what was sent (a hard bound), every one of them counted."""
+    for bound in LATENCY_BUCKETS:
+        most = sum(1 for x in latencies if x <= bound)
+        assert got[(model, _le(bound))] <= most, (model, bound, got[(model, _le(bound))])
+    assert got[(model, "+Inf")] == len(latencies), model
+
+
+def test_llm_api_latency_holds_successes_only_with_deployment_and_public_names(
+        litellm_run: LiteLLMRun) -> None:
+    rows = litellm_run.query("litellm_llm_api_latency_metric_count")
+    assert {(r["metric"]["requested_model"], r["metric"]["model_group"], r["metric"]["model"])
+            for r in rows} == {(d.public, d.public, d.deployment) for d in DEPLOYMENTS}
+    got = litellm_run.by("sum by (requested_model, le) (litellm_llm_api_latency_metric_bucket)",
+                         "requested_model", "le")
+    sums = litellm_run.by("sum by (requested_model) (litellm_llm_api_latency_metric_sum)",
+                          "requested_model")
+    for model in PUBLIC:
+        latencies = [s.reply.latency_s for s in litellm_run.load.of(model, status=200)]
+        _assert_buckets(got, model, latencies)
+        sent = sum(latencies)
+        assert sent <= sums[(model,)] <= sent + MEAN_OVERHEAD_S * len(latencies), model
+
+
+def test_median_latency_is_in_seconds_near_the_sent_median(litellm_run: LiteLLMRun) -> None:
+    """histogram_quantile over the end-to-end histogram: seconds, not milliseconds."""
+    got = litellm_run.by("histogram_quantile(0.5, sum by (requested_model, le)"
+                         " (rate(litellm_request_total_latency_metric_bucket[10m])))",
+                         "requested_model")
+    for model in PUBLIC:
+        latencies = sorted(s.reply.latency_s for s in litellm_run.load.of(model, status=200))
+        median = latencies[len(latencies) // 2]
+        lower = max(b for b in LATENCY_BUCKETS if b < median)
+        upper = min(b for b in LATENCY_BUCKETS if b >= median + MEAN_OVERHEAD_S)
+        assert lower < got[(model,)] <= upper, model
+
+
+def test_time_to_first_token_is_recorded_for_streams_only(litellm_run: LiteLLMRun) -> None:
+    got = litellm_run.by("sum by (requested_model, le)"
+                         " (litellm_llm_api_time_to_first_token_metric_bucket)",
+                         "requested_model", "le")
+    for model in PUBLIC:
+        ttfts = [s.reply.ttft_s for s in litellm_run.load.of(model, status=200, stream=True)]
+        assert ttfts and litellm_run.load.count(model, status=200, stream=False) > 0
+        _assert_buckets(got, model, ttfts)
+
+
+def test_tokens_are_one_counter_per_direction(litellm_run: LiteLLMRun) -> None:
+    load = litellm_run.load
+    for direction in ("input", "output"):
+        got = litellm_run.by(f"sum by (requested_model, model)"
+                             f" (litellm_{direction}_tokens_metric_total)",
+                             "requested_model", "model")
+        assert got == {(m, deployment(m).deployment): float(load.tokens(m, direction))
+                       for m in PUBLIC}, direction
+    total = litellm_run.by("sum by (requested_model) (litellm_total_tokens_metric_total)",
+                           "requested_model")
+    assert total == {(m,): float(load.tokens(m, "input") + load.tokens(m, "output"))
+                     for m in PUBLIC}
+
+
+def test_spend_is_exported_from_the_configured_prices(litellm_run: LiteLLMRun) -> None:
+    got = litellm_run.by("sum by (requested_model) (litellm_spend_metric_total)",
+                         "requested_model")
+    for model in PUBLIC:
+        want = sum(deployment(model).cost_usd(s.reply.prompt_tokens, s.reply.completion_tokens)
+                   for s in litellm_run.load.of(model, status=200))
+        assert got[(model,)] == pytest.approx(want, rel=1e-9), model
+
+
+def test_metrics_want_the_master_key_and_live_under_metrics_slash(
+        litellm_run: LiteLLMRun) -> None:
+    proxy = litellm_run.proxy
+    assert proxy.metrics_text(key="sk-not-the-master-key")[0] != 200
+    with httpx.Client(base_url=proxy.url, trust_env=False, timeout=10) as client:
+        assert client.get("/metrics/").status_code == 401
+        moved = client.get("/metrics", headers={"Authorization": f"Bearer {proxy.master_key}"})
+    assert (moved.status_code, moved.headers["location"]) == (307, f"{proxy.url}/metrics/")
+    status, text = proxy.metrics_text()
+    assert status == 200 and "litellm_proxy_total_requests_metric_total{" in text
+    up = litellm_run.query(f'up{{job="{JOB}"}}')
+    assert [float(r["value"][1]) for r in up] == [1.0]
+
+
+def test_a_refused_scrape_and_an_unknown_model_count_as_failed_requests(
+        litellm_run: LiteLLMRun) -> None:
+    proxy = litellm_run.proxy
+    with httpx.Client(base_url=proxy.url, trust_env=False, timeout=10) as client:
+        assert client.get("/metrics/").status_code == 401
+        bad = client.post("/v1/chat/completions", json={
+            "model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"Authorization": f"Bearer {proxy.master_key}"})
+    assert bad.status_code == 400
+    _, text = proxy.metrics_text()
+    failed = [ln for ln in text.splitlines()
+              if ln.startswith("litellm_proxy_failed_requests_metric_total{")]
+    scrape = [ln for ln in failed if 'route="/metrics/"' in ln]
+    assert scrape and all('requested_model=""' in ln and 'api_provider="None"' in ln
+                          and 'exception_status="None"' in ln for ln in scrape)
+    unknown = [ln for ln in failed if 'exception_class="ProxyModelNotFoundError"' in ln]
+    assert unknown and all('requested_model="other"' in ln and 'api_provider="None"' in ln
+                           and 'exception_status="400"' in ln for ln in unknown)
+    # The proxy counters bound the label to "other"; the deprecated
+    # litellm_llm_api_failed_requests_metric keeps the client's string in `model`.
+    raw = {ln.split("{")[0] for ln in text.splitlines() if '"no-such-model"' in ln}
+    assert raw == {"litellm_llm_api_failed_requests_metric_total",
+                   "litellm_llm_api_failed_requests_metric_created"}
+
+
+def test_the_proxy_starts_and_answers_with_no_network(litellm_run: LiteLLMRun) -> None:
+    """In a network namespace with loopback only; DNS questions are caught, none may come."""
+    try:
+        result = probe_offline(Path(litellm_run.proxy.executable or "litellm"))
+    except ProbeUnavailable as exc:
+        pytest.skip(str(exc))
+    assert (result["chat"], result["stream"], result["metrics"]) == (200, 200, 200)
+    assert result["dns_questions"] == []
+
+
+def test_the_offline_probe_catches_a_lookup(litellm_run: LiteLLMRun) -> None:
+    """The probe above would see a leak: its canary lookup is caught (no proxy started)."""
+    try:
+        result = probe_offline(Path(litellm_run.proxy.executable or "litellm"), canary=True)
+    except ProbeUnavailable as exc:
+        pytest.skip(str(exc))
+    assert result["dns_questions"] == [CANARY_HOST]
