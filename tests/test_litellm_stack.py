@@ -8,6 +8,7 @@ for. These are the ground truth the console's LiteLLM profile is held to.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections import Counter
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.stack.litellm_fixtures import CHAT_ROUTE, JOB, LiteLLMRun, litellm_ru
 from tests.stack.litellm_load import ERROR_STATUSES
 from tests.stack.litellm_stack import DEPLOYMENTS, deployment
 from tests.stack.offline_probe import CANARY_HOST, ProbeUnavailable, probe_offline
+from tests.stack.prometheus_stack import StackError, wait_until
 
 pytestmark = pytest.mark.stack
 __all__ = ["litellm_run"]
@@ -192,12 +194,23 @@ def test_a_refused_scrape_and_an_unknown_model_count_as_failed_requests(
             "model": "no-such-model", "messages": [{"role": "user", "content": "hi"}]},
             headers={"Authorization": f"Bearer {proxy.master_key}"})
     assert bad.status_code == 400
-    _, text = proxy.metrics_text()
+    text = ""
+
+    def recorded() -> bool:  # failure callbacks run after the answer: poll, bounded
+        nonlocal text
+        text = proxy.metrics_text()[1]
+        return "ProxyModelNotFoundError" in text and 'route="/metrics/"' in text
+
+    with contextlib.suppress(StackError):
+        wait_until(recorded, 15, "the failed requests in /metrics/")
     failed = [ln for ln in text.splitlines()
               if ln.startswith("litellm_proxy_failed_requests_metric_total{")]
-    scrape = [ln for ln in failed if 'route="/metrics/"' in ln]
-    assert scrape and all('requested_model=""' in ln and 'api_provider="None"' in ln
-                          and 'exception_status="None"' in ln for ln in scrape)
+    scrapes = [ln for ln in failed if 'route="/metrics/"' in ln]
+    assert scrapes and all('requested_model=""' in ln and 'api_provider="None"' in ln
+                           for ln in scrapes)
+    # No key: exception_status "None"; a wrong key (no database to look it up): "400".
+    assert {ln.split('exception_status="')[1].split('"')[0] for ln in scrapes} <= {"None", "400"}
+    assert any('exception_class="Exception",exception_status="None"' in ln for ln in scrapes)
     unknown = [ln for ln in failed if 'exception_class="ProxyModelNotFoundError"' in ln]
     assert unknown and all('requested_model="other"' in ln and 'api_provider="None"' in ln
                            and 'exception_status="400"' in ln for ln in unknown)
@@ -211,7 +224,7 @@ def test_a_refused_scrape_and_an_unknown_model_count_as_failed_requests(
 def test_the_proxy_starts_and_answers_with_no_network(litellm_run: LiteLLMRun) -> None:
     """In a network namespace with loopback only; DNS questions are caught, none may come."""
     try:
-        result = probe_offline(Path(litellm_run.proxy.executable or "litellm"))
+        result = litellm_run.offline.result(timeout=240)
     except ProbeUnavailable as exc:
         pytest.skip(str(exc))
     assert (result["chat"], result["stream"], result["metrics"]) == (200, 200, 200)

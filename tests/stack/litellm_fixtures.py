@@ -4,7 +4,8 @@
 in front of it, a real Prometheus scraping `/metrics/` every second with the
 master key (job "litellm", the name LiteLLM's own prometheus.yml uses), then
 sends `warm_up_mix()` then `standard_mix()` (both in `load`) and waits until
-Prometheus holds every request of them.
+Prometheus holds every request of them. Meanwhile the offline probe starts a
+second proxy in a network namespace of its own (`offline`).
 `at` is an instant after that: query there and the counters are final.
 
 Skips (fails under CI) without the Prometheus binary or the LiteLLM venv.
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +29,7 @@ from tests.stack.fake_openai import FakeOpenAI
 from tests.stack.fixtures import require_binaries
 from tests.stack.litellm_load import Load, send_mix, standard_mix, warm_up_mix
 from tests.stack.litellm_stack import DEPLOYMENTS, LiteLLMProxy
+from tests.stack.offline_probe import probe_offline
 from tests.stack.prometheus_stack import PrometheusStack, running_under_ci, wait_until
 
 JOB = "litellm"
@@ -41,6 +45,8 @@ class LiteLLMRun:
     load: Load
     at: float
     """An instant when Prometheus had scraped the proxy after the whole load."""
+    offline: Future[dict[str, Any]]
+    """The offline probe's result (tests/stack/offline_probe.py), run meanwhile."""
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         return self.prometheus.query(promql, at=self.at)
@@ -51,10 +57,10 @@ class LiteLLMRun:
                 for r in self.query(promql)}
 
 
-def require_litellm() -> None:
+def require_litellm() -> Path:
     """Build the LiteLLM venv on first use; skip (fail under CI) when that fails."""
     try:
-        litellm_venv.ensure()
+        return litellm_venv.ensure()
     except (litellm_venv.LiteLLMUnavailable, OSError) as exc:
         if running_under_ci():
             pytest.fail(f"CI needs the LiteLLM proxy: {exc}")
@@ -79,9 +85,11 @@ def _scraped_everything(stack: PrometheusStack, load: Load) -> bool:
 @pytest.fixture(scope="session")
 def litellm_run() -> Iterator[LiteLLMRun]:
     require_binaries()
-    require_litellm()
+    exe = require_litellm()
+    background = ThreadPoolExecutor(max_workers=1)
+    offline = background.submit(probe_offline, exe)  # its own proxy, in parallel: ~20 s saved
     upstream = FakeOpenAI(tuple(d.deployment for d in DEPLOYMENTS)).start()
-    proxy = LiteLLMProxy(upstream.base_url)
+    proxy = LiteLLMProxy(upstream.base_url, executable=exe)
     stack: PrometheusStack | None = None
     try:
         proxy.start()
@@ -92,9 +100,10 @@ def litellm_run() -> Iterator[LiteLLMRun]:
         load += send_mix(proxy.url, proxy.master_key, standard_mix())
         wait_until(lambda: _scraped_everything(stack, load), 30,
                    "Prometheus to scrape the whole load")
-        yield LiteLLMRun(upstream, proxy, stack, load, time.time())
+        yield LiteLLMRun(upstream, proxy, stack, load, time.time(), offline)
     finally:
         if stack is not None:
             stack.stop()
         proxy.stop()
         upstream.stop()
+        background.shutdown(wait=True)
