@@ -115,8 +115,11 @@ def main(argv: list[str]) -> int:
     try:
         ensure()
     except (LiteLLMUnavailable, OSError) as exc:
+        if running_under_ci():
+            print(f"tests/run: LiteLLM not installed ({exc}): CI needs it")
+            return 1
         print(f"tests/run: LiteLLM not installed ({exc}): its stack tests will skip")
-        return 1 if running_under_ci() else 0
+        return 0
     print(f"tests/run: LiteLLM installed in {time.monotonic() - started:.0f}s")
     return 0
 

@@ -17,10 +17,12 @@ own instead (no proxy), so a test can show that the catcher does catch.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -79,9 +81,18 @@ class DnsCatcher:
                     self.questions.append("?")
 
 
+def _loopback_up() -> None:
+    """`ip link set lo up` without needing iproute2: SIOCGIFFLAGS / SIOCSIFFLAGS on "lo"."""
+    get_flags, set_flags, up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH", b"lo", 0)
+        flags = struct.unpack("16sH", fcntl.ioctl(sock, get_flags, request)[:18])[1]
+        fcntl.ioctl(sock, set_flags, struct.pack("16sH", b"lo", flags | up))
+
+
 def _isolate_dns() -> None:
     """Inside the namespace: loopback up, resolv.conf pointing at the catcher."""
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True, timeout=10)
+    _loopback_up()
     fd, path = tempfile.mkstemp(prefix="agc-resolv-")
     os.write(fd, f"nameserver {RESOLVER}\noptions timeout:1 attempts:1\n".encode())
     os.close(fd)
@@ -123,8 +134,8 @@ def run_inside(canary: bool) -> dict[str, Any]:
 def unshare_command() -> list[str]:
     """`unshare` as root, or with a user namespace mapping us to root otherwise."""
     exe = shutil.which("unshare")
-    if exe is None or shutil.which("ip") is None:
-        raise ProbeUnavailable("unshare or ip (util-linux, iproute2) not installed")
+    if exe is None or shutil.which("mount") is None:
+        raise ProbeUnavailable("unshare or mount (util-linux) not installed")
     base = [exe, "--net", "--mount"]
     if os.geteuid() != 0:
         base.insert(1, "--map-root-user")
