@@ -77,7 +77,9 @@ def main() -> None:
         "# GET /metrics/ with the master key after warm_up_mix() + standard_mix() of"
         " tests/stack/litellm_load.py,\n"
         f"# one scrape with no key, one with a wrong key, one chat for {UNKNOWN_MODEL!r}."
-        " Upstream: tests/stack/fake_openai.py.\n")
+        " Upstream: tests/stack/fake_openai.py.\n"
+        "# What each series means, from litellm/integrations/prometheus.py and"
+        " litellm/types/integrations/prometheus.py: tests/stack/litellm_stack.py.\n")
     FIXTURE.parent.mkdir(exist_ok=True)
     FIXTURE.write_text(header + text)
     print(f"recorded {FIXTURE} ({len(text)} bytes)")

@@ -24,15 +24,23 @@ tests/fixtures/litellm-1.108.7.prom and proven by tests/test_litellm_stack.py):
 - Tokens: `litellm_input_tokens_metric_total`, `litellm_output_tokens_metric_total`,
   `litellm_total_tokens_metric_total`: one counter per direction, no direction
   label. Spend: `litellm_spend_metric_total` in USD, from the configured prices.
-- A label value that is None is exported as the string "None" (`api_provider`
-  of a request no deployment took, `exception_status` of a failed auth).
-  A model name the router does not know is exported as `requested_model="other"`.
+- `api_provider` is LiteLLM's provider key of the deployment (`openai` for
+  `openai/...`), never the upstream vendor. A label value that is None is
+  exported as the string "None" (`api_provider` of a request no deployment
+  took, `exception_status` of a failed auth). A model name the router does not
+  know is exported as `requested_model="other"` (`_bounded_requested_model_label`;
+  the deprecated litellm_llm_api_failed_requests_metric keeps the raw name).
+- Without a database a wrong key is answered 400 ("No connected db."), not 401.
+- prometheus_client's defaults stay: every counter and histogram also exports
+  a `<name>_created` gauge, plus python_* and process_* metrics.
 - `/metrics` wants the master key (PrometheusAuthMiddleware, on by default) and
   answers 307 to `/metrics/`; a refused scrape is itself counted as a failed
-  request with `route="/metrics"`, `requested_model=""`, `api_provider="None"`.
+  request with `route` = the path asked (`/metrics` or `/metrics/`),
+  `requested_model=""`, `api_provider="None"`.
 - Deployment counters (`litellm_deployment_*`) skip every 401, the upstream's
   too (`_should_skip_metrics_for_invalid_key`): use the proxy counters.
 
+`prometheus_client` is only in litellm's `proxy-runtime` extra, not `proxy`.
 Offline: LITELLM_LOCAL_MODEL_COST_MAP=True (no cost map download), HF_HUB_OFFLINE
 and TRANSFORMERS_OFFLINE (no tokenizer download; tiktoken's files are bundled),
 LITELLM_MODE=PRODUCTION (no .env read from the working folder), no database,
