@@ -1,7 +1,9 @@
 """pytest fixture of the real LiteLLM stack: fake upstream, proxy, Prometheus, a known load.
 
-`litellm_run` starts once per session: `FakeOpenAI`, the pinned LiteLLM proxy
-in front of it, a real Prometheus scraping `/metrics/` every second with the
+`litellm_run` starts once per test module (a fixture imported into two modules
+is two fixtures anyway, and the proxy scraped every second costs 6 % of a core,
+measured, that the rest of the suite can use): `FakeOpenAI`, the pinned LiteLLM
+proxy in front of it, a real Prometheus scraping `/metrics/` every second with the
 master key (job "litellm", the name LiteLLM's own prometheus.yml uses), then
 sends `warm_up_mix()` then `standard_mix()` (both in `load`) and waits until
 Prometheus holds every request of them. Meanwhile the offline probe starts a
@@ -82,7 +84,7 @@ def _scraped_everything(stack: PrometheusStack, load: Load) -> bool:
     return True
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def litellm_run() -> Iterator[LiteLLMRun]:
     require_binaries()
     exe = require_litellm()
