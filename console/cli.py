@@ -1,7 +1,7 @@
 """The command line: the live console, `snapshot`, and the shared options.
 
-Bad usage never shows a traceback: argparse's own errors and every
-ConfigError become one line on stderr and exit code 2, as DESIGN.md promises.
+Bad usage never shows a traceback: argparse's own errors and every bad value are one
+ConfigError, printed as one line on stderr with exit code 2, as DESIGN.md promises.
 Textual is imported only when the live console starts, so `snapshot` stays a
 light, scriptable command.
 """
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,24 +20,21 @@ from typing import Any, NoReturn
 
 from console import __version__
 from console.clock import Clock, system_clock
+from console.config_values import shown
 from console.settings import SCENARIOS, ConfigError, Settings, build_settings, describe
 
 PROG = "ai-gateway-console"
 SUBCOMMANDS = ("snapshot", "replay", "doctor", "manifests")
 
 
-class UsageError(Exception):
-    pass
-
-
 class OneLineParser(argparse.ArgumentParser):
     """argparse that reports errors in one line and exits 2 without usage noise."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise ConfigError(message)
 
 
-def _add_common(p: argparse.ArgumentParser) -> None:
+def _add_sources(p: argparse.ArgumentParser, *, fleet: bool = False) -> None:
     g = p.add_argument_group("sources")
     g.add_argument("--demo", nargs="?", const="steady", default=None, metavar="SCENARIO",
                    help=f"run on the embedded simulator ({', '.join(SCENARIOS)}; default steady)")
@@ -42,14 +42,23 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     g.add_argument("--alertmanager-url", help="Alertmanager API, for silenced state and silences")
     g.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
     g.add_argument("--context", action="append",
-                   help="kubeconfig context (default: the current one); repeat it, or give "
-                        "a,b,c, for several clusters on one shared Prometheus")
-    g.add_argument("--demo-clusters", type=int, metavar="N",
-                   help="with --demo: a fleet of N simulated clusters (the fleet view)")
+                   help="kubeconfig context (default: the current one)" + (
+                       "; repeat it, or give a,b,c, for several clusters on one shared "
+                       "Prometheus" if fleet else ""))
+    if fleet:
+        g.add_argument("--demo-clusters", type=int, metavar="N",
+                       help="with --demo: a fleet of N simulated clusters (the fleet view)")
+    _add_names(g)
+
+
+def _add_names(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--namespace", help="namespace of the gateway (default ai-services)")
     g.add_argument("--deployment", help="the gateway's Deployment (default ai-gateway)")
     g.add_argument("--hpa", help="the gateway's HPA (default ai-gateway-hpa)")
     g.add_argument("--profile", help="metric names: seed, litellm, envoy-ai-gateway, kong")
+
+
+def _add_connection(p: argparse.ArgumentParser) -> None:
     a = p.add_argument_group("connection (tokens come from files or the environment only)")
     a.add_argument("--prometheus-token-file", help="file holding a bearer token for Prometheus")
     a.add_argument("--alertmanager-token-file", help="file holding a bearer token for Alertmanager")
@@ -63,47 +72,84 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a.add_argument("--insecure-skip-tls-verify", action="store_const", const=True, default=None,
                    help="do not verify TLS certificates (unsafe; warned at start)")
     a.add_argument("--timeout", help="HTTP timeout per request (default: 2 x refresh, 2s..10s)")
-    v = p.add_argument_group("view")
-    v.add_argument("--window", help="rate window: 1m, 5m, 15m, 1h (default 5m)")
-    v.add_argument("--refresh", help="refresh interval (default 2s)")
-    v.add_argument("--read-only", action="store_const", const=True, default=None,
-                   help="disable every action")
-    v.add_argument("--low-bandwidth", action="store_const", const=True, default=None,
-                   help="for slow SSH links: no trend columns, cluster panels every 3rd "
-                        "refresh, no animations")
-    v.add_argument("--config", help="TOML config file (default: XDG config path)")
-    v.add_argument("--seed", type=int, help=argparse.SUPPRESS)
-    v.add_argument("--print-config", action="store_true",
-                   help="print the effective settings (secrets masked) and exit")
+
+
+def _add_view(g: argparse._ArgumentGroup, *, live: bool, read_only: bool) -> None:
+    g.add_argument("--window", help="rate window: 1m, 5m, 15m, 1h (default 5m)")
+    if live:
+        g.add_argument("--refresh", help="refresh interval (default 2s)")
+    if read_only:
+        g.add_argument("--read-only", action="store_const", const=True, default=None,
+                       help="disable every action" if live else "a denied action is no failure")
+    if live:
+        g.add_argument("--low-bandwidth", action="store_const", const=True, default=None,
+                       help="for slow SSH links: no trend columns, cluster panels every 3rd "
+                            "refresh, no animations")
+        g.add_argument("--record", metavar="FILE",
+                       help="append every refresh to FILE (.gz: compressed) for `replay`")
+        g.add_argument("--record-max-size", metavar="SIZE",
+                       help="rotate the recording to FILE.1 past this size (default 20MB)")
+
+
+def _add_config(p: argparse.ArgumentParser) -> None:
+    c = p.add_argument_group("configuration")
+    c.add_argument("--config", help="TOML config file (default: XDG config path)")
+    c.add_argument("--print-config", action="store_true",
+                   help="print the effective settings as a config file (secrets left out) "
+                        "and exit")
+    c.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+
+
+SUBCOMMAND_HELP = {
+    "snapshot": "print one snapshot (text, json, markdown) and exit",
+    "doctor": "preflight: reachability, metrics found, RBAC",
+    "manifests": "YAML to kubectl apply: rbac (Roles) or rules (a PrometheusRule)",
+    "replay": "review a session recorded with --record",
+}
 
 
 def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
+    epilog = "subcommands (each has --help):\n" + "\n".join(
+        f"  {name:<10} {text}" for name, text in SUBCOMMAND_HELP.items())
     main = OneLineParser(prog=PROG, description="The on-call console for an AI API gateway.",
-                         epilog="subcommands: snapshot (see `snapshot --help`)")
+                         epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
     main.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    _add_common(main)
-    main.add_argument("--record", metavar="FILE",
-                      help="append every refresh to FILE (.gz: compressed) for `replay`")
-    main.add_argument("--record-max-size", metavar="SIZE",
-                      help="rotate the recording to FILE.1 past this size (default 20MB)")
+    _add_sources(main, fleet=True)
+    _add_connection(main)
+    _add_view(main.add_argument_group("view"), live=True, read_only=True)
+    _add_config(main)
     snap = OneLineParser(prog=f"{PROG} snapshot",
                          description="Print one snapshot after the first complete refresh.")
-    _add_common(snap)
-    snap.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    snap.add_argument("--output", help="write to FILE instead of standard output")
-    return main, {"snapshot": snap, "replay": _replay_parser(), **_doctor_manifests_parsers()}
+    _add_sources(snap)
+    _add_connection(snap)
+    out = snap.add_argument_group("output")
+    _add_view(out, live=False, read_only=False)
+    out.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    out.add_argument("--output", help="write to FILE instead of standard output")
+    _add_config(snap)
+    return main, {"snapshot": snap, "doctor": _doctor_parser(), "manifests": _manifests_parser(),
+                  "replay": _replay_parser()}
 
 
-def _doctor_manifests_parsers() -> dict[str, OneLineParser]:
-    """`doctor` (preflight checks) and `manifests rbac|rules` (YAML from the settings)."""
+def _doctor_parser() -> OneLineParser:
+    """`doctor`: preflight checks; --read-only matters (a denied action is then no failure)."""
     doctor = OneLineParser(prog=f"{PROG} doctor", description="Check reachability, metrics "
                            "and RBAC; exit 1 when a check fails.")
-    _add_common(doctor)
+    _add_sources(doctor)
+    _add_connection(doctor)
+    _add_view(doctor.add_argument_group("checks"), live=False, read_only=True)
+    _add_config(doctor)
+    return doctor
+
+
+def _manifests_parser() -> OneLineParser:
+    """`manifests rbac|rules`: YAML from the names and the profile; no source is contacted."""
     man = OneLineParser(prog=f"{PROG} manifests",
                         description="Print YAML to kubectl apply: a least-privilege Role and "
                         "RoleBinding (rbac) or a PrometheusRule (rules).")
-    _add_common(man)
-    man.add_argument("kind", choices=("rbac", "rules"))
+    man.add_argument("kind", nargs="?", choices=("rbac", "rules"), metavar="rbac|rules",
+                     help="rbac: Roles and RoleBindings; rules: a PrometheusRule")
+    _add_names(man.add_argument_group("the gateway"))
     man.add_argument("--variant", choices=("read-only", "operator", "both"), default="both",
                      help="rbac: which Role (default both)")
     man.add_argument("--readers", default="ai-gateway-oncall-readers",
@@ -112,8 +158,9 @@ def _doctor_manifests_parsers() -> dict[str, OneLineParser]:
                      help="rbac: group bound to the operator Role")
     man.add_argument("--label", action="append", metavar="KEY=VALUE",
                      help="rules: extra label, e.g. release=kube-prometheus-stack (repeatable)")
+    _add_config(man)
     man.set_defaults(allow_no_prometheus=True)  # YAML needs no Prometheus
-    return {"doctor": doctor, "manifests": man}
+    return man
 
 
 def _replay_parser() -> OneLineParser:
@@ -137,26 +184,83 @@ def _replay_parser() -> OneLineParser:
     return p
 
 
+_NEGATIVE = re.compile(r"-[0-9.]")
+
+
+def _join_negative_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """`--refresh -1s` -> `--refresh=-1s`, so the value's own check says what is wrong.
+
+    argparse reads `-1s` as an unknown option and says "expected one argument"; joined,
+    the value reaches parse_duration, which says it is negative.
+    """
+    takes_value = {name for name, action in parser._option_string_actions.items()
+                   if action.nargs is None and name.startswith("--")}
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in takes_value and _NEGATIVE.match(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def parse(argv: Sequence[str]) -> tuple[str | None, argparse.Namespace]:
     main, subs = build_parser()
-    if argv and argv[0] in subs:
-        return argv[0], subs[argv[0]].parse_args(argv[1:])
-    if argv and not argv[0].startswith("-"):
-        raise UsageError(f"unknown command {argv[0]!r} (commands: {', '.join(SUBCOMMANDS)})")
-    return None, main.parse_args(argv)
+    args = list(argv)
+    if args and args[0] in subs:
+        sub = subs[args[0]]
+        return args[0], sub.parse_args(_join_negative_values(sub, args[1:]))
+    if args and not args[0].startswith("-"):
+        raise ConfigError(f"unknown command {shown(args[0])} (commands: {', '.join(SUBCOMMANDS)})")
+    return None, main.parse_args(_join_negative_values(main, args))
+
+
+def one_line(message: str) -> str:
+    """The message as one terminal-safe line: control characters escaped, length capped."""
+    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return flat if len(flat) <= 500 else flat[:500] + "…"
+
+
+def _fail(message: object) -> int:
+    print(f"{PROG}: error: {one_line(str(message))}", file=sys.stderr)
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    """The entry point: the command's exit code; 2 and one line on stderr for bad usage."""
     try:
-        command, ns = parse(args_list)
+        code = _run(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader has gone (`| head -1`): stop quietly, as Unix tools do (their 141 is
+        # 128 + SIGPIPE). Python flushes stdout once more at exit: send that to /dev/null.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _run(argv: list[str]) -> int:
+    try:
+        command, ns = parse(argv)
         flags: dict[str, Any] = vars(ns)
         if command == "replay":
             return run_replay(flags["file"], flags["speed"], flags["paused"])
         settings = build_settings(flags)
-    except (UsageError, ConfigError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        if command == "manifests" and not flags.get("print_config"):
+            from console.manifests import parse_labels
+
+            if flags["kind"] is None:
+                raise ConfigError("manifests: say which: rbac (Roles and RoleBindings) or "
+                                  "rules (a PrometheusRule)")
+            try:
+                labels = parse_labels(flags.get("label"))
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+    except ConfigError as exc:
+        return _fail(exc)
     if flags.get("print_config"):
         print(describe(settings))
         return 0
@@ -169,13 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_doctor(settings)
     if command == "manifests":
-        from console.manifests import parse_labels, render
+        from console.manifests import render
 
-        try:
-            labels = parse_labels(flags.get("label"))
-        except ValueError as exc:
-            print(f"{PROG}: error: {exc}", file=sys.stderr)
-            return 2
         print(render(flags["kind"], settings, variant=flags["variant"], readers=flags["readers"],
                      operators=flags["operators"], labels=labels), end="")
         return 0
@@ -221,8 +320,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
         try:
             Path(output).write_text(text + ("" if text.endswith("\n") else "\n"))
         except OSError as exc:
-            print(f"{PROG}: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
-            return 2
+            return _fail(f"cannot write {output}: {exc.strerror}")
     else:
         print(text.rstrip("\n"))
     for name in snapshot.failed_sources:
@@ -237,8 +335,7 @@ def run_console(settings: Settings) -> int:
     try:
         app = GatewayConsole.from_settings(settings)
     except RecordError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(exc)
     app.run()
     return app.return_code or 0
 
@@ -250,8 +347,7 @@ def run_replay(files: Sequence[str], speed: float, paused: bool) -> int:
     try:
         recording = load_recording([Path(f).expanduser() for f in files])
     except RecordError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(exc)
     from console.replay_app import ReplayConsole
 
     app = ReplayConsole(recording, speed=speed, playing=not paused)

@@ -7,25 +7,49 @@ import re
 from datetime import UTC, datetime
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)")
+_NUMBER = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
 
 
-def parse_duration(text: str) -> float:
-    """Seconds in a duration like `2s`, `5m`, `1h30m`; ValueError names what is wrong."""
-    raw = text.strip().lower()
-    if not raw:
-        raise ValueError("empty duration")
+def _shown(text: str) -> str:
+    """The typed text quoted for an error line: repr escapes control characters; cut short."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def _sum_parts(raw: str) -> float | None:
+    """Seconds in `1h30m`-style text, or None when it is not made of unit parts only."""
     pos = 0
     total = 0.0
     for match in _PART.finditer(raw):
         if match.start() != pos:
-            break
+            return None
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
-    if pos != len(raw) or pos == 0:
-        raise ValueError(f"{text!r} is not a duration (use e.g. 30s, 5m, 1h)")
+    return total if pos == len(raw) and pos > 0 else None
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration like `2s`, `5m`, `1h30m`; ValueError names what is wrong.
+
+    Always finite and above zero: a NaN or infinite interval reaches timers that raise far
+    from the flag that caused it.
+    """
+    raw = text.strip().lower()
+    if not raw:
+        raise ValueError("empty duration")
+    total = _sum_parts(raw)
+    if total is None and _NUMBER.fullmatch(raw):
+        if float(raw) == 0:
+            raise ValueError(f"{_shown(text)} must be longer than zero")
+        raise ValueError(f"{_shown(text)} has no unit (write e.g. {raw}s or {raw}m)")
+    if total is None:
+        if raw.startswith("-") and _sum_parts(raw[1:]) is not None:
+            raise ValueError(f"{_shown(text)} is negative: a duration must be longer than zero")
+        raise ValueError(f"{_shown(text)} is not a duration (use e.g. 30s, 5m, 1h)")
+    if not math.isfinite(total):
+        raise ValueError(f"{_shown(text)} is too long to be a duration")
     if total <= 0:
-        raise ValueError(f"{text!r} must be longer than zero")
+        raise ValueError(f"{_shown(text)} must be longer than zero")
     return total
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -65,9 +68,11 @@ def test_print_config_masks_secrets(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert code == 0
     assert "s3cr3t-token-value" not in out and "hunter2-password" not in out
-    assert 'url = "http://127.0.0.1:9"' in out
-    assert '"X-Scope-OrgID" = "tenant-a"' in out
-    assert "***" in out
+    prom = tomllib.loads(out)["prometheus"]
+    assert prom["url"] == "http://127.0.0.1:9"
+    assert prom["headers"] == {"X-Scope-OrgID": "tenant-a"}
+    assert prom["bearer_token_file"] == str(token)  # the file, never its content
+    assert '# [prometheus] password = "***"' in out
 
 
 def test_snapshot_demo_json_has_the_design_shape(capsys: pytest.CaptureFixture[str]) -> None:
@@ -151,3 +156,106 @@ def test_demo_does_not_import_kubernetes() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)
     assert "KUBE False" in proc.stderr
+
+
+# --- help, subcommands and the pipe (issue 17) ---------------------------------------------
+
+
+def help_text(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_help_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    text = help_text(["--help"], capsys)
+    listed = text.split("subcommands", 1)[1]
+    for command in ("snapshot", "doctor", "manifests", "replay"):
+        assert f"\n  {command} " in listed
+
+
+TUI_ONLY = ("--refresh", "--low-bandwidth", "--record", "--record-max-size", "--demo-clusters")
+
+
+@pytest.mark.parametrize(("command", "shown", "hidden"), [
+    (["snapshot"], ("--format", "--output", "--window", "--prometheus-url", "--timeout"),
+     (*TUI_ONLY, "--read-only", "--variant")),
+    (["doctor"], ("--read-only", "--prometheus-url", "--kubeconfig", "--timeout"),
+     (*TUI_ONLY, "--format")),
+    (["manifests"], ("rbac|rules", "--namespace", "--profile", "--label", "--config"),
+     (*TUI_ONLY, "--prometheus-url", "--demo", "--timeout", "--kubeconfig", "--read-only")),
+    (["replay"], ("--speed", "--paused"), (*TUI_ONLY, "--prometheus-url", "--config")),
+])
+def test_each_subcommand_help_shows_only_its_options(
+        command: list[str], shown: tuple[str, ...], hidden: tuple[str, ...],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    text = help_text([*command, "--help"], capsys)
+    for option in shown:
+        assert option in text
+    for option in hidden:
+        assert f"{option} " not in text and f"{option}\n" not in text, option
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["manifests"], "manifests: say which: rbac (Roles and RoleBindings) or rules"),
+    (["--demo", "--refresh", "-1s"], "--refresh: '-1s' is negative: a duration must be longer"),
+    (["--demo", "--window", "-5m"], "--window: '-5m' is negative"),
+    (["snapshot", "--demo", "--timeout", "-.5s"], "--timeout: '-.5s' is not a duration"),
+    (["--demo", "--timeout", "0"], "--timeout: '0' must be longer than zero"),
+    (["--demo", "--prometheus-header", "novalue"], "--prometheus-header: 'novalue' is not"),
+    (["snapshot", "--demo", "--refresh", "2s"], "unrecognized arguments: --refresh 2s"),
+])
+def test_cli_values_are_refused_with_what_is_wrong(
+        argv: list[str], expected: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert expected in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["snapshot", "--demo", "--format", "json"],
+    ["snapshot", "--demo", "--format", "markdown"],
+    ["--demo", "--print-config"],
+    ["manifests", "rules"],
+])
+def test_a_closed_pipe_is_no_traceback(argv: list[str], tmp_path: Path) -> None:
+    """`| head -1` closes the pipe after a line: the command stops quietly, as Unix tools do."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_GATEWAY_CONSOLE_")}
+    command = " ".join(shlex.quote(a) for a in (sys.executable, "-m", "console", *argv))
+    # PIPESTATUS gives the console's own exit code; head reads one line and leaves.
+    proc = subprocess.run(["bash", "-c", f"{command} 2>err.txt | head -1; "
+                                         "echo \"${PIPESTATUS[0]}\" > code.txt"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          check=False, env={**env, "HOME": str(tmp_path)})
+    assert proc.returncode == 0
+    assert len(proc.stdout.splitlines()) == 1 and proc.stdout.strip()
+    err = (tmp_path / "err.txt").read_text()
+    assert err == "", err
+    assert (tmp_path / "code.txt").read_text().strip() in ("0", "141")
+
+
+@pytest.mark.parametrize("argv", [["snapshot", "--demo"], ["--demo", "--print-config"],
+                                  ["manifests", "rbac"]])
+def test_a_reader_gone_before_the_first_write_is_no_traceback(argv: list[str],
+                                                              tmp_path: Path) -> None:
+    """The deterministic form of `| head -1`: the read end is closed before the command writes.
+
+    With head -1 the command usually writes everything before head leaves (the output fits
+    in the pipe), so the traceback came now and then; here every write meets EPIPE.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_GATEWAY_CONSOLE_")}
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "console", *argv], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120, check=False,
+                              cwd=tmp_path, env={**env, "HOME": str(tmp_path)})
+    finally:
+        os.close(write_end)
+    assert proc.stderr == ""
+    assert proc.returncode == 141  # 128 + SIGPIPE, what a shell reports for `yes | head -1`

@@ -59,7 +59,8 @@ def test_repeated_context_is_a_fleet_on_the_shared_store(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ('[[targets]]\ncontext = 3\n', "give it a name"),
+    ('[[targets]]\ncontext = 3\n', "#1 context must be a string, not an integer"),
+    ('[[targets]]\nnamespace = "gw"\n', "give it a name"),
     ('[[targets]]\nname = "a"\nbogus = 1\n', "unknown key 'bogus'"),
     ('[[targets]]\nname = "a"\n[[targets]]\nname = "a"\n', "used twice"),
 ])
