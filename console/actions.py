@@ -150,10 +150,11 @@ def parse_replicas(text: str) -> int:
     value = text.strip()
     if not value or not value.isascii() or not value.isdigit():
         raise ValueError("a whole number of replicas, 0 or more")
-    replicas = int(value)
-    if replicas > MAX_REPLICAS:
+    digits = value.lstrip("0") or "0"
+    # Length first: int() of more than 4,300 digits raises a message about Python itself.
+    if len(digits) > len(str(MAX_REPLICAS)) or int(digits) > MAX_REPLICAS:
         raise ValueError(f"more than {MAX_REPLICAS} replicas is surely a typo")
-    return replicas
+    return int(digits)
 
 
 def parse_silence_duration(text: str) -> float:
