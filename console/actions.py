@@ -1,23 +1,31 @@
-"""Actions with their guards: read-only, RBAC, one at a time, and an audit line.
+"""Actions with their guards: read-only, RBAC, bound to one target, one at a time, audited.
 
-The App asks `check()` before it offers an action (so a denied one is shown
-with its reason instead of vanishing), shows the confirmation with `kubectl()`,
-and calls `run()` once the user says yes. `run()` re-checks, refuses a second
-copy of an action still in flight, and records every attempt.
+The App binds a request to the runner's target and sources (`bind()`) when
+its key is pressed; the binding is what the confirmation shows and what the
+write uses. `check()` asks before the action is offered (so a denied one is
+shown with its reason instead of vanishing); `run()` re-checks, refuses an
+action bound to a target the console no longer shows, refuses a second copy
+of one still in flight, and records every attempt — done, failed, refused or
+cancelled — as one audit line (`record()`).
 """
 
 from __future__ import annotations
 
+import itertools
 import shlex
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from console.audit import AuditLog, local_user
-from console.durations import format_duration
+from console.durations import format_duration, parse_duration
 from console.model import Alert
 from console.settings import TargetSettings
 from console.sources.base import ActionError, Permission, SourceSet
 
 READ_ONLY_REASON = "read-only mode: actions are disabled (started with --read-only)"
+MAX_REPLICAS = 1000
+MAX_SILENCE_S = 14 * 86400.0
+_EPOCHS = itertools.count(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +52,23 @@ class ActionRequest:
     def destructive(self) -> bool:
         return self.kind in ("restart", "scale", "delete-pod", "silence", "expire-silence")
 
+    @property
+    def matchers(self) -> tuple[tuple[str, str], ...]:
+        """The silence's equality matchers: exactly what the dialog lists and what is sent."""
+        if self.alert is None:
+            return ()
+        labels = dict(self.alert.labels)
+        labels.setdefault("alertname", self.alert.name)
+        return tuple(sorted(labels.items()))
+
     def target(self, ts: TargetSettings) -> str:
         if self.kind in ("restart", "scale"):
             return f"deployment/{ts.deployment}"
         if self.kind == "delete-pod":
-            return f"pod/{self.pod}"
-        if self.kind == "silence" and self.alert is not None:
-            return f"alert/{self.alert.name}"
-        return f"silence/{self.silence_id}"
+            return f"pod/{self.pod or '(none selected)'}"
+        if self.kind == "silence":
+            return f"alert/{self.alert.name if self.alert else '(none selected)'}"
+        return f"silence/{self.silence_id or '(none selected)'}"
 
     def title(self, ts: TargetSettings) -> str:
         if self.kind == "restart":
@@ -76,13 +93,90 @@ class ActionRequest:
         elif self.kind == "delete-pod":
             argv = ["kubectl", *ctx, *ns, "delete", "pod", str(self.pod)]
         elif self.kind == "silence" and self.alert is not None:
-            matchers = [f"{k}={v}" for k, v in sorted(self.alert.labels.items())]
             argv = ["amtool", "silence", "add",
                     f"--duration={format_duration(self.duration_s or 3600)}",
-                    "--comment=via ai-gateway-console", *matchers]
+                    "--comment=via ai-gateway-console",
+                    *(f"{k}={v}" for k, v in self.matchers)]
         else:
             argv = ["amtool", "silence", "expire", str(self.silence_id)]
         return shlex.join(argv)
+
+
+def where(ts: TargetSettings, *, demo: bool = False) -> str:
+    """Which cluster, in words: the dialog's "where" line and the refusals' messages."""
+    if demo:
+        place = f"the simulated cluster {ts.name}"
+    elif ts.context:
+        place = f"context {ts.context}"
+    else:
+        place = "the kubeconfig's current context"
+    if not demo and ts.name not in (ts.context, "default"):
+        place += f" (target {ts.name})"
+    return f"{place}, namespace {ts.namespace}"
+
+
+@dataclass(frozen=True, slots=True)
+class BoundAction:
+    """A request bound to the target and sources it was asked on: the dialog's and the write's.
+
+    `epoch` names the runner that bound it: a target switched away and back again
+    gets a new runner, so an action bound before the switch is never taken as current.
+    """
+
+    request: ActionRequest
+    target: TargetSettings
+    sources: SourceSet
+    epoch: int
+
+    @property
+    def kind(self) -> str:
+        return self.request.kind
+
+    @property
+    def object(self) -> str:
+        return self.request.target(self.target)
+
+    def with_request(self, request: ActionRequest) -> BoundAction:
+        """The same binding with the prompt's answer (replicas, duration) filled in."""
+        return replace(self, request=request)
+
+
+def parse_replicas(text: str) -> int:
+    """A replica count as typed: ASCII digits only, 0..1000; ValueError says what is wrong.
+
+    `str.isdigit()` accepts `²` and `٣`; `int()` then raises or reads them as digits
+    the dialog would not show as typed, so only 0-9 count.
+    """
+    value = text.strip()
+    if not value or not value.isascii() or not value.isdigit():
+        raise ValueError("a whole number of replicas, 0 or more")
+    digits = value.lstrip("0") or "0"
+    # Length first: int() of more than 4,300 digits raises a message about Python itself.
+    if len(digits) > len(str(MAX_REPLICAS)) or int(digits) > MAX_REPLICAS:
+        raise ValueError(f"more than {MAX_REPLICAS} replicas is surely a typo")
+    return int(digits)
+
+
+def parse_silence_duration(text: str) -> float:
+    """A silence's length as typed (`1h`, `90m`), ASCII only, at most 14 days."""
+    value = text.strip()
+    if not value.isascii():
+        raise ValueError("a duration like 30m, 1h or 2d (digits 0-9)")
+    seconds = parse_duration(value)
+    if not seconds <= MAX_SILENCE_S:  # also refuses inf from a 400-digit number
+        raise ValueError("at most 14d")
+    if seconds < 1:
+        raise ValueError("at least 1s")
+    return seconds
+
+
+def error_of(parse: Callable[[str], object], text: str) -> str | None:
+    """A prompt's validator from a parser: its ValueError's message, or None when fine."""
+    try:
+        parse(text)
+    except (ValueError, OverflowError) as exc:
+        return str(exc) or "not a valid value"
+    return None
 
 
 class ActionRunner:
@@ -97,6 +191,7 @@ class ActionRunner:
         read_only: bool = False,
         user: str | None = None,
         read_only_reason: str = READ_ONLY_REASON,
+        in_flight: set[tuple[str, str | None, str, str]] | None = None,
     ) -> None:
         self.target = target
         self.sources = sources
@@ -105,53 +200,79 @@ class ActionRunner:
         # Why actions are refused, in the user's terms: --read-only, or a replay.
         self.read_only_reason = read_only_reason
         self.user = user or local_user()
-        self._in_flight: set[tuple[str, str]] = set()
+        self.epoch = next(_EPOCHS)
+        # (kind, context, namespace, object): shared by the runners of one App, so a
+        # switch of target does not forget a write still on its way.
+        self.in_flight = set() if in_flight is None else in_flight
 
-    async def check(self, request: ActionRequest) -> Permission:
-        """May this action be offered? Read-only first, then the API's own answer."""
+    def bind(self, request: ActionRequest) -> BoundAction:
+        return BoundAction(request, self.target, self.sources, self.epoch)
+
+    def is_current(self, action: BoundAction) -> bool:
+        """Is `action` bound to this runner's target and sources (nothing switched since)?"""
+        return (action.epoch == self.epoch and action.sources is self.sources
+                and action.target == self.target)
+
+    async def check(self, action: BoundAction) -> Permission:
+        """May this action be offered? Read-only first, then the bound cluster's own answer."""
+        request = action.request
         if self.read_only and request.destructive:
             return Permission(False, self.read_only_reason)
-        if request.kind in ("silence", "expire-silence") and not self.sources.alerts.can_silence:
+        if request.kind in ("silence", "expire-silence") and not action.sources.alerts.can_silence:
             return Permission(False, "silencing needs an Alertmanager (--alertmanager-url)")
         rbac = request.rbac
         if rbac is None:
             return Permission(True)
         try:
-            return await self.sources.cluster.permission(*rbac)
+            return await action.sources.cluster.permission(*rbac)
         except Exception as exc:
             return Permission(False, f"cannot check permission: {exc}")
 
-    def busy(self, request: ActionRequest) -> bool:
-        return (request.kind, request.target(self.target)) in self._in_flight
+    def _key(self, action: BoundAction) -> tuple[str, str | None, str, str]:
+        return (action.kind, action.target.context, action.target.namespace, action.object)
 
-    async def run(self, request: ActionRequest) -> str:
-        """Do it once; returns what to tell the user, raises ActionError with the reason."""
-        key = (request.kind, request.target(self.target))
-        if key in self._in_flight:
-            raise ActionError(f"{request.kind} of {key[1]} is already in progress")
-        self._in_flight.add(key)
+    def busy(self, action: BoundAction) -> bool:
+        return self._key(action) in self.in_flight
+
+    async def run(self, action: BoundAction) -> str:
+        """Send it once; returns what to tell the user, raises ActionError with the reason.
+
+        Every outcome is one audit line, including the refusals before anything is sent.
+        """
+        if not self.is_current(action):
+            reason = (f"not sent: the dialog named {where(action.target)}, but the console "
+                      f"now shows {where(self.target)}")
+            self.record(action, f"refused: {reason}")
+            raise ActionError(reason)
+        key = self._key(action)
+        if key in self.in_flight:
+            reason = f"{action.kind} of {action.object} is already in progress"
+            self.record(action, f"refused: {reason}")
+            raise ActionError(reason)
+        self.in_flight.add(key)
         try:
-            permission = await self.check(request)
+            permission = await self.check(action)
             if not permission.allowed:
-                self._record(request, f"refused: {permission.reason}")
+                self.record(action, f"refused: {permission.reason}")
                 raise ActionError(permission.reason)
             try:
-                message = await self._perform(request)
+                message = await self._perform(action)
             except ActionError as exc:
-                self._record(request, f"failed: {exc}")
+                self.record(action, f"failed: {exc}")
                 raise
             except Exception as exc:
                 text = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                self._record(request, f"failed: {text}")
+                self.record(action, f"failed: {text}")
                 raise ActionError(text) from exc
-            self._record(request, f"ok: {message}")
+            self.record(action, f"ok: {message}")
             return message
         finally:
-            self._in_flight.discard(key)
+            self.in_flight.discard(key)
 
-    async def _perform(self, request: ActionRequest) -> str:
-        cluster, alerts = self.sources.cluster, self.sources.alerts
-        ts = self.target
+    async def _perform(self, action: BoundAction) -> str:
+        """The one write, through the bound sources, with the bound object."""
+        cluster, alerts = action.sources.cluster, action.sources.alerts
+        request, ts = action.request, action.target
         if request.kind == "restart":
             stamp = await cluster.restart()
             return f"restarted deployment/{ts.deployment} (restartedAt {stamp})"
@@ -169,7 +290,7 @@ class ActionRunner:
             if request.alert is None:
                 raise ActionError("no alert selected")
             sid = await alerts.silence(
-                request.alert,
+                replace(request.alert, labels=dict(request.matchers)),
                 request.duration_s or 3600.0,
                 self.user,
                 f"silenced by {self.user} via ai-gateway-console",
@@ -182,12 +303,13 @@ class ActionRunner:
             return f"expired silence {request.silence_id}"
         raise ActionError(f"unknown action {request.kind!r}")
 
-    def _record(self, request: ActionRequest, result: str) -> None:
+    def record(self, action: BoundAction, result: str) -> None:
+        """One audit line for `action`, naming the cluster it was bound to."""
         self.audit.write(
             user=self.user,
-            context=self.target.context,
-            namespace=self.target.namespace,
-            action=request.kind,
-            target=request.target(self.target),
+            context=action.target.context,
+            namespace=action.target.namespace,
+            action=action.kind,
+            target=action.object,
             result=result,
         )

@@ -28,7 +28,8 @@ from textual.events import Resize
 from textual.geometry import Size
 from textual.widgets import Footer, Input
 
-from console.actions import ActionRequest, ActionRunner
+from console.action_flow import ActionFlow
+from console.actions import ActionRequest, ActionRunner, where
 from console.audit import AuditLog
 from console.clock import Clock, system_clock
 from console.durations import format_duration, parse_duration
@@ -38,16 +39,14 @@ from console.model import Alert, ModelFigures, ModelKey, Snapshot
 from console.polling import Latest, PollResult, alertmanager_status, assemble, poll
 from console.record import Recorder, recorder_for
 from console.screens.command import CommandScreen, ContextsScreen, parse_command
-from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen, events_table
 from console.screens.fleet import FleetScreen
 from console.screens.help import HelpScreen
 from console.screens.logs import LogsScreen
 from console.screens.model_detail import ModelDetailScreen, model_context
 from console.screens.pod_detail import PodDetailScreen, find_pod
-from console.screens.prompt import PromptScreen
 from console.settings import WINDOWS, Settings, TargetSettings
-from console.sources.base import ActionError, SourceSet
+from console.sources.base import SourceSet
 from console.trends import (
     TREND_POINTS,
     Trends,
@@ -158,6 +157,8 @@ class GatewayConsole(App[int]):
         self._status_panel: TextPanel | None = None
         self.recorder: Recorder | None = None
         """Under --record FILE, every poll handled is appended there (console/record.py)."""
+        self.actions = ActionFlow(self)
+        """The one action in hand: bound to its target, audited (console/action_flow.py)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = system_clock, *,
@@ -618,109 +619,30 @@ class GatewayConsole(App[int]):
         self.push_screen(HelpScreen(self.runner.read_only_reason if self.runner.read_only
                                     else None))
 
-    def _refuse_read_only(self) -> bool:
-        if self.runner.read_only:
-            self.notify(self.runner.read_only_reason, title="not allowed", severity="warning")
-            return True
-        return False
-
+    # The path of every action (bound, one at a time, audited) is console/action_flow.py.
     def action_restart(self) -> None:
-        if not self._refuse_read_only():
-            self._act(ActionRequest("restart"))
+        self.actions.start(ActionRequest("restart"))
 
     def action_scale(self) -> None:
-        if not self._refuse_read_only():
-            self._ask_scale()
+        self.actions.start(ActionRequest("scale"))
 
     def action_delete_pod(self) -> None:
-        if self._refuse_read_only():
-            return
         pod = self._selected_pod()
-        if pod is None:
+        if pod is None and not self.runner.read_only:
             self.notify("select a pod first (tab to the pods table)", severity="warning")
             return
-        self._act(ActionRequest("delete-pod", pod=pod))
+        self.actions.start(ActionRequest("delete-pod", pod=pod))
 
     def action_silence(self) -> None:
-        if self._refuse_read_only():
-            return
         alert = self._selected_alert()
-        if alert is None:
+        if alert is None and not self.runner.read_only:
             self.notify("select an alert first (tab to the alerts table)", severity="warning")
             return
-        if alert.silenced and alert.silence_ids:
-            self._act(ActionRequest("expire-silence", alert=alert,
-                                    silence_id=alert.silence_ids[0]))
+        if alert is not None and alert.silenced and alert.silence_ids:
+            self.actions.start(ActionRequest("expire-silence", alert=alert,
+                                             silence_id=alert.silence_ids[0]))
             return
-        self._ask_silence(alert)
-
-    @work(group="prompt", exclusive=True)
-    async def _ask_scale(self) -> None:
-        dep = self.latest.cluster.deployment if self.latest.cluster else None
-        hpa = self.latest.cluster.hpa if self.latest.cluster else None
-        current = dep.replicas if dep else 3
-
-        def validate(value: str) -> str | None:
-            if not value.isdigit():
-                return "a whole number of replicas, 0 or more"
-            if int(value) > 1000:
-                return "more than 1000 replicas is surely a typo"
-            return None
-
-        hint = (f"The HPA {hpa.name} (min {hpa.min_replicas}, max {hpa.max_replicas}) owns the "
-                "replica count and will override a manual scale." if hpa else None)
-        value = await self.push_screen_wait(
-            PromptScreen(f"Scale {self.current_target.deployment} to how many replicas?",
-                         str(current), validate, hint)
-        )
-        if value is not None:
-            self._act(ActionRequest("scale", replicas=int(value)))
-
-    @work(group="prompt", exclusive=True)
-    async def _ask_silence(self, alert: Alert) -> None:
-        def validate(value: str) -> str | None:
-            try:
-                seconds = parse_duration(value)
-            except ValueError as exc:
-                return str(exc)
-            return None if seconds <= 14 * 86400 else "at most 14d"
-
-        value = await self.push_screen_wait(
-            PromptScreen(f"Silence {alert.name} for how long?", "1h", validate,
-                         "Matches all of the alert's labels.")
-        )
-        if value is not None:
-            self._act(ActionRequest("silence", alert=alert, duration_s=parse_duration(value)))
-
-    @work(group="actions")
-    async def _act(self, request: ActionRequest) -> None:
-        """Check, confirm, run once, report, refresh: the path of every action."""
-        ts = self.current_target
-        if self.runner.busy(request):
-            self.notify(f"{request.kind} already in progress", severity="warning")
-            return
-        permission = await self.runner.check(request)
-        if not permission.allowed:
-            self.notify(permission.reason, title=f"cannot {request.kind}", severity="error")
-            return
-        warning = None
-        hpa = self.latest.cluster.hpa if self.latest.cluster else None
-        if request.kind == "scale" and hpa is not None:
-            warning = (f"HPA {hpa.name} owns the replica count "
-                       f"({hpa.min_replicas}..{hpa.max_replicas}); it will scale back.")
-        confirmed = await self.push_screen_wait(
-            ConfirmScreen(request.title(ts), request.target(ts), request.command(ts), warning)
-        )
-        if not confirmed:
-            self.notify(f"{request.kind} cancelled: nothing was sent")
-            return
-        try:
-            message = await self.runner.run(request)
-        except ActionError as exc:
-            self.notify(str(exc), title=f"{request.kind} failed", severity="error", timeout=10)
-            return
-        self.notify(message, title="done")
-        self.refresh_now("kubernetes" if request.rbac else "alertmanager")
+        self.actions.start(ActionRequest("silence", alert=alert))
 
     def action_logs(self) -> None:
         pod = self._selected_pod()
@@ -827,20 +749,23 @@ class GatewayConsole(App[int]):
             self.query_one("#models", KeyedTable).focus()
 
     def action_export(self) -> None:
+        """`x`: a fresh 0700 folder of 0600 files, never written through a planted link."""
         from console.export.json_export import snapshot_json
         from console.export.markdown import snapshot_markdown
+        from console.private_files import write_fresh_folder
 
         snap = self.snapshot()
         stamp = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y%m%dT%H%M%SZ")
-        folder = (self.export_dir or Path.cwd()) / f"incident-{stamp}"
+        files = {
+            "incident.md": snapshot_markdown(snap, self.clock(),
+                                             self.runner.audit.session_dicts()),
+            "snapshot.json": snapshot_json(snap) + "\n",
+        }
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "incident.md").write_text(
-                snapshot_markdown(snap, self.clock(), self.runner.audit.session_dicts())
-            )
-            (folder / "snapshot.json").write_text(snapshot_json(snap) + "\n")
+            folder = write_fresh_folder(self.export_dir or Path.cwd(), f"incident-{stamp}-",
+                                        files)
         except OSError as exc:
-            self.notify(f"cannot export: {exc.strerror}", severity="error")
+            self.notify(f"cannot export: {exc.strerror or exc}", severity="error")
             return
         self.notify(f"wrote {folder}/incident.md and snapshot.json", title="exported",
                     timeout=10)
@@ -879,11 +804,13 @@ class GatewayConsole(App[int]):
         the same row keys of another cluster are other rows.
         """
         target = next(t for t in self.targets if t.name == name)
+        self.actions.cancel(f"the console switched to {where(target)}")
         self.fleet_latest[self.sources.target] = self.latest
         self.sources = self.fleet_sources[name]
         self.runner = ActionRunner(target, self.sources, self.runner.audit,
                                    read_only=self.settings.read_only, user=self.runner.user,
-                                   read_only_reason=self.runner.read_only_reason)
+                                   read_only_reason=self.runner.read_only_reason,
+                                   in_flight=self.runner.in_flight)
         self.latest = self.fleet_latest.get(name, Latest())
         self.polls = dict.fromkeys(SOURCE_NAMES, 0)
         self._last_trend_at = None
@@ -909,6 +836,7 @@ class GatewayConsole(App[int]):
         if self._make_sources is None:
             self.notify("switching is not available here", severity="warning")
             return
+        self.actions.cancel(f"the console switched to {where(new)}")
         old = self.sources
         for source in SOURCE_NAMES:
             self.workers.cancel_group(self, f"{old.target}:{source}")
@@ -931,8 +859,8 @@ class GatewayConsole(App[int]):
         self._show(new.name)
         self.run_worker(self._close_quietly(old), group="close")
 
-    @staticmethod
-    async def _close_quietly(sources: SourceSet) -> None:
+    async def _close_quietly(self, sources: SourceSet) -> None:
+        await self.actions.wait_sent(sources)  # a confirmed write through them finishes first
         with contextlib.suppress(Exception):
             await sources.aclose()
 

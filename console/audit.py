@@ -4,6 +4,10 @@ Kept as JSON Lines in the XDG state folder so that `tail`, `jq` and the
 incident export can all read it, and so that a team can ship it to their log
 store. A line is written for every attempt, refused or not: "who tried to
 restart production at 03:12" is exactly the question it answers.
+
+The file is 0600 in a 0700 folder (console/private_files.py): an existing log
+with wider permissions is tightened to 0600 when the console next writes to it,
+and the state folder to 0700.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 from console.clock import Clock
 from console.durations import utc_stamp
+from console.private_files import ensure_private_dir, open_append
 from console.settings import state_dir
 
 
@@ -42,9 +47,11 @@ class AuditRecord:
 class AuditLog:
     """Appends records to a JSON Lines file and remembers this session's own."""
 
-    def __init__(self, path: Path | None, clock: Clock) -> None:
+    def __init__(self, path: Path | None, clock: Clock, *, persist: bool = True) -> None:
         self.path = path if path is not None else state_dir() / "audit.jsonl"
         self._clock = clock
+        self.persist = persist
+        """False for a replay: nothing there can reach a cluster, so nothing goes to the file."""
         self.session: list[AuditRecord] = []
 
     def write(
@@ -61,10 +68,14 @@ class AuditLog:
             result=result,
         )
         self.session.append(record)
+        if not self.persist:
+            return record
+        line = json.dumps(asdict(record), ensure_ascii=False) + "\n"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+            # Followed if it is a link: the state folder is ours and 0700 (see module doc).
+            ensure_private_dir(self.path.parent, tighten=True)
+            with open_append(self.path, follow=True) as fh:
+                fh.write(line.encode("utf-8"))
         except OSError:
             # An unwritable state folder must not block an action mid-incident;
             # the record is still kept for this session's incident export.

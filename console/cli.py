@@ -288,6 +288,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
     from console.export.markdown import snapshot_markdown
     from console.export.text import snapshot_text
     from console.polling import collect_once
+    from console.private_files import write_private
     from console.sources import build_source_set
 
     target = settings.target
@@ -318,7 +319,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
         text = snapshot_text(snapshot, clock())
     if output:
         try:
-            Path(output).write_text(text + ("" if text.endswith("\n") else "\n"))
+            write_private(Path(output), text + ("" if text.endswith("\n") else "\n"))
         except OSError as exc:
             return _fail(f"cannot write {output}: {exc.strerror}")
     else:

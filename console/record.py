@@ -52,6 +52,7 @@ from console.model import (
     SourceStatus,
 )
 from console.polling import Latest
+from console.private_files import open_append
 from console.settings import Settings
 from console.sources.base import History
 from console.trends import (
@@ -497,7 +498,7 @@ class Recorder:
         self._frames_in_file += 1
 
     def _open(self) -> None:
-        self._raw = self.path.open("ab")
+        self._raw = open_append(self.path)  # 0600 in 0700 folders, no link followed
         self._size = self._raw.tell()
         if self.compress:
             self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0)

@@ -99,8 +99,8 @@ class ReplayConsole(GatewayConsole):
         settings = replay_settings(recording.header)
         sources = replay_source_set(self.timeline)
         clock = FixedClock(recording.frames[0].t)
-        runner = ActionRunner(settings.target, sources, AuditLog(None, clock), read_only=True,
-                              read_only_reason=REPLAY_REASON)
+        runner = ActionRunner(settings.target, sources, AuditLog(None, clock, persist=False),
+                              read_only=True, read_only_reason=REPLAY_REASON)
         super().__init__(settings, sources, runner, clock, export_dir)
         self.replay_clock = clock
         self.speed = speed

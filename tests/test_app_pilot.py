@@ -108,7 +108,9 @@ async def test_restart_cancel_sends_nothing(tmp_path: Path) -> None:
         assert not isinstance(app.screen, ConfirmScreen)
         cluster = await app.sources.cluster.fetch()
         assert cluster.deployment is not None and cluster.deployment.restarted_at is None
-        assert audit_lines(tmp_path) == []
+        # A cancel is an attempt: one line says so (README, Keys).
+        assert [(a["action"], a["result"]) for a in audit_lines(tmp_path)] == [
+            ("restart", "cancelled: nothing was sent")]
 
 
 async def test_restart_confirmed_rolls_the_pods_once(tmp_path: Path) -> None:
@@ -193,7 +195,8 @@ async def test_scale_rejects_nonsense(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert not isinstance(app.screen, (PromptScreen, ConfirmScreen))
-        assert audit_lines(tmp_path) == []
+        assert [(a["action"], a["result"]) for a in audit_lines(tmp_path)] == [
+            ("scale", "cancelled at the prompt: nothing was sent")]
 
 
 async def test_delete_selected_pod(tmp_path: Path) -> None:

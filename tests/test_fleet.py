@@ -3,6 +3,7 @@ read-only, config targets and the shared store's PromQL (real stack: test_fleet_
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +142,14 @@ async def test_read_only_target_refuses_without_global_read_only(tmp_path: Path)
         await pilot.press("r")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ConfirmScreen)
-        assert not (tmp_path / "audit.jsonl").exists() or "restart" not in (
-            tmp_path / "audit.jsonl").read_text()
+        # Refused before anything was asked or sent, and audited with the target's context.
+        lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+        assert [a["context"] for a in lines] == ["eu-west-1", "us-east-1"]
+        # `n`, or the switch right after it if that came first: cancelled either way.
+        assert lines[0]["result"].startswith("cancelled")
+        assert lines[0]["result"].endswith("nothing was sent")
+        assert lines[1]["result"] == ("refused: read-only mode: actions are disabled "
+                                      "(started with --read-only)")
 
 
 async def test_ns_switch_with_completion_on_a_single_target(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""The confirmation dialog: what will happen, to what, and the kubectl equivalent.
+"""The confirmation dialog: what will happen, to what, where, and the kubectl equivalent.
 
 It answers once: a second `y` (a bouncing key, an impatient user) cannot
-confirm twice, so an action is never sent twice from one dialog.
+confirm twice, so an action is never sent twice from one dialog. When the
+console switches to another target while it is open, the console withdraws
+it: from then on it answers nothing and it closes as soon as it is on top.
 """
 
 from __future__ import annotations
@@ -19,18 +21,22 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, title: str, target: str, command: str, warning: str | None = None) -> None:
+    def __init__(self, title: str, target: str, command: str, warning: str | None = None,
+                 where: str | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.target_text = target
         self.command_text = command
         self.warning = warning
+        self.where_text = where
         self.answered = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Static(self.title_text, id="confirm-title")
             yield Static(f"target   {self.target_text}", id="confirm-target")
+            if self.where_text:
+                yield Static(f"where    {self.where_text}", id="confirm-where", markup=False)
             yield Static(f"same as  {self.command_text}", id="confirm-command")
             if self.warning:
                 yield Static(f"⚠ {self.warning}", id="confirm-warning")
@@ -41,3 +47,13 @@ class ConfirmScreen(ModalScreen[bool]):
             return
         self.answered = True
         self.dismiss(yes)
+
+    def withdraw(self) -> None:
+        """No answer will be taken any more (the target changed); close when on top."""
+        self.answered = True
+        if self.app.screen is self:
+            self.dismiss(False)
+
+    def on_screen_resume(self) -> None:
+        if self.answered and self.app.screen is self:  # withdrawn while another screen was on top
+            self.dismiss(False)

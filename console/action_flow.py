@@ -1,0 +1,232 @@
+"""The path of every action key: bound when pressed, one at a time, one audit line each.
+
+A key binds its request to the target and sources the console shows at that
+moment (`ActionRunner.bind`); the permission check, the prompt, the dialog and
+the write all use that binding, and the dialog says where it goes. While one
+action is in hand — its check in flight, its prompt or dialog open, its write
+on its way — a second action key is refused with a toast (`r r` is one
+dialog, so `y y` is one write); an open modal takes no App keys anyway. Switching target (`:ctx`, `:ns`, `:deploy`,
+`c`, the fleet's `enter`) cancels an action not yet confirmed: the check is
+abandoned, the prompt or dialog withdrawn, nothing sent. A write already on its
+way is left to finish; it was confirmed for the cluster it goes to.
+
+Every action key that names its object ends in exactly one audit line: `ok`,
+`failed`, `refused` (read-only, RBAC, another action in hand, the target
+changed), or `cancelled` (at the prompt, at the dialog, by a switch, by
+quitting). A cancel counts as an attempt: someone pressed a key that could
+have restarted production, and the audit log is where that question is asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING, Literal
+
+from console.actions import (
+    ActionRequest,
+    ActionRunner,
+    BoundAction,
+    error_of,
+    parse_replicas,
+    parse_silence_duration,
+    where,
+)
+from console.screens.confirm import ConfirmScreen
+from console.screens.prompt import PromptScreen
+from console.sources.base import ActionError, SourceSet
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from console.app import GatewayConsole
+
+Phase = Literal["checking", "asking", "sending"]
+PHASES: dict[Phase, str] = {
+    "checking": "its permission check is in flight",
+    "asking": "its dialog is open",
+    "sending": "it is being sent",
+}
+SEND_WAIT_S = 60.0
+"""How long closing a switched-away target waits for a write through it to come back."""
+
+
+class Pending:
+    """The action in hand: its binding, how far it got, and what to stop on a switch."""
+
+    def __init__(self, action: BoundAction, runner: ActionRunner) -> None:
+        self.action = action
+        self.runner = runner
+        self.phase: Phase = "checking"
+        self.worker: Worker[None] | None = None
+        self.screen: ConfirmScreen | PromptScreen | None = None
+        self.recorded = False
+        self.done = asyncio.Event()
+
+
+class ActionFlow:
+    """Owns the one action in hand for the App; the App's action keys call `start`."""
+
+    def __init__(self, app: GatewayConsole) -> None:
+        self.app = app
+        self.pending: Pending | None = None
+
+    # ------------------------------------------------------------- entries
+    def start(self, request: ActionRequest) -> None:
+        """An action key: refuse it (audited) or begin its check, prompt and dialog."""
+        app, runner = self.app, self.app.runner
+        action = runner.bind(request)
+        busy = self.pending
+        if busy is not None:
+            reason = (f"{busy.action.kind} of {busy.action.object} is already in progress "
+                      f"({PHASES[busy.phase]})")
+            runner.record(action, f"refused: {reason}")
+            app.notify(f"{request.kind} ignored: {reason}", title="one action at a time",
+                       severity="warning")
+            return
+        if runner.read_only and request.destructive:
+            runner.record(action, f"refused: {runner.read_only_reason}")
+            app.notify(runner.read_only_reason, title="not allowed", severity="warning")
+            return
+        pending = self.pending = Pending(action, runner)
+        pending.worker = app.run_worker(self._run(pending), group="actions",
+                                        exit_on_error=False)
+
+    def cancel(self, reason: str) -> None:
+        """The console is switching target: drop the action in hand unless it is being sent."""
+        pending = self.pending
+        if pending is None or pending.phase == "sending":
+            return
+        self.pending = None
+        self._close(pending, f"cancelled: {reason} before it was confirmed; nothing was sent")
+        if pending.screen is not None:
+            pending.screen.withdraw()
+        if pending.worker is not None:
+            pending.worker.cancel()
+        self.app.notify(f"{pending.action.kind} of {pending.action.object} cancelled: "
+                        f"{reason}; nothing was sent", severity="warning")
+
+    async def wait_sent(self, sources: SourceSet, timeout_s: float = SEND_WAIT_S) -> None:
+        """Until no write through `sources` is on its way (bounded): closing them waits."""
+        pending = self.pending
+        if pending is not None and pending.phase == "sending" and pending.action.sources is sources:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pending.done.wait(), timeout_s)
+
+    # ---------------------------------------------------------------- steps
+    async def _run(self, pending: Pending) -> None:
+        try:
+            await self._steps(pending)
+        except asyncio.CancelledError:
+            if pending.phase == "sending":
+                self._close(pending, "interrupted: the console quit while it was being sent; "
+                                     "it may or may not have been applied")
+            else:
+                self._close(pending, "cancelled: the console quit before it was confirmed; "
+                                     "nothing was sent")
+            raise
+        except Exception as exc:  # a bug here must cost an action, never the console
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            self._close(pending, f"failed: {text}")
+            self.app.notify(text, title=f"{pending.action.kind} failed", severity="error")
+        finally:
+            pending.done.set()
+            if self.pending is pending:
+                self.pending = None
+
+    async def _steps(self, pending: Pending) -> None:
+        app = self.app
+        action = pending.action
+        permission = await pending.runner.check(action)
+        if not permission.allowed:
+            self._close(pending, f"refused: {permission.reason}")
+            app.notify(permission.reason, title=f"cannot {action.kind}", severity="error")
+            return
+        completed = await self._complete(pending)
+        if completed is None:
+            self._close(pending, "cancelled at the prompt: nothing was sent")
+            app.notify(f"{action.kind} cancelled: nothing was sent")
+            return
+        pending.action = action = completed
+        if not await self._confirm(pending):
+            self._close(pending, "cancelled: nothing was sent")
+            app.notify(f"{action.kind} cancelled: nothing was sent")
+            return
+        pending.phase = "sending"
+        try:
+            # The console's runner now: it refuses (and records) if the target changed.
+            message = await app.runner.run(action)
+        except ActionError as exc:
+            pending.recorded = True  # run() wrote the line
+            app.notify(str(exc), title=f"{action.kind} failed", severity="error", timeout=10)
+            return
+        pending.recorded = True
+        app.notify(message, title="done")
+        app.refresh_now("kubernetes" if action.request.rbac else "alertmanager")
+
+    def _close(self, pending: Pending, result: str) -> None:
+        """The action's one audit line, if nobody wrote it yet."""
+        if not pending.recorded:
+            pending.recorded = True
+            pending.runner.record(pending.action, result)
+
+    @contextlib.contextmanager
+    def _showing(self, pending: Pending, screen: ConfirmScreen | PromptScreen) -> Iterator[None]:
+        pending.phase = "asking"
+        pending.screen = screen
+        try:
+            yield
+        finally:
+            pending.screen = None
+
+    async def _prompt(self, pending: Pending, screen: PromptScreen) -> str | None:
+        with self._showing(pending, screen):
+            return await self.app.push_screen_wait(screen)
+
+    async def _complete(self, pending: Pending) -> BoundAction | None:
+        """Scale and silence ask for their number first; None when the prompt was escaped."""
+        action = pending.action
+        request = action.request
+        if request.kind == "scale":
+            value = await self._prompt(pending, self._replica_prompt(action))
+            return None if value is None else action.with_request(
+                replace(request, replicas=parse_replicas(value)))
+        if request.kind == "silence" and request.alert is not None:
+            value = await self._prompt(pending, PromptScreen(
+                f"Silence {request.alert.name} for how long?", "1h",
+                lambda text: error_of(parse_silence_duration, text),
+                "Matches all of the alert's labels."))
+            return None if value is None else action.with_request(
+                replace(request, duration_s=parse_silence_duration(value)))
+        return action
+
+    def _replica_prompt(self, action: BoundAction) -> PromptScreen:
+        cluster = self.app.latest.cluster
+        dep = cluster.deployment if cluster else None
+        hpa = cluster.hpa if cluster else None
+        hint = (f"The HPA {hpa.name} (min {hpa.min_replicas}, max {hpa.max_replicas}) owns the "
+                "replica count and will override a manual scale." if hpa else None)
+        return PromptScreen(f"Scale {action.target.deployment} to how many replicas?",
+                            str(dep.replicas if dep else 3),
+                            lambda text: error_of(parse_replicas, text), hint)
+
+    async def _confirm(self, pending: Pending) -> bool:
+        action = pending.action
+        request, ts = action.request, action.target
+        warning = None
+        cluster = self.app.latest.cluster
+        hpa = cluster.hpa if cluster else None
+        if request.kind == "scale" and hpa is not None:
+            warning = (f"HPA {hpa.name} owns the replica count "
+                       f"({hpa.min_replicas}..{hpa.max_replicas}); it will scale back.")
+        demo = self.app.settings.demo is not None
+        place = (f"the Alertmanager of {ts.name}" if request.rbac is None
+                 else where(ts, demo=demo))
+        screen = ConfirmScreen(request.title(ts), action.object, request.command(ts), warning,
+                               where=place)
+        with self._showing(pending, screen):
+            confirmed = await self.app.push_screen_wait(screen)
+        return confirmed is True
+
