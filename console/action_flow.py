@@ -1,14 +1,14 @@
 """The path of every action key: bound when pressed, one at a time, one audit line each.
 
-A key binds its request to the target and sources the console shows at that
-moment (`ActionRunner.bind`); the permission check, the prompt, the dialog and
-the write all use that binding, and the dialog says where it goes. While one
-action is in hand — its check in flight, its prompt or dialog open, its write
-on its way — a second action key is refused with a toast (`r r` is one
-dialog, so `y y` is one write); an open modal takes no App keys anyway. Switching target (`:ctx`, `:ns`, `:deploy`,
-`c`, the fleet's `enter`) cancels an action not yet confirmed: the check is
-abandoned, the prompt or dialog withdrawn, nothing sent. A write already on its
-way is left to finish; it was confirmed for the cluster it goes to.
+A key binds its request to the target and sources the console shows at that moment
+(`ActionRunner.bind`); the permission check, the prompt, the dialog and the write all
+use that binding, and the dialog says where it goes. While one action is in hand — its
+check in flight, its prompt or dialog open, its write on its way — a second action key
+is refused with a toast (`r r` is one dialog, so `y y` is one write); an open modal
+takes no App keys anyway. Switching target (`:ctx`, `:ns`, `:deploy`, `c`, the fleet's
+`enter`) cancels an action not yet confirmed: the check is abandoned, the prompt or
+dialog withdrawn, nothing sent. A write already on its way is left to finish; it was
+confirmed for the cluster it goes to.
 
 Every action key that names its object ends in exactly one audit line: `ok`,
 `failed`, `refused` (read-only, RBAC, another action in hand, the target
