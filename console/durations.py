@@ -28,6 +28,10 @@ def _sum_parts(raw: str) -> float | None:
     return total if pos == len(raw) and pos > 0 else None
 
 
+class DurationTooLong(ValueError):
+    """A duration whose number overflows: a prompt with its own maximum says that instead."""
+
+
 def parse_duration(text: str) -> float:
     """Seconds in a duration like `2s`, `5m`, `1h30m`; ValueError names what is wrong.
 
@@ -47,7 +51,7 @@ def parse_duration(text: str) -> float:
             raise ValueError(f"{_shown(text)} is negative: a duration must be longer than zero")
         raise ValueError(f"{_shown(text)} is not a duration (use e.g. 30s, 5m, 1h)")
     if not math.isfinite(total):
-        raise ValueError(f"{_shown(text)} is too long to be a duration")
+        raise DurationTooLong(f"{_shown(text)} is too long to be a duration")
     if total <= 0:
         raise ValueError(f"{_shown(text)} must be longer than zero")
     return total
