@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from console.durations import format_duration, parse_duration
+from console.limits import ReadLimits
 from console.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
 
 ENV_PREFIX = "AI_GATEWAY_CONSOLE_"
@@ -63,6 +63,15 @@ class HttpEndpoint:
     insecure_skip_tls_verify: bool = False
     headers: Mapping[str, str] = field(default_factory=dict)
     timeout_s: float = 5.0
+    secret_headers: frozenset[str] = frozenset()
+    """Lower-cased names of headers marked secret (`secret_headers = [...]`), masked and
+    scrubbed like those whose names say so (Authorization, X-Api-Key, *token*...)."""
+    limits: ReadLimits = field(default_factory=ReadLimits)
+
+    @property
+    def deadline_s(self) -> float:
+        """How long one whole request may take, body included."""
+        return self.limits.deadline_s or self.timeout_s
 
     @property
     def verify(self) -> bool | str:
@@ -106,6 +115,7 @@ class TargetSettings:
     cluster_label: str = "cluster"
     demo: str | None = None
     """Under --demo, this target's own scenario (None: the settings' scenario)."""
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,7 @@ class Settings:
     record: str | None = None
     """--record FILE: append every poll to this file for `replay` (console/record.py)."""
     record_max_bytes: int = 20 * 1024 * 1024
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
     @property
     def window(self) -> str:
@@ -341,12 +352,13 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
             raise ConfigError(f"[prices] {model!r}: {price!r} is not a price in dollars")
         prices[str(model)] = float(price)
 
-    prom = _endpoint(
+    limits = _limits(layer)
+    prom = _endpoint_extras(_endpoint(
         "prometheus", flags, env, _table(cfg, "prometheus"), cfg, timeout_default
-    )
-    am = _endpoint(
+    ), _table(cfg, "prometheus"), limits)
+    am = _endpoint_extras(_endpoint(
         "alertmanager", flags, env, _table(cfg, "alertmanager"), cfg, timeout_default
-    )
+    ), _table(cfg, "alertmanager"), limits)
     defaults = TargetSettings(
         name="default",
         kubeconfig=layer("kubeconfig", None, ("KUBECONFIG",)),
@@ -357,6 +369,7 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
         alertmanager=am,
         read_only=read_only,
         cluster_label=str(cfg.get("cluster_label", "cluster")),
+        limits=limits,
     )
     targets = _targets(flags, env, cfg, defaults, demo, timeout_default)
     if demo is None and any(t.prometheus is None for t in targets) and not flags.get(
@@ -387,7 +400,42 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
         low_bandwidth=_bool(layer("low_bandwidth", False), "--low-bandwidth"),
         record=str(record) if record else None,
         record_max_bytes=record_max_bytes,
+        limits=limits,
     )
+
+
+def _limits(layer: Any) -> ReadLimits:
+    """The read limits (flag > environment > config file > default), one set for all."""
+    deadline = layer("deadline", None)
+    series = layer("max_series", 2000)
+    try:
+        max_series = int(str(series).replace("_", "").replace(",", ""))
+    except ValueError:
+        raise ConfigError(f"--max-series: {series!r} is not a whole number") from None
+    if max_series < 1:
+        raise ConfigError("--max-series must be at least 1")
+    return ReadLimits(
+        max_body_bytes=_size(layer("max_body_size", "8MB"), "--max-body-size"),
+        deadline_s=None if deadline is None else _duration(deadline, "--deadline"),
+        max_series=max_series,
+        exec_timeout_s=_duration(layer("exec_timeout", "10s"), "--exec-timeout"),
+    )
+
+
+def _endpoint_extras(endpoint: HttpEndpoint | None, section: Mapping[str, Any],
+                     limits: ReadLimits) -> HttpEndpoint | None:
+    """The endpoint with the read limits and the headers its section marks secret."""
+    if endpoint is None:
+        return None
+    marked = section.get("secret_headers", [])
+    if isinstance(marked, str):
+        marked = [marked]
+    if not isinstance(marked, list) or not all(isinstance(m, str) for m in marked):
+        raise ConfigError("secret_headers must be a list of header names")
+    from dataclasses import replace
+
+    return replace(endpoint, secret_headers=frozenset(m.strip().lower() for m in marked),
+                   limits=limits)
 
 
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2,
@@ -531,7 +579,8 @@ def _target_table(
             if not isinstance(section, Mapping) or not section.get("url"):
                 raise ConfigError(f"{where}: [{api}] must be a table with a url")
             # The target's own endpoint: flags and environment do not override it.
-            changes[api] = _endpoint(api, {}, {}, section, {}, timeout_default)
+            changes[api] = _endpoint_extras(_endpoint(api, {}, {}, section, {}, timeout_default),
+                                            section, defaults.limits)
     return replace(defaults, **changes)
 
 
@@ -543,59 +592,7 @@ def _table(cfg: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def describe(settings: Settings) -> str:
-    """The effective settings as TOML-like text, secrets masked (`--print-config`)."""
-    lines: list[str] = []
+    """The effective settings, every secret masked (`--print-config`; console/config_print.py)."""
+    from console.config_print import describe_settings
 
-    def emit(prefix: str, obj: Any) -> None:
-        for f in fields(obj):
-            value = getattr(obj, f.name)
-            if f.name in ("targets",):
-                continue
-            if is_dataclass(value):
-                lines.append(f"[{prefix}{f.name}]")
-                emit(f"{prefix}{f.name}.", value)
-                continue
-            if isinstance(value, Secret):
-                shown = '"***"'
-            elif isinstance(value, Mapping):
-                shown = "{" + ", ".join(
-                    # Only header names hint at secrets; a [metrics] "tokens" key is not one.
-                    f'"{k}" = {_mask_header(str(k) if f.name == "headers" else "", v)}'
-                    for k, v in value.items()
-                ) + "}"
-            elif isinstance(value, float) and f.name.endswith("_s"):
-                shown = f'"{format_duration(value)}"'
-            elif isinstance(value, bool):
-                shown = "true" if value else "false"
-            elif value is None:
-                shown = "# not set"
-            else:
-                shown = repr(value) if not isinstance(value, str) else f'"{_mask_url(value)}"'
-            lines.append(f"{f.name} = {shown}")
-
-    emit("", settings)
-    for i, target in enumerate(settings.targets):
-        lines.append(f"\n[[targets]]  # {i}")
-        emit(f"targets.{i}.", target)
-    return "\n".join(lines)
-
-
-def _mask_url(text: str) -> str:
-    """Hide the password of `https://user:pass@host` URLs, which carry credentials too."""
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text
-    if parts.password is None:
-        return text
-    netloc = f"{parts.username}:***@{parts.netloc.rpartition('@')[2]}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-_SENSITIVE_HEADERS = ("authorization", "cookie", "token", "key", "secret", "password")
-
-
-def _mask_header(name: str, value: Any) -> str:
-    if any(word in name.lower() for word in _SENSITIVE_HEADERS):
-        return '"***"'
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    return describe_settings(settings)
