@@ -63,6 +63,14 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a.add_argument("--insecure-skip-tls-verify", action="store_const", const=True, default=None,
                    help="do not verify TLS certificates (unsafe; warned at start)")
     a.add_argument("--timeout", help="HTTP timeout per request (default: 2 x refresh, 2s..10s)")
+    a.add_argument("--deadline", help="longest one request may take, its whole answer included "
+                                      "(default: --timeout)")
+    a.add_argument("--max-body-size", metavar="SIZE",
+                   help="largest answer read from a source (default 8MB)")
+    a.add_argument("--max-series", metavar="N",
+                   help="models read per refresh; beyond it the busiest (default 2000)")
+    a.add_argument("--exec-timeout", help="longest a kubeconfig exec plugin may take "
+                                          "(default 10s)")
     v = p.add_argument_group("view")
     v.add_argument("--window", help="rate window: 1m, 5m, 15m, 1h (default 5m)")
     v.add_argument("--refresh", help="refresh interval (default 2s)")
@@ -166,8 +174,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_snapshot(settings, flags["format"], flags.get("output"))
     if command == "doctor":
         from console.doctor import run_doctor
+        from console.scrub import ScrubbedOutput, settings_scrubber
 
-        return run_doctor(settings)
+        report = ScrubbedOutput(sys.stdout)
+        try:
+            return run_doctor(settings, out=report)
+        finally:
+            report.emit(settings_scrubber(settings))
     if command == "manifests":
         from console.manifests import parse_labels, render
 
@@ -189,9 +202,15 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
     from console.export.markdown import snapshot_markdown
     from console.export.text import snapshot_text
     from console.polling import collect_once
+    from console.scrub import settings_scrubber
     from console.sources import build_source_set
 
     target = settings.target
+    scrub = settings_scrubber(settings)
+    # A backstop for a source stuck in a thread; each has its own deadline, which it
+    # must reach first so that its own line (naming what hung) is the one printed.
+    request_s = target.prometheus.deadline_s if target.prometheus else 5.0
+    backstop_s = max(5.0, request_s * 2, settings.limits.exec_timeout_s + 2.0)
 
     async def collect() -> Any:
         sources = build_source_set(settings, target, clock)
@@ -205,7 +224,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
                 alertmanager_configured=(
                     settings.demo is not None or target.alertmanager is not None
                 ),
-                timeout_s=max(5.0, (target.prometheus.timeout_s if target.prometheus else 5.0) * 2),
+                timeout_s=backstop_s,
             )
         finally:
             await sources.aclose()
@@ -217,6 +236,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
         text = snapshot_markdown(snapshot, clock())
     else:
         text = snapshot_text(snapshot, clock())
+    text = scrub(text)
     if output:
         try:
             Path(output).write_text(text + ("" if text.endswith("\n") else "\n"))
@@ -226,7 +246,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
     else:
         print(text.rstrip("\n"))
     for name in snapshot.failed_sources:
-        print(f"{PROG}: {name}: {snapshot.sources[name].error}", file=sys.stderr)
+        print(scrub(f"{PROG}: {name}: {snapshot.sources[name].error}"), file=sys.stderr)
     return 1 if snapshot.failed_sources else 0
 
 

@@ -15,10 +15,11 @@ No Textual here.
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
@@ -190,3 +191,20 @@ def settings_scrubber(settings: Settings) -> Scrubber:
             if endpoint is not None:
                 scrubber = scrubber.merged(endpoint_scrubber(endpoint))
     return scrubber
+
+
+
+class ScrubbedOutput(io.StringIO):
+    """Collects a report (`doctor`'s) to print it scrubbed; says whether the real stream is a
+    terminal, so colour is chosen as if the report went straight there."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def emit(self, scrub: Scrubber) -> None:
+        self._stream.write(scrub(self.getvalue()))
+        self._stream.flush()

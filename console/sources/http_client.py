@@ -49,6 +49,10 @@ ERROR_BODY_BYTES = 64 * 1024
 _BODY_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 
+class AnswerTooLarge(SourceError):
+    """An answer went past the body cap; reading stopped there."""
+
+
 def display_url(url: str) -> str:
     """The endpoint as it may be shown: no user:password, no query string."""
     parts = urlsplit(url)
@@ -224,9 +228,9 @@ class ApiClient:
                 raise self._too_large(limit)
         return bytes(body)
 
-    def _too_large(self, limit: int) -> SourceError:
-        return self._fail(f"{self.api} at {self.url}: answer over {format_size(limit)}, "
-                          "stopped reading")
+    def _too_large(self, limit: int) -> AnswerTooLarge:
+        return AnswerTooLarge(str(self._fail(
+            f"{self.api} at {self.url}: answer over {format_size(limit)}, stopped reading")))
 
     async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         response = await self.request("GET", path, params=params)

@@ -41,8 +41,9 @@ from console.model import (
 from console.profiles import PROFILES, Profile
 from console.settings import HttpEndpoint, Settings
 from console.sources.base import History, SourceError
-from console.sources.http_client import ApiClient
+from console.sources.http_client import AnswerTooLarge, ApiClient
 from console.sources.http_client import display_url as display_url
+from console.sources.series_cap import Capped, keep_busiest, narrowed, take_count
 
 log = logging.getLogger(__name__)
 
@@ -523,6 +524,11 @@ class PrometheusSource:
         # time.monotonic() of the next recording-rules probe. The recorded series are summed
         # by (provider, model) only, so a store read by cluster never uses them.
         self._rules_due_at = math.inf if (group or scope) else 0.0
+        self.narrowing = False
+        """True while the gateway has more models than the series cap: the queries then ask
+        for the busiest only (console/sources/series_cap.py)."""
+        self.series_note: str | None = None
+        """`5,000 series, showing the busiest 1,000` while the cap cuts, else None."""
 
     @property
     def requests_sent(self) -> int:
@@ -579,11 +585,7 @@ class PrometheusSource:
         )
 
     async def fetch(self, window_s: float) -> MetricsReading:
-        results = await self.fetch_results(window_s)
-        return MetricsReading(
-            models=assemble_models(results, self.profile, self._prices),
-            targets=assemble_targets(results.get("up") or []),
-        )
+        return self.assemble(await self.fetch_results(window_s))
 
     def assemble(self, results: Mapping[str, list[tuple[dict[str, str], float | None]] | None]
                  ) -> MetricsReading:
@@ -591,7 +593,25 @@ class PrometheusSource:
         return MetricsReading(
             models=assemble_models(results, self.profile, self._prices),
             targets=assemble_targets(results.get("up") or []),
+            series_note=self.series_note,
         )
+
+    @property
+    def _series_labels(self) -> tuple[str, ...]:
+        return (*self.group, self.profile.provider_label, self.profile.model_label)
+
+    def _series_key(self, labels: Mapping[str, str]) -> tuple[str, ...]:
+        return tuple(labels.get(name, "") for name in self._series_labels)
+
+    def _capped(self, results: dict[str, list[tuple[dict[str, str], float | None]] | None],
+                narrowed_plan: bool) -> dict[str, list[tuple[dict[str, str], float | None]] | None]:
+        """The answers cut to the series cap; decides whether the next refresh narrows."""
+        limit = self._api.endpoint.limits.max_series
+        capped: Capped = (take_count(results, limit) if narrowed_plan
+                          else keep_busiest(results, self._series_key, limit))
+        self.narrowing = capped.total > limit
+        self.series_note = capped.note
+        return capped.results
 
     async def fetch_results(
         self, window_s: float
@@ -600,15 +620,23 @@ class PrometheusSource:
 
         A failed core figure raises SourceError; a failed optional one is None.
         """
+        narrow = self.narrowing
         plan = self.queries(window_s)
         recorded_plan = format_duration(window_s) == RULES_WINDOW and bool(self._recorded)
+        limit = self._api.endpoint.limits.max_series
+        queries = (narrowed(plan.queries, self._series_labels, limit) if narrow
+                   else dict(plan.queries))
         at = self._clock()
-        names = list(plan.queries)
-        calls: list[Awaitable[Any]] = [self._query(plan.queries[n], at) for n in names]
+        names = list(queries)
+        calls: list[Awaitable[Any]] = [self._query(queries[n], at) for n in names]
         if format_duration(window_s) == RULES_WINDOW and time.monotonic() >= self._rules_due_at:
             self._rules_due_at = time.monotonic() + RULES_RECHECK_S
             calls.append(self._probe_rules())  # never raises; answer used from the next refresh
         answers = (await asyncio.gather(*calls, return_exceptions=True))[: len(names)]
+        if not narrow and any(isinstance(a, AnswerTooLarge) for a in answers):
+            # Too many series to read them all: ask Prometheus for the busiest at once.
+            self.narrowing = True
+            return await self.fetch_results(window_s)
         results: dict[str, list[tuple[dict[str, str], float | None]] | None] = {}
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, BaseException) and not isinstance(answer, Exception):
@@ -627,7 +655,7 @@ class PrometheusSource:
             # refresh, and ask again then, instead of an empty table for minutes.
             self._recorded, self._rules_due_at = frozenset(), 0.0
         self.last_eval_time = at
-        return results
+        return self._capped(results, narrow)
 
     def _warn_once(self, figure: str, exc: Exception) -> None:
         message = self._api.scrub(str(exc))
@@ -660,6 +688,9 @@ class PrometheusSource:
     ) -> dict[str, list[tuple[dict[str, str], tuple[float, ...]]]]:
         """The trend range queries (one per figure), parsed but not yet split per cluster."""
         plan = build_history_queries(self.profile, format_duration(window_s), self.group)
+        if self.narrowing:
+            plan = QueryPlan(narrowed(plan.queries, self._series_labels,
+                                      self._api.endpoint.limits.max_series, count=False))
         _, _, answers = await self._ranges(plan, span_s, step_s)
         series: dict[str, list[tuple[dict[str, str], tuple[float, ...]]]] = {}
         for name, answer in answers.items():
