@@ -34,9 +34,18 @@ def format_size(size: int) -> str:
     return f"{size} bytes"
 
 
-class TooLarge(ValueError):
-    """An answer went past the body cap; reading stopped there."""
+class TooLarge(Exception):
+    """An answer went past the body cap; reading stopped there. (Not a ValueError: a
+    handler of malformed JSON must not take it for one.)"""
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"answer over {format_size(limit)}, stopped reading")
         self.limit = limit
+
+
+class TooSlow(Exception):
+    """An answer was still coming when the request's deadline passed."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"answer not complete within {seconds:g} s")
+        self.seconds = seconds

@@ -29,7 +29,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from console.limits import ReadLimits, TooLarge, TooSlow
+
 Obj = Mapping[str, Any]
+DEFAULT_MAX_BYTES = ReadLimits().max_body_bytes
 
 
 class CallFailed(Exception):
@@ -79,25 +82,65 @@ class RequestCounter:
             return dict(self._by_op)
 
 
-def read_json(resp: Any) -> Any:
-    """The whole body of a raw (`_preload_content=False`) response as JSON."""
+CHUNK = 64 * 1024
+
+
+def _chunks(resp: Any, decode: bool = True) -> Iterator[bytes]:
+    """The body as it arrives, at most CHUNK bytes at a time (also of a huge HTTP chunk,
+    which `stream(amt=None)` would read whole), never waiting for more than is there."""
+    read1 = getattr(resp, "read1", None)
+    while True:
+        data = read1(CHUNK, decode_content=decode) if read1 else resp.read(CHUNK, decode)
+        if not data:
+            return
+        yield data
+
+
+def read_body(resp: Any, max_bytes: int, deadline_s: float | None = None,
+              *, truncate: bool = False) -> bytes:
+    """The whole body of a raw (`_preload_content=False`) response, read as a stream:
+    TooLarge past `max_bytes` (or the first `max_bytes` with `truncate`), TooSlow when
+    still coming after `deadline_s`. The connection goes back to the pool only when the
+    body was read to its end."""
+    ends = None if deadline_s is None else time.monotonic() + deadline_s
+    body = bytearray()
+    complete = False
     try:
-        data = resp.data
+        for chunk in _chunks(resp):
+            body += chunk
+            if len(body) > max_bytes:
+                if truncate:
+                    return bytes(body[:max_bytes])
+                raise TooLarge(max_bytes)
+            if ends is not None and deadline_s is not None and time.monotonic() > ends:
+                raise TooSlow(deadline_s)
+        complete = True
     finally:
         with contextlib.suppress(Exception):
+            if not complete:
+                resp.close()
             resp.release_conn()
-    return json.loads(data or b"null")
+    return bytes(body)
 
 
-def iter_lines(resp: Any) -> Iterator[bytes]:
-    """Complete lines of a streamed response, as they arrive."""
+def read_json(resp: Any, max_bytes: int = DEFAULT_MAX_BYTES,
+              deadline_s: float | None = None) -> Any:
+    """The body of a raw response as JSON, read under the body cap and the deadline."""
+    return json.loads(read_body(resp, max_bytes, deadline_s) or b"null")
+
+
+def iter_lines(resp: Any, max_line: int = DEFAULT_MAX_BYTES) -> Iterator[bytes]:
+    """Complete lines of a streamed response (a watch: one event a line), as they arrive;
+    TooLarge when one line grows past `max_line` (a stream that never ends its event)."""
     pending = b""
-    for chunk in resp.stream(amt=None, decode_content=False):
+    for chunk in _chunks(resp, decode=False):
         pending += chunk
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
             if line.strip():
                 yield line
+        if len(pending) > max_line:
+            raise TooLarge(max_line)
     if pending.strip():
         yield pending
 
@@ -140,8 +183,12 @@ class Informer:
         selector: Mapping[str, str] | None = None,
         backoff_max_s: float = 30.0,
         read_margin_s: float = 15.0,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.resource = resource
+        limits = limits or ReadLimits()
+        self._max_bytes = limits.max_body_bytes
+        self._deadline_s = limits.deadline_s or request_timeout[1]
         self._list_fn = list_fn
         self._namespace = namespace
         self._counter = counter
@@ -248,7 +295,7 @@ class Informer:
                     _request_timeout=self._request_timeout,
                     **selector,
                 )
-                data = read_json(resp)
+                data = read_json(resp, self._max_bytes, self._deadline_s)
             except Exception as exc:
                 failure = self._describe(exc, "list", self.resource)
                 with self._lock:
@@ -431,7 +478,7 @@ class Informer:
     def _consume(self, resp: Any, epoch: int) -> str:
         """Apply the events of one watch: "ended", "expired", "broken", "reset" or "stopped"."""
         try:
-            for line in iter_lines(resp):
+            for line in iter_lines(resp, self._max_bytes):
                 if self._stop.is_set():
                     return "stopped"
                 event = json.loads(line)
@@ -458,6 +505,11 @@ class Informer:
                     if self._quick_breaks:  # delivering again: trusted again
                         self._quick_breaks = 0
                         self._failure = None
+        except TooLarge as exc:
+            with self._lock:
+                # Say why: the next fetch re-lists, and the list is read under the cap too.
+                self._failure = CallFailed(f"watch {self.resource}: one event {exc}")
+                return "reset" if epoch != self._epoch else "broken"
         except Exception:
             if self._stop.is_set():
                 return "stopped"
