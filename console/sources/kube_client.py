@@ -97,7 +97,7 @@ def _client_classes() -> tuple[type, type]:
     import kubernetes.config.dateutil
     import kubernetes.config.kube_config
 
-    from console.sources.kube_watch import read_body
+    from console.sources.bounded_read import read_body
 
     # The client's modules as untyped values: their classes are only partly annotated.
     client: Any = kubernetes.client

@@ -52,6 +52,7 @@ from console.model import ClusterReading, HpaState, KubeEvent, PodState
 from console.scrub import Scrubber
 from console.settings import TargetSettings
 from console.sources.base import ActionError, Permission, SourceError
+from console.sources.bounded_read import read_body, read_json
 from console.sources.exec_credential import ExecRunner
 from console.sources.kube_client import Connection, check_context, connect, kubeconfig_path
 from console.sources.kube_client import one_line as _one_line
@@ -68,7 +69,7 @@ from console.sources.kube_mapping import (
     pod_state,
     pod_usage,
 )
-from console.sources.kube_watch import CallFailed, Informer, RequestCounter, read_body, read_json
+from console.sources.kube_watch import CallFailed, Informer, RequestCounter
 
 Obj = Mapping[str, Any]
 
