@@ -140,6 +140,12 @@ def mask_url(text: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
+def mask_urls(text: str) -> str:
+    """Every URL inside the text masked as `mask_url` masks one (a hint quoting a config
+    value that holds `https://u:p@host/?api_key=...`)."""
+    return _URL.sub(lambda m: mask_url(m.group(0)), text)
+
+
 def without_urls(text: str) -> str:
     """The text with every http(s) URL replaced by `<url>` (what a recording keeps of a
     status line: the reason, not where the source lives or what its URL carried)."""
