@@ -46,8 +46,10 @@ def read_body(resp: Any, max_bytes: int, deadline_s: float | None = None,
             if len(body) > max_bytes:
                 if truncate:
                     return bytes(body[:max_bytes])
+                body.clear()  # a failure kept by a watch must not keep megabytes with it
                 raise TooLarge(max_bytes)
             if ends is not None and deadline_s is not None and time.monotonic() > ends:
+                body.clear()
                 raise TooSlow(deadline_s)
         complete = True
     finally:
@@ -75,6 +77,7 @@ def iter_lines(resp: Any, max_line: int = DEFAULT_MAX_BYTES) -> Iterator[bytes]:
             if line.strip():
                 yield line
         if len(pending) > max_line:
+            pending = b""
             raise TooLarge(max_line)
     if pending.strip():
         yield pending

@@ -225,6 +225,9 @@ class ApiClient:
             if len(body) > keep:
                 if error:
                     return bytes(body[:keep])
+                # The exception's traceback keeps this frame alive until a garbage
+                # collection that large buffers do not trigger: let it keep nothing big.
+                body.clear()
                 raise self._too_large(limit)
         return bytes(body)
 
