@@ -163,7 +163,8 @@ def is_credential_key(key: str) -> bool:
     """A config key that names a credential: `api_key`, `apiKey`, `client-secret`,
     `password`, `auth.token`..., matched on its words so `keepalive` is not one."""
     words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower())
-    return bool(_CREDENTIAL_KEY_WORDS & set(words)) or any(
+    singular = {w[:-1] for w in words if w.endswith("s")}
+    return bool(_CREDENTIAL_KEY_WORDS & (set(words) | singular)) or any(
         w in "".join(words) for w in _CREDENTIAL_WORDS)
 
 

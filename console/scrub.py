@@ -36,7 +36,9 @@ SECRET_HEADER_WORDS = ("auth", "token", "secret", "key", "cookie", "password", "
 """A header whose name holds one of these carries a credential (Authorization, X-Api-Key,
 X-Auth-Token, Cookie, Proxy-Authorization…); headers the user marks are added to them."""
 
-_URL = re.compile(r"https?://[^\s'\"<>()\[\]{}]+", re.IGNORECASE)
+_URL = re.compile(r"(https?://[^\s'\"<>()\[\]{}]*?)([.,;:!?]*(?:[\s'\"<>()\[\]{}]|$))",
+                  re.IGNORECASE)
+"""A URL, and the punctuation or space that ends it (kept: "at http://h:9090: refused")."""
 
 
 def is_secret_header(name: str, marked: Collection[str] = ()) -> bool:
@@ -143,13 +145,13 @@ def mask_url(text: str) -> str:
 def mask_urls(text: str) -> str:
     """Every URL inside the text masked as `mask_url` masks one (a hint quoting a config
     value that holds `https://u:p@host/?api_key=...`)."""
-    return _URL.sub(lambda m: mask_url(m.group(0)), text)
+    return _URL.sub(lambda m: mask_url(m.group(1)) + m.group(2), text)
 
 
 def without_urls(text: str) -> str:
     """The text with every http(s) URL replaced by `<url>` (what a recording keeps of a
     status line: the reason, not where the source lives or what its URL carried)."""
-    return _URL.sub("<url>", text)
+    return _URL.sub(lambda m: "<url>" + m.group(2), text)
 
 
 def _header_credentials(value: str) -> tuple[list[str], list[tuple[str, str]]]:

@@ -46,6 +46,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client hanging up mid-answer is what these tests provoke
+
 
 class HostileServer:
     def __init__(self, max_s: float = 60.0) -> None:
@@ -128,8 +131,10 @@ def _echo_body(headers: dict[str, str]) -> tuple[str, str]:
                 parts.append("decoded " + base64.b64decode(rest).decode())
         parts.append("encoded " + quote(value, safe=""))
     text = "; ".join(parts)
-    body = json.dumps({"status": "error", "errorType": "internal",
-                       "error": f"upstream refused the request ({text})"})
+    said = f"upstream refused the request ({text})"
+    # Shaped as Prometheus' error and as a Kubernetes Status at once: each client quotes it.
+    body = json.dumps({"status": "error", "errorType": "internal", "error": said,
+                       "kind": "Status", "message": said})
     return body, f"/login?next=%2Fapi&token={quote(token, safe='')}"
 
 
