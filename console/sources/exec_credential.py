@@ -147,43 +147,53 @@ class ExecRunner:
         assert process.stdout is not None and process.stderr is not None
         out = _Output(bytearray(), bytearray())
         deadline = time.monotonic() + self.timeout_s
-        with selectors.DefaultSelector() as selector:
-            selector.register(process.stdout, selectors.EVENT_READ, out.stdout)
-            selector.register(process.stderr, selectors.EVENT_READ, out.stderr)
-            while selector.get_map():
-                now = time.monotonic()
-                if out.exited_at is None and process.poll() is not None:
-                    out.exited_at = now
-                ends = deadline if out.exited_at is None else min(deadline,
-                                                                   out.exited_at + AFTER_EXIT_S)
-                if now >= ends:
-                    break
-                for key, _ in selector.select(min(ends - now, 0.2)):
-                    chunk = os.read(key.fd, 65536)
-                    if not chunk:
-                        selector.unregister(key.fileobj)
-                        continue
-                    buffer: bytearray = key.data
-                    buffer += chunk
-                    if buffer is out.stderr and len(buffer) > STDERR_TAIL_BYTES:
-                        del buffer[: len(buffer) - STDERR_TAIL_BYTES]
-                    if buffer is out.stdout and len(buffer) > MAX_ANSWER_BYTES:
-                        _kill(process)
-                        raise ExecPluginError(f"exec plugin {name}: answer over 1 MB, "
-                                              "not a credential")
-        for pipe in (process.stdout, process.stderr):
-            pipe.close()
-        if out.exited_at is None and process.poll() is None:
+        try:
+            with selectors.DefaultSelector() as selector:
+                selector.register(process.stdout, selectors.EVENT_READ, out.stdout)
+                selector.register(process.stderr, selectors.EVENT_READ, out.stderr)
+                while selector.get_map():
+                    now = time.monotonic()
+                    if out.exited_at is None and process.poll() is not None:
+                        out.exited_at = now
+                    ends = deadline if out.exited_at is None else min(deadline,
+                                                                       out.exited_at + AFTER_EXIT_S)
+                    if now >= ends:
+                        break
+                    for key, _ in selector.select(min(ends - now, 0.2)):
+                        chunk = os.read(key.fd, 65536)
+                        if not chunk:
+                            selector.unregister(key.fileobj)
+                            continue
+                        buffer: bytearray = key.data
+                        buffer += chunk
+                        if buffer is out.stderr and len(buffer) > STDERR_TAIL_BYTES:
+                            del buffer[: len(buffer) - STDERR_TAIL_BYTES]
+                        if buffer is out.stdout and len(buffer) > MAX_ANSWER_BYTES:
+                            _kill(process)
+                            raise ExecPluginError(f"exec plugin {name}: answer over 1 MB, "
+                                                  "not a credential")
+        finally:
+            for pipe in (process.stdout, process.stderr):
+                pipe.close()
+        try:
+            # Both pipes closed a moment before the exit status is there: wait for it, within
+            # what is left of the deadline.
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
             _kill(process)
             self.last_stderr = _last_line(bytes(out.stderr))
-            with self._lock:
-                cancelled = self._cancelled
-            if cancelled:
-                raise ExecPluginError(f"exec plugin {name}: stopped, the source is closing")
+            self._refuse_if_cancelled(name)
             said = f" (it said: {self.last_stderr})" if self.last_stderr else ""
-            raise ExecPluginError(f"exec plugin {name}: no answer in {self.timeout_s:g} s{said}")
-        process.wait()
+            raise ExecPluginError(
+                f"exec plugin {name}: no answer in {self.timeout_s:g} s{said}") from None
+        self._refuse_if_cancelled(name)
         return out
+
+    def _refuse_if_cancelled(self, name: str) -> None:
+        """A plugin killed by `cancel()` failed because the source closed, not by itself."""
+        with self._lock:
+            if self._cancelled:
+                raise ExecPluginError(f"exec plugin {name}: stopped, the source is closing")
 
 
 def _kill(process: subprocess.Popen[bytes], reap: bool = True) -> None:
