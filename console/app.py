@@ -522,7 +522,8 @@ class GatewayConsole(App[int]):
             table.sync_lazy(rows, build)
         status = self.latest.metrics_status
         table.set_titles("Models", (
-            fmt_count(len(rows), "model") if status is None or status.ok
+            (reading and reading.series_note) or fmt_count(len(rows), "model")
+            if status is None or status.ok
             else f"✗ {status.error}"
         ))
 

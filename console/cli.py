@@ -72,6 +72,14 @@ def _add_connection(p: argparse.ArgumentParser) -> None:
     a.add_argument("--insecure-skip-tls-verify", action="store_const", const=True, default=None,
                    help="do not verify TLS certificates (unsafe; warned at start)")
     a.add_argument("--timeout", help="HTTP timeout per request (default: 2 x refresh, 2s..10s)")
+    a.add_argument("--deadline", help="longest one request may take, its whole answer included "
+                                      "(default: --timeout)")
+    a.add_argument("--max-body-size", metavar="SIZE",
+                   help="largest answer read from a source (default 8MB)")
+    a.add_argument("--max-series", metavar="N",
+                   help="models read per refresh; beyond it the busiest (default 2000)")
+    a.add_argument("--exec-timeout", help="longest a kubeconfig exec plugin may take "
+                                          "(default 10s)")
 
 
 def _add_view(g: argparse._ArgumentGroup, *, live: bool, read_only: bool) -> None:
@@ -270,8 +278,13 @@ def _run(argv: list[str]) -> int:
         return run_snapshot(settings, flags["format"], flags.get("output"))
     if command == "doctor":
         from console.doctor import run_doctor
+        from console.scrub import ScrubbedOutput, settings_scrubber
 
-        return run_doctor(settings)
+        report = ScrubbedOutput(sys.stdout)
+        try:
+            return run_doctor(settings, out=report)
+        finally:
+            report.emit(settings_scrubber(settings))
     if command == "manifests":
         from console.manifests import render
 
@@ -289,9 +302,15 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
     from console.export.text import snapshot_text
     from console.polling import collect_once
     from console.private_files import write_private
+    from console.scrub import settings_scrubber
     from console.sources import build_source_set
 
     target = settings.target
+    scrub = settings_scrubber(settings)
+    # A backstop for a source stuck in a thread; each has its own deadline, which it
+    # must reach first so that its own line (naming what hung) is the one printed.
+    request_s = target.prometheus.deadline_s if target.prometheus else 5.0
+    backstop_s = max(5.0, request_s * 2, settings.limits.exec_timeout_s + 2.0)
 
     async def collect() -> Any:
         sources = build_source_set(settings, target, clock)
@@ -305,7 +324,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
                 alertmanager_configured=(
                     settings.demo is not None or target.alertmanager is not None
                 ),
-                timeout_s=max(5.0, (target.prometheus.timeout_s if target.prometheus else 5.0) * 2),
+                timeout_s=backstop_s,
             )
         finally:
             await sources.aclose()
@@ -317,6 +336,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
         text = snapshot_markdown(snapshot, clock())
     else:
         text = snapshot_text(snapshot, clock())
+    text = scrub(text)
     if output:
         try:
             write_private(Path(output), text + ("" if text.endswith("\n") else "\n"))
@@ -325,7 +345,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
     else:
         print(text.rstrip("\n"))
     for name in snapshot.failed_sources:
-        print(f"{PROG}: {name}: {snapshot.sources[name].error}", file=sys.stderr)
+        print(scrub(f"{PROG}: {name}: {snapshot.sources[name].error}"), file=sys.stderr)
     return 1 if snapshot.failed_sources else 0
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from console import config_values as values
 from console.config_layers import Found, Layers
+from console.limits import ReadLimits
 from console.settings import ENV_PREFIX, ConfigError, HttpEndpoint, Secret
 
 TIMEOUT_RANGE = values.Bounds(at_least=0.1, at_most=3600.0)
@@ -20,8 +21,8 @@ TIMEOUT_RANGE = values.Bounds(at_least=0.1, at_most=3600.0)
 
 
 def build_endpoint(api: str, layers: Layers, section: Mapping[str, Any], where: str,
-                   default_timeout: float, *, top_url: Found | None = None
-                   ) -> HttpEndpoint | None:
+                   default_timeout: float, limits: ReadLimits, *,
+                   top_url: Found | None = None) -> HttpEndpoint | None:
     """The endpoint of `api` ("prometheus" or "alertmanager"), None when it has no URL.
 
     `section` is its config table, named `where` in errors (`[prometheus]`, or a target's
@@ -64,7 +65,18 @@ def build_endpoint(api: str, layers: Layers, section: Mapping[str, Any], where: 
         timeout_s=(values.duration(*timeout, TIMEOUT_RANGE) if timeout else default_timeout),
         bearer_token_file=token_file,
         password_file=password_file,
+        secret_headers=_secret_headers(layers, section, where),
+        limits=limits,
     )
+
+
+def _secret_headers(layers: Layers, section: Mapping[str, Any], where: str) -> frozenset[str]:
+    """Headers the user marks secret (`secret_headers = [...]`; the schema checked the type)."""
+    found = layers.config("secret_headers", section, where)
+    if found is None:
+        return frozenset()
+    names = [found[0]] if isinstance(found[0], str) else found[0]
+    return frozenset(values.text(n, found[1]).strip().lower() for n in names)
 
 
 def _secret(api: str, layers: Layers, section: Mapping[str, Any], where: str, kind: str,

@@ -19,6 +19,7 @@ from console.config_endpoint import TIMEOUT_RANGE, build_endpoint
 from console.config_layers import Found, Layers
 from console.config_schema import check_config
 from console.config_targets import build_targets, scenario
+from console.limits import ReadLimits
 from console.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
 from console.settings import (
     ConfigError,
@@ -33,6 +34,9 @@ WINDOW_RANGE = values.Bounds(at_least=1.0, at_most=365 * 86400.0)
 REFRESH_RANGE = values.Bounds(at_least=0.1, at_most=3600.0)
 MIN_RECORD_SIZE = 64 * 1024
 """Smallest --record-max-size: below it, rotation would churn."""
+MIN_BODY_SIZE = 64 * 1024
+"""Smallest --max-body-size: below it, an ordinary answer of a small gateway is refused."""
+DEADLINE_RANGE = values.Bounds(at_least=0.1, at_most=3600.0)
 
 
 def load_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = None) -> Settings:
@@ -90,7 +94,8 @@ def _merge(layers: Layers, config_path: str | None) -> Settings:
     # An endpoint's own `timeout` outranks the top-level one, flags and environment both.
     default_timeout = (values.duration(*timeout, TIMEOUT_RANGE) if timeout
                        else min(10.0, max(2.0, refresh_s * 2)))
-    defaults = _default_target(layers, read_only, default_timeout)
+    limits = read_limits(layers)
+    defaults = _default_target(layers, read_only, default_timeout, limits)
     targets = build_targets(layers, defaults, demo, default_timeout)
     if demo is None and any(t.prometheus is None for t in targets) and not (
             flags.get("allow_no_prometheus") or flags.get("print_config")):
@@ -120,6 +125,7 @@ def _merge(layers: Layers, config_path: str | None) -> Settings:
         record=values.nonempty(*record) if record else None,
         record_max_bytes=values.size(*_or(layers.pick("record_max_size"), "20MB",
                                           "--record-max-size"), at_least=MIN_RECORD_SIZE),
+        limits=limits,
     )
 
 
@@ -145,7 +151,22 @@ def _prices(cfg: Mapping[str, Any]) -> dict[str, float]:
     return prices
 
 
-def _default_target(layers: Layers, read_only: bool, timeout: float) -> TargetSettings:
+def read_limits(layers: Layers) -> ReadLimits:
+    """The read limits (flag > environment > config file > default), one set for all."""
+    deadline = layers.pick("deadline")
+    series = layers.pick("max_series")
+    return ReadLimits(
+        max_body_bytes=values.size(*_or(layers.pick("max_body_size"), "8MB",
+                                        "--max-body-size"), at_least=MIN_BODY_SIZE),
+        deadline_s=None if deadline is None else values.duration(*deadline, DEADLINE_RANGE),
+        max_series=values.count(*series, at_least=1) if series else ReadLimits.max_series,
+        exec_timeout_s=values.duration(*_or(layers.pick("exec_timeout"), "10s",
+                                            "--exec-timeout"), DEADLINE_RANGE),
+    )
+
+
+def _default_target(layers: Layers, read_only: bool, timeout: float,
+                    limits: ReadLimits) -> TargetSettings:
     """The top-level target settings, which every target starts from."""
     cfg = layers.cfg
 
@@ -162,11 +183,12 @@ def _default_target(layers: Layers, read_only: bool, timeout: float) -> TargetSe
         deployment=name("deployment", "ai-gateway"),
         hpa=name("hpa", "ai-gateway-hpa"),
         prometheus=build_endpoint("prometheus", layers, cfg.get("prometheus", {}),
-                                  "[prometheus]", timeout,
+                                  "[prometheus]", timeout, limits,
                                   top_url=layers.config("prometheus_url")),
         alertmanager=build_endpoint("alertmanager", layers, cfg.get("alertmanager", {}),
-                                    "[alertmanager]", timeout,
+                                    "[alertmanager]", timeout, limits,
                                     top_url=layers.config("alertmanager_url")),
         read_only=read_only,
         cluster_label=(values.label_name(*cluster_label) if cluster_label else "cluster"),
+        limits=limits,
     )

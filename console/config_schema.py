@@ -44,6 +44,8 @@ _KINDS: Mapping[str, tuple[Callable[[Any], bool], str]] = {
                  'a duration such as "5m" (or a number of seconds)'),
     "size": (lambda v: isinstance(v, (str, int)) and not isinstance(v, bool),
              'a size such as "20MB"'),
+    "count": (lambda v: isinstance(v, (str, int)) and not isinstance(v, bool),
+              "a whole number"),
     "strings": (lambda v: isinstance(v, str) or (isinstance(v, list) and bool(v) and all(
         isinstance(i, str) for i in v)), "a string or an array of strings"),
 }
@@ -116,7 +118,7 @@ ENDPOINT_KEYS: Mapping[str, Field] = {
     "url": "string", "bearer_token": "string", "bearer_token_file": "string",
     "username": "string", "password": "string", "password_file": "string",
     "ca_file": "string", "insecure_skip_tls_verify": "bool", "headers": _headers,
-    "timeout": "duration",
+    "timeout": "duration", "secret_headers": "strings",
 }
 TARGET_KEYS: Mapping[str, Field] = {
     "name": "string", "context": "string", "kubeconfig": "string", "namespace": "string",
@@ -131,6 +133,8 @@ TOP_KEYS: Mapping[str, Field] = {
     "record_max_size": "size", "kubeconfig": "string", "context": "strings",
     "namespace": "string", "deployment": "string", "hpa": "string", "cluster_label": "string",
     "prometheus_url": "string", "alertmanager_url": "string",
+    "max_body_size": "size", "deadline": "duration", "max_series": "count",
+    "exec_timeout": "duration",
     "prometheus": Table(ENDPOINT_KEYS),
     "alertmanager": Table(ENDPOINT_KEYS),
     "metrics": _metrics, "prices": _prices,

@@ -116,7 +116,8 @@ def _target_table(table: Mapping[str, Any], index: int, defaults: TargetSettings
             if not section.get("url"):
                 raise ConfigError(layers.in_file(f"{api_where} needs a url"))
             # The target's own endpoint: flags and environment do not override it.
-            changes[api] = build_endpoint(api, own, section, api_where, timeout)
+            changes[api] = build_endpoint(api, own, section, api_where, timeout,
+                                          defaults.limits)
     return replace(defaults, **changes)
 
 

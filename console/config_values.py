@@ -114,6 +114,23 @@ def size(value: Any, what: str, *, at_least: int) -> int:
     return out
 
 
+MAX_COUNT = 10_000_000
+"""A larger count is a typo (and would make a PromQL `topk` pointless)."""
+
+
+def count(value: Any, what: str, *, at_least: int) -> int:
+    """A whole number from a TOML integer or text such as `2000` or `2_000`."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConfigError(f"{what} must be a whole number")
+    raw = str(value).strip().replace("_", "").replace(",", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_COUNT)):
+        raise ConfigError(f"{what}: {shown(value)} is not a whole number up to {MAX_COUNT:,}")
+    out = int(raw)
+    if not at_least <= out <= MAX_COUNT:
+        raise ConfigError(f"{what}: {shown(value)} must be from {at_least} to {MAX_COUNT:,}")
+    return out
+
+
 def kube_name(value: Any, what: str, *, label: bool = False) -> str:
     """A Kubernetes object name: a DNS-1123 label (namespaces) or subdomain (the rest)."""
     name = nonempty(value, what)

@@ -35,9 +35,9 @@ from console.model import ClusterReading
 from console.profiles import PROFILES, Profile
 from console.settings import Settings, TargetSettings
 from console.sources.base import ClusterSource, Permission, SourceError
+from console.sources.http_client import ApiClient
 from console.sources.prometheus import (
     RULES_WINDOW,
-    ApiClient,
     errors_selector,
     parse_vector,
     quote,

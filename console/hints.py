@@ -24,11 +24,15 @@ from typing import Any
 
 from console.format import fmt_seconds
 from console.model import ModelFigures, PodState
+from console.scrub import mask_urls
 
 HINTS_FILE = "hints.toml"
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_.\-/]*)(?:\|([^{}]*))?\}")
-_CREDENTIAL_WORDS = ("api_key", "apikey", "token", "password", "secret", "credential")
+_CREDENTIAL_WORDS = ("apikey", "accesskey", "privatekey", "password", "passwd", "secret",
+                     "credential", "token")
+_CREDENTIAL_KEY_WORDS = frozenset({"key", "auth", "authorization", "bearer", "cookie", "pwd",
+                                   "creds", "session", "signature", "dsn"})
 _REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
 
@@ -155,26 +159,44 @@ def parse_config(data: Mapping[str, str], key: str) -> Mapping[str, Any]:
     return tree
 
 
-def _scalar(key: str, value: Any) -> str:
-    if any(word in key.lower().replace("-", "_") for word in _CREDENTIAL_WORDS):
-        text = str(value)
-        return text if _REFERENCE.match(text) else "(set, not shown)"
+def is_credential_key(key: str) -> bool:
+    """A config key that names a credential: `api_key`, `apiKey`, `client-secret`,
+    `password`, `auth.token`..., matched on its words so `keepalive` is not one."""
+    words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower())
+    singular = {w[:-1] for w in words if w.endswith("s")}
+    return bool(_CREDENTIAL_KEY_WORDS & (set(words) | singular)) or any(
+        w in "".join(words) for w in _CREDENTIAL_WORDS)
+
+
+def _shown(value: Any, secret: bool) -> str:
+    """A config value as a hint may quote it: a credential's value (at any depth below a
+    credential key, in lists too) only as an unresolved `${REF}`, and every URL with its
+    password and query values masked (`?api_key=***`)."""
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{k}: {_shown(v, secret or is_credential_key(str(k)))}"
+                          for k, v in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, list):
+        return ", ".join(_shown(v, secret) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
-        return ", ".join(_scalar(key, v) for v in value)
-    return str(value)
+    text = str(value)
+    if secret:
+        return text if _REFERENCE.match(text) else "(set, not shown)"
+    return mask_urls(text)
 
 
-def flatten(tree: Mapping[str, Any], prefix: str) -> dict[str, str]:
-    """{"prefix.a.b": "value"} for every leaf; lists joined with ", "; credentials masked."""
+def flatten(tree: Mapping[str, Any], prefix: str, secret: bool = False) -> dict[str, str]:
+    """{"prefix.a.b": "value"} for every leaf; lists joined with ", "; credentials masked
+    by key name at any depth (see `_shown`)."""
     out: dict[str, str] = {}
     for key, value in tree.items():
         name = f"{prefix}.{key}"
+        hidden = secret or is_credential_key(str(key))
         if isinstance(value, Mapping):
-            out.update(flatten(value, name))
+            out.update(flatten(value, name, hidden))
         else:
-            out[name] = _scalar(str(key), value)
+            out[name] = _shown(value, hidden)
     return out
 
 

@@ -255,6 +255,8 @@ class MetricsReading:
 
     models: tuple[ModelFigures, ...]
     targets: tuple[ScrapeTarget, ...]
+    series_note: str | None = internal()
+    """`5,000 series, showing the busiest 1,000` when the series cap cut the models."""
 
 
 @dataclass(frozen=True, slots=True)

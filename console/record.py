@@ -53,6 +53,8 @@ from console.model import (
 )
 from console.polling import Latest
 from console.private_files import open_append
+from console.record_privacy import private_frame
+from console.scrub import Scrubber, settings_scrubber
 from console.settings import Settings
 from console.sources.base import History
 from console.trends import (
@@ -470,9 +472,12 @@ class Recorder:
     def record_history(self, t: float, window_s: float, history: History) -> str | None:
         return self.record(Frame(t, "history", window_s, history=history))
 
+    scrub: Scrubber = Scrubber()  # the settings' credentials (record_privacy.py)
+
     def record(self, frame: Frame) -> str | None:
         if self.failed is not None or self._raw is None:  # stopped, or closed at exit
             return None
+        frame = private_frame(frame, self.scrub)
         try:
             self._write(frame)
         except (OSError, TypeError, ValueError) as exc:
@@ -643,6 +648,8 @@ def recorder_for(settings: Settings, clock: Clock, trend_points: int = TREND_POI
         demo=settings.demo,
         alertmanager_configured=settings.demo is not None or ts.alertmanager is not None,
     )
-    return Recorder(Path(settings.record).expanduser(), header,
-                    max_bytes=settings.record_max_bytes, trend_points=trend_points,
-                    trend_step_s=trend_step_s(settings.refresh_s))
+    recorder = Recorder(Path(settings.record).expanduser(), header,
+                        max_bytes=settings.record_max_bytes, trend_points=trend_points,
+                        trend_step_s=trend_step_s(settings.refresh_s))
+    recorder.scrub = settings_scrubber(settings)
+    return recorder

@@ -13,13 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import tomli_w
-
-from console.durations import format_duration, parse_duration
+from console.durations import format_duration
+from console.limits import ReadLimits
 from console.profiles import DEFAULT_PRICES_PER_MTOK
-from console.sizes import format_size
 
 ENV_PREFIX = "AI_GATEWAY_CONSOLE_"
 SCENARIOS = ("steady", "provider-outage", "latency-spike", "crashloop", "hpa-maxed")
@@ -68,6 +65,15 @@ class HttpEndpoint:
     bearer_token_file: str | None = None
     """The file the token was read from (None: given as a value), for --print-config."""
     password_file: str | None = None
+    secret_headers: frozenset[str] = frozenset()
+    """Lower-cased names of headers marked secret (`secret_headers = [...]`), masked and
+    scrubbed like those whose names say so (Authorization, X-Api-Key, *token*...)."""
+    limits: ReadLimits = field(default_factory=ReadLimits)
+
+    @property
+    def deadline_s(self) -> float:
+        """How long one whole request may take, body included."""
+        return self.limits.deadline_s or self.timeout_s
 
     @property
     def verify(self) -> bool | str:
@@ -111,6 +117,7 @@ class TargetSettings:
     cluster_label: str = "cluster"
     demo: str | None = None
     """Under --demo, this target's own scenario (None: the settings' scenario)."""
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ class Settings:
     record: str | None = None
     """--record FILE: append every poll to this file for `replay` (console/record.py)."""
     record_max_bytes: int = 20 * 1024 * 1024
+    limits: ReadLimits = field(default_factory=ReadLimits)
 
     @property
     def window(self) -> str:
@@ -177,131 +185,7 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
 
 
 def describe(settings: Settings) -> str:
-    """The effective settings as a config file that `--config` reads back (`--print-config`).
+    """The effective settings as a config file `--config` reads back (console/config_print.py)."""
+    from console.config_print import describe_settings
 
-    The keys are the config file's own, so the output can be saved and edited. A secret never
-    shows: the file it was read from is named (and read again on load); a value from the
-    environment or the config file, or a header that looks secret, is left out, in a comment
-    that says so.
-    """
-    notes = [f"# ai-gateway-console --print-config: the effective settings, secrets left out."
-             f" From {settings.config_path or 'no config file'}."]
-    if settings.seed is not None:
-        notes.append(f"# --seed {settings.seed} is a flag only.")
-    top: dict[str, Any] = {} if settings.demo is None else {"demo": settings.demo}
-    top |= {"profile": settings.profile, "window": _toml_duration(settings.window_s),
-            "refresh": _toml_duration(settings.refresh_s), "read_only": settings.read_only,
-            "low_bandwidth": settings.low_bandwidth}
-    if settings.record:
-        top["record"] = settings.record
-    top["record_max_size"] = format_size(settings.record_max_bytes)
-    targets = settings.targets
-    first = targets[0]
-    single = (len(targets) == 1 and first.cluster is None and first.demo is None
-              and first.read_only == settings.read_only
-              and first.name == (first.context or ("demo" if settings.demo else "default")))
-    if single:
-        top |= _target_table(first, top_level=True)
-    sections: list[tuple[str, dict[str, Any]]] = [("", top)]
-    shared = {api: _shared_endpoint(targets, api) for api in _APIS}
-    for api, endpoint in shared.items():
-        if endpoint is not None:
-            sections += _endpoint_sections(endpoint, f"[{api}]", api, notes)
-    if settings.metrics_overrides:
-        sections.append(("[metrics]", dict(settings.metrics_overrides)))
-    prices = {m: p for m, p in settings.prices.items() if DEFAULT_PRICES_PER_MTOK.get(m) != p}
-    if prices:
-        sections.append(("[prices]", prices))
-    for target in () if single else targets:
-        sections.append(("[[targets]]", _target_table(target, top_level=False)))
-        for api in _APIS:
-            own = getattr(target, api)
-            if own is not None and not (own == shared[api] and (
-                    target.cluster is not None or len(targets) == 1)):
-                sections += _endpoint_sections(own, f"[targets.{api}]", api, notes)
-    body = "\n".join((f"{header}\n" if header else "") + tomli_w.dumps(table)
-                     for header, table in sections if table or header)
-    return "\n".join(notes) + "\n" + body.rstrip("\n")
-
-
-_APIS = ("prometheus", "alertmanager")
-
-
-def _toml_duration(seconds: float) -> str | float:
-    """`5m` when that reads back exactly, else the number of seconds."""
-    text = format_duration(seconds)
-    return text if parse_duration(text) == seconds else seconds
-
-
-def _target_table(target: TargetSettings, *, top_level: bool) -> dict[str, Any]:
-    table: dict[str, Any] = {} if top_level else {"name": target.name}
-    optional = {"context": target.context, "kubeconfig": target.kubeconfig}
-    if not top_level:
-        optional |= {"cluster": target.cluster, "demo": target.demo}
-    table |= {k: v for k, v in optional.items() if v is not None}
-    table |= {"namespace": target.namespace, "deployment": target.deployment,
-              "hpa": target.hpa, "cluster_label": target.cluster_label}
-    if not top_level:
-        table["read_only"] = target.read_only
-    return table
-
-
-def _shared_endpoint(targets: tuple[TargetSettings, ...], api: str) -> HttpEndpoint | None:
-    """The endpoint most targets use (the top-level one), None when one target has none."""
-    endpoints: list[HttpEndpoint | None] = [getattr(t, api) for t in targets]
-    if any(e is None for e in endpoints):
-        return None
-    return max(endpoints, key=endpoints.count)
-
-
-def _endpoint_sections(endpoint: HttpEndpoint, header: str, api: str, notes: list[str]
-                       ) -> list[tuple[str, dict[str, Any]]]:
-    """The endpoint's table and its headers' table; each secret left out gets a note."""
-    table: dict[str, Any] = {"url": _mask_url(endpoint.url)}
-    if table["url"] != endpoint.url:
-        notes.append(f"# {header} url: its password is masked; give it again.")
-    if endpoint.username:
-        table["username"] = endpoint.username
-    for key, secret, path in (("bearer_token", endpoint.bearer_token, endpoint.bearer_token_file),
-                              ("password", endpoint.password, endpoint.password_file)):
-        if path is not None:
-            table[f"{key}_file"] = path
-        elif secret is not None:
-            notes.append(f'# {header} {key} = "***"  (a value, not a file: not printed; '
-                         f"give it again, e.g. in ${ENV_PREFIX}{api.upper()}_"
-                         f"{key.removeprefix('bearer_').upper()})")
-    if endpoint.ca_file:
-        table["ca_file"] = endpoint.ca_file
-    table["insecure_skip_tls_verify"] = endpoint.insecure_skip_tls_verify
-    table["timeout"] = _toml_duration(endpoint.timeout_s)
-    headers: dict[str, str] = {}
-    for name, value in endpoint.headers.items():
-        if "***" in _mask_header(name, value):
-            notes.append(f'# {header[:-1]}.headers] "{name}" = "***"  (secret: not printed)')
-        else:
-            headers[name] = value
-    sections = [(header, table)]
-    if headers:
-        sections.append((f"{header[:-1]}.headers]", headers))
-    return sections
-
-
-def _mask_url(text: str) -> str:
-    """Hide the password of `https://user:pass@host` URLs, which carry credentials too."""
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text
-    if parts.password is None:
-        return text
-    netloc = f"{parts.username}:***@{parts.netloc.rpartition('@')[2]}"
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-_SENSITIVE_HEADERS = ("authorization", "cookie", "token", "key", "secret", "password")
-
-
-def _mask_header(name: str, value: Any) -> str:
-    if any(word in name.lower() for word in _SENSITIVE_HEADERS):
-        return '"***"'
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+    return describe_settings(settings)

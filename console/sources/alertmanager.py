@@ -22,7 +22,7 @@ from console.durations import utc_stamp
 from console.model import Alert, AlertsReading
 from console.settings import HttpEndpoint
 from console.sources.base import ActionError, SourceError
-from console.sources.prometheus import ApiClient
+from console.sources.http_client import ApiClient
 
 _FRACTION = re.compile(r"\.\d+")
 

@@ -26,8 +26,11 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from console.limits import ReadLimits, TooLarge
+from console.sources.bounded_read import iter_lines, read_json
 
 Obj = Mapping[str, Any]
 
@@ -79,29 +82,6 @@ class RequestCounter:
             return dict(self._by_op)
 
 
-def read_json(resp: Any) -> Any:
-    """The whole body of a raw (`_preload_content=False`) response as JSON."""
-    try:
-        data = resp.data
-    finally:
-        with contextlib.suppress(Exception):
-            resp.release_conn()
-    return json.loads(data or b"null")
-
-
-def iter_lines(resp: Any) -> Iterator[bytes]:
-    """Complete lines of a streamed response, as they arrive."""
-    pending = b""
-    for chunk in resp.stream(amt=None, decode_content=False):
-        pending += chunk
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            if line.strip():
-                yield line
-    if pending.strip():
-        yield pending
-
-
 def interrupt(resp: Any) -> None:
     """Unblock a thread reading this response (urllib3 >= 2.3 has shutdown())."""
     shutdown = getattr(resp, "shutdown", None)
@@ -140,8 +120,12 @@ class Informer:
         selector: Mapping[str, str] | None = None,
         backoff_max_s: float = 30.0,
         read_margin_s: float = 15.0,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.resource = resource
+        limits = limits or ReadLimits()
+        self._max_bytes = limits.max_body_bytes
+        self._deadline_s = limits.deadline_s or request_timeout[1]
         self._list_fn = list_fn
         self._namespace = namespace
         self._counter = counter
@@ -248,7 +232,7 @@ class Informer:
                     _request_timeout=self._request_timeout,
                     **selector,
                 )
-                data = read_json(resp)
+                data = read_json(resp, self._max_bytes, self._deadline_s)
             except Exception as exc:
                 failure = self._describe(exc, "list", self.resource)
                 with self._lock:
@@ -431,7 +415,7 @@ class Informer:
     def _consume(self, resp: Any, epoch: int) -> str:
         """Apply the events of one watch: "ended", "expired", "broken", "reset" or "stopped"."""
         try:
-            for line in iter_lines(resp):
+            for line in iter_lines(resp, self._max_bytes):
                 if self._stop.is_set():
                     return "stopped"
                 event = json.loads(line)
@@ -458,6 +442,11 @@ class Informer:
                     if self._quick_breaks:  # delivering again: trusted again
                         self._quick_breaks = 0
                         self._failure = None
+        except TooLarge as exc:
+            with self._lock:
+                # Say why: the next fetch re-lists, and the list is read under the cap too.
+                self._failure = CallFailed(f"watch {self.resource}: one event {exc}")
+                return "reset" if epoch != self._epoch else "broken"
         except Exception:
             if self._stop.is_set():
                 return "stopped"

@@ -41,20 +41,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
 import threading
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from console.clock import Clock
 from console.durations import utc_stamp
 from console.model import ClusterReading, HpaState, KubeEvent, PodState
+from console.scrub import Scrubber
 from console.settings import TargetSettings
 from console.sources.base import ActionError, Permission, SourceError
+from console.sources.bounded_read import read_body, read_json
+from console.sources.exec_credential import ExecRunner
+from console.sources.kube_client import Connection, check_context, connect, kubeconfig_path
+from console.sources.kube_client import one_line as _one_line
+from console.sources.kube_errors import KINDS as KINDS
+from console.sources.kube_errors import Where, classify, host_of
 from console.sources.kube_mapping import (
     RESTARTED_AT,
     SCALING_REASONS,
@@ -66,22 +69,13 @@ from console.sources.kube_mapping import (
     pod_state,
     pod_usage,
 )
-from console.sources.kube_watch import CallFailed, Informer, RequestCounter, read_json
+from console.sources.kube_watch import CallFailed, Informer, RequestCounter
 
 Obj = Mapping[str, Any]
 
 MAX_EVENTS = 50
 LOG_LIMIT_BYTES = 4 * 1024 * 1024
 
-KINDS = {
-    "deployments": "Deployment",
-    "deployments/scale": "Deployment",
-    "pods": "Pod",
-    "pods/log": "Pod",
-    "horizontalpodautoscalers": "HorizontalPodAutoscaler",
-    "events": "Event",
-    "pods.metrics.k8s.io": "PodMetrics",
-}
 API_GROUPS = {
     "deployments": "apps",
     "replicasets": "apps",
@@ -112,22 +106,6 @@ class KubeReadError(SourceError, ActionError):
     """
 
 
-def _one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _status_message(body: Any) -> str:
-    """The `message` of a metav1.Status body, or nothing."""
-    try:
-        data = json.loads(body) if isinstance(body, (str, bytes)) else None
-    except ValueError:
-        return ""
-    if isinstance(data, Mapping) and isinstance(data.get("message"), str):
-        return _one_line(data["message"], 160)
-    return ""
-
-
 class KubernetesSource:
     """The ClusterSource for one target: a kubeconfig context, namespace, Deployment and HPA."""
 
@@ -153,10 +131,19 @@ class KubernetesSource:
         self._watch_read_margin_s = watch_read_margin_s
         self._counter = RequestCounter()
         self._lock = threading.Lock()
+        """Guards the connection's fields; never held while connecting (an exec plugin may
+        take its whole deadline), so closing the source never waits for a plugin."""
+        self._connect_lock = threading.Lock()
+        self._connect_failure: tuple[str, float] | None = None
+        self._exec = ExecRunner(target.limits.exec_timeout_s)
+        self._connection: Connection | None = None
+        self._scrubber = Scrubber()
         self._api_client: Any = None
         self._apis: dict[str, Any] = {}
         self._configuration: Any = None
         self._context_name = target.context or "(current context)"
+        self._max_bytes = target.limits.max_body_bytes
+        self._deadline_s = target.limits.deadline_s or float(request_timeout_s)
         self._informers: dict[str, Informer] = {}
         self._closed = False
         self._metrics: dict[str, tuple[float | None, float | None]] = {}
@@ -184,100 +171,54 @@ class KubernetesSource:
     # ------------------------------------------------------------- the client
 
     def _kubeconfig_path(self) -> str | None:
-        if self._target.kubeconfig:
-            return str(self._target.kubeconfig)
-        env = os.environ.get("KUBECONFIG")
-        if env:
-            return env
-        default = Path("~/.kube/config").expanduser()
-        if default.exists() or not os.environ.get("KUBERNETES_SERVICE_HOST"):
-            return str(default)
-        return None  # in a pod with no kubeconfig: the service account
+        return kubeconfig_path(self._target)
+
+    def _check_context(self, path: str) -> str:
+        return check_context(path, self._target.context)
+
+    CONNECT_RETRY_S = 30.0
+    """After a failed connect (an exec plugin that hung or failed), its line is repeated for
+    this long instead of running the plugin again at every refresh."""
 
     def _ensure_client(self) -> None:
-        """Load the kubeconfig (or in-cluster config) once; SourceError if it is unusable."""
+        """Connect once (kubeconfig, exec plugin); SourceError if that is impossible.
+
+        One thread connects at a time; the others wait on `_connect_lock`, not on `_lock`,
+        and a failure is remembered so that they, and the next refreshes, get its line.
+        """
         with self._lock:
             if self._closed:
                 raise SourceError("Kubernetes source is closed")
             if self._api_client is not None:
                 return
-            from kubernetes import client
-            from kubernetes import config as kube_config
-
-            config: Any = kube_config  # its loaders are untyped
-            configuration = client.Configuration()
-            path = self._kubeconfig_path()
+        with self._connect_lock:
+            with self._lock:
+                if self._api_client is not None:
+                    return
+                failed = self._connect_failure
+            if failed is not None and time.monotonic() - failed[1] < self.CONNECT_RETRY_S:
+                raise SourceError(failed[0])
             try:
-                if path is None:
-                    config.load_incluster_config(client_configuration=configuration)
-                    self._context_name = "in-cluster service account"
-                else:
-                    self._context_name = self._check_context(path)
-                    config.load_kube_config(
-                        config_file=path,
-                        context=self._target.context,
-                        client_configuration=configuration,
-                        persist_config=False,
-                    )
-            except SourceError:
+                connection = connect(self._target, self._exec)
+            except SourceError as exc:
+                self._connect_failure = (str(exc), time.monotonic())
                 raise
-            except Exception as exc:
-                raise SourceError(
-                    self._scrub(f"cannot load kubeconfig: {_one_line(str(exc), 160)}")
-                ) from None
-            # Never retry inside urllib3: a retried DELETE could delete twice,
-            # and a retried read hides how slow the API really is.
-            configuration.retries = False
-            self._configuration = configuration
-            api = client.ApiClient(configuration)
-            api.user_agent = "ai-gateway-console"
-            self._api_client = api
-            self._apis = {
-                "core": client.CoreV1Api(api),
-                "apps": client.AppsV1Api(api),
-                "autoscaling": client.AutoscalingV2Api(api),
-                "custom": client.CustomObjectsApi(api),
-                "authorization": client.AuthorizationV1Api(api),
-            }
+            self._install(connection)
+
+    def _install(self, connection: Connection) -> None:
+        with self._lock:
+            if self._closed:
+                with contextlib.suppress(Exception):
+                    connection.api_client.close()
+                raise SourceError("Kubernetes source is closed")
+            self._connection = connection
+            self._configuration = connection.configuration
+            self._context_name = connection.context_name
+            self._scrubber = connection.scrubber()
+            self._apis = connection.apis()
+            self._api_client = connection.api_client
+            self._connect_failure = None
             self._build_informers()
-
-    def _check_context(self, path: str) -> str:
-        """The context that will be used, with a clear message if it is not there.
-
-        Read here (as kubectl merges KUBECONFIG: names from every file, the
-        first current-context wins) because the client's loader reports these
-        cases as "Invalid kube-config file. Expected object with name ...".
-        """
-        import yaml
-
-        files = [Path(p).expanduser() for p in path.split(os.pathsep) if p]
-        existing = [f for f in files if f.is_file()]
-        if not existing:
-            raise SourceError(f"kubeconfig {path} not found")
-        names: list[str] = []
-        current = ""
-        for file in existing:
-            try:
-                data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-                raise SourceError(
-                    f"cannot read kubeconfig {file}: {type(exc).__name__}"
-                ) from None
-            if not isinstance(data, Mapping):
-                raise SourceError(f"kubeconfig {file} is not a kubeconfig file")
-            for entry in data.get("contexts") or []:
-                if isinstance(entry, Mapping) and entry.get("name"):
-                    names.append(str(entry["name"]))
-            current = current or str(data.get("current-context") or "")
-        if self._target.context:
-            if self._target.context not in names:
-                raise SourceError(f"context {self._target.context} not found in kubeconfig {path}")
-            return self._target.context
-        if not current:
-            raise SourceError(f"kubeconfig {path} has no current-context (give --context)")
-        if current not in names:
-            raise SourceError(f"current-context {current} not found in kubeconfig {path}")
-        return current
 
     def _build_informers(self) -> None:
         t, core = self._target, self._apis["core"]
@@ -289,6 +230,7 @@ class KubernetesSource:
             "watch_timeout_s": self._watch_timeout_s,
             "backoff_max_s": self._backoff_max_s,
             "read_margin_s": self._watch_read_margin_s,
+            "limits": t.limits,
         }
         self._informers = {
             "deployments": Informer(
@@ -307,127 +249,29 @@ class KubernetesSource:
 
     # ----------------------------------------------------------- error text
 
-    def _host(self) -> str:
-        host = str(getattr(self._configuration, "host", "") or "")
-        parts = urlsplit(host)
-        if not parts.hostname:
-            return "(unknown host)"
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        hostname = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-        return f"{parts.scheme}://{hostname}:{port}"
-
-    def _secrets(self) -> list[str]:
-        cfg = self._configuration
-        found: list[str] = []
-        if cfg is None:
-            return found
-        for value in (getattr(cfg, "api_key", None) or {}).values():
-            if isinstance(value, str) and value:
-                found.append(value)
-                if value.lower().startswith("bearer "):
-                    found.append(value[7:])
-        password = getattr(cfg, "password", None)
-        if isinstance(password, str) and password:
-            found.append(password)
-        return [s for s in found if len(s) >= 4]
-
     def _scrub(self, text: str) -> str:
-        for secret in sorted(self._secrets(), key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return self._scrubber(text)
 
     def _describe(
         self, exc: BaseException, verb: str, resource: str, name: str | None = None
     ) -> CallFailed:
         """The one line an on-call engineer reads, from whatever the client raised."""
-        failure = self._classify(exc, verb, resource, name)
+        where = Where(host_of(self._configuration), self._target.namespace,
+                      self._context_name, self._request_timeout[1])
+        failure = classify(exc, verb, resource, name, where)
         failure.message = self._scrub(_one_line(failure.message))
         failure.args = (failure.message,)
         return failure
 
-    def _classify(
-        self, exc: BaseException, verb: str, resource: str, name: str | None
-    ) -> CallFailed:
-        import urllib3.exceptions as ue
-        from kubernetes.client.exceptions import ApiException
-
-        ns = self._target.namespace
-        host = self._host()
-        if isinstance(exc, CallFailed):
-            return exc
-        if isinstance(exc, ApiException) and exc.status:
-            status = int(exc.status)
-            detail = _status_message(exc.body)
-            if status == 401:
-                return CallFailed(
-                    f"credentials expired or invalid for context {self._context_name}",
-                    status=401,
-                )
-            if status == 403:
-                return CallFailed(f"forbidden: cannot {verb} {resource} in namespace {ns}",
-                                  status=403)
-            if status == 404:
-                kind = KINDS.get(resource, resource)
-                if name:
-                    text = f"{kind} {name} not found in namespace {ns}"
-                else:
-                    text = f"the Kubernetes API does not serve {resource} (404)"
-                return CallFailed(text, status=404)
-            if status == 410:
-                return CallFailed(f"resource version expired for {verb} {resource} (410 Gone)",
-                                  status=410)
-            if status == 429:
-                return CallFailed(
-                    f"Kubernetes API is throttling requests (429) on {verb} {resource}",
-                    status=429,
-                )
-            what = "error" if status >= 500 else "refused"
-            text = f"Kubernetes API {what} {status} on {verb} {resource}"
-            return CallFailed(f"{text}: {detail}" if detail else text, status=status)
-        if isinstance(exc, ApiException):
-            # status 0: the client wraps TLS errors this way.
-            reason = str(exc.reason or "")
-            if "SSL" in reason or "certificate" in reason.lower():
-                why = "certificate verify failed" if "CERTIFICATE_VERIFY" in reason else "TLS error"
-                return CallFailed(f"Kubernetes API unreachable at {host} ({why})",
-                                  transport=True)
-            return CallFailed(f"cannot {verb} {resource}: {_one_line(reason, 120)}")
-        cause: BaseException = exc
-        if isinstance(exc, ue.MaxRetryError) and exc.reason is not None:
-            cause = exc.reason
-        if isinstance(cause, ue.NameResolutionError):
-            return CallFailed(f"Kubernetes API unreachable at {host} (name not resolved)",
-                              transport=True)
-        if isinstance(cause, ue.NewConnectionError):
-            text = str(cause).lower()
-            why = "connection refused" if "refused" in text else "cannot connect"
-            if "unreachable" in text:
-                why = "network unreachable"
-            return CallFailed(f"Kubernetes API unreachable at {host} ({why})", transport=True)
-        if isinstance(cause, ue.ConnectTimeoutError):
-            return CallFailed(f"Kubernetes API unreachable at {host} (connection timed out)",
-                              transport=True, timeout=True)
-        if isinstance(cause, (ue.ReadTimeoutError, TimeoutError)):
-            return CallFailed(
-                f"Kubernetes API at {host} did not answer within "
-                f"{self._request_timeout[1]:g} s ({verb} {resource})",
-                transport=True, timeout=True,
-            )
-        if isinstance(cause, ue.SSLError):
-            why = "certificate verify failed" if "CERTIFICATE_VERIFY" in str(cause) else "TLS error"
-            return CallFailed(f"Kubernetes API unreachable at {host} ({why})", transport=True)
-        if isinstance(cause, (ue.ProtocolError, ConnectionError, OSError, ue.HTTPError)):
-            return CallFailed(
-                f"connection to the Kubernetes API at {host} dropped ({verb} {resource})",
-                transport=True,
-            )
-        if isinstance(exc, ValueError):
-            # A 200 whose body is not JSON (a proxy's HTML page, a truncated answer):
-            # "JSONDecodeError" alone would not tell the on-call who garbled what.
-            return CallFailed(
-                f"malformed JSON from the Kubernetes API at {host} ({verb} {resource})"
-            )
-        return CallFailed(f"{verb} {resource} failed: {type(exc).__name__}")
+    def _read_json(self, resp: Any, verb: str, resource: str, name: str | None = None) -> Any:
+        """The JSON of a raw answer, read under the body cap and the deadline; CallFailed
+        when it is too large or too slow, ValueError when it is not JSON."""
+        try:
+            return read_json(resp, self._max_bytes, self._deadline_s)
+        except ValueError:
+            raise
+        except Exception as exc:
+            raise self._describe(exc, verb, resource, name) from None
 
     def _call(self, verb: str, resource: str, fn: Any, **kwargs: Any) -> Any:
         """One request: counted, raw JSON, errors turned into CallFailed."""
@@ -547,7 +391,7 @@ class KubernetesSource:
                 group="metrics.k8s.io", version="v1beta1", namespace=self._target.namespace,
                 plural="pods", label_selector=selector,
             )
-            data = read_json(resp)
+            data = self._read_json(resp, "list", "pods.metrics.k8s.io")
         except CallFailed as failure:
             if failure.fatal and not failure.timeout:
                 raise SourceError(failure.message) from None
@@ -621,7 +465,7 @@ class KubernetesSource:
                 "create", "selfsubjectaccessreviews",
                 self._apis["authorization"].create_self_subject_access_review, body=body,
             )
-            data = read_json(resp)
+            data = self._read_json(resp, "create", "selfsubjectaccessreviews")
         except CallFailed as failure:
             raise KubeReadError(failure.message) from None
         except ValueError:
@@ -649,7 +493,7 @@ class KubernetesSource:
         self._ensure_client_for(ActionError)
         try:
             resp = self._call_named(verb, resource, fn, object_name, **kwargs)
-            return read_json(resp)
+            return self._read_json(resp, verb, resource, object_name)
         except CallFailed as failure:
             if failure.timeout and not failure.message.startswith("Kubernetes API unreachable"):
                 raise ActionError(
@@ -746,10 +590,10 @@ class KubernetesSource:
                 raise KubeReadError(failure.message.split(": ", 1)[-1]) from None
             raise KubeReadError(failure.message) from None
         try:
-            data = resp.data
-        finally:
-            resp.release_conn()
-        return bytes(data or b"").decode("utf-8", errors="replace")
+            data = read_body(resp, self._max_bytes, self._deadline_s)
+        except Exception as exc:
+            raise KubeReadError(self._describe(exc, "get", "pods/log", pod).message) from None
+        return data.decode("utf-8", errors="replace")
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
         """Every event about one object (all types), newest first, read fresh."""
@@ -764,7 +608,7 @@ class KubernetesSource:
                 namespace=self._target.namespace,
                 field_selector=f"involvedObject.kind={kind},involvedObject.name={name}",
             )
-            data = read_json(resp)
+            data = self._read_json(resp, "list", "events")
         except CallFailed as failure:
             raise KubeReadError(failure.message) from None
         except ValueError:
@@ -796,7 +640,7 @@ class KubernetesSource:
             resp = self._call("get", "configmaps",
                               self._apis["core"].read_namespaced_config_map,
                               name=name, namespace=ns)
-            obj = read_json(resp)
+            obj = self._read_json(resp, "get", "configmaps", name)
         except CallFailed as failure:
             if failure.status == 404:
                 raise SourceError(f"ConfigMap {name} not found in namespace {ns}") from None
@@ -832,7 +676,7 @@ class KubernetesSource:
                 resp = self._call("list", resource,
                                   self._apis["apps"].list_namespaced_deployment,
                                   namespace=namespace)
-            body = read_json(resp)
+            body = self._read_json(resp, "list", resource)
         except (SourceError, CallFailed, ValueError):
             return ()
         items = body.get("items") if isinstance(body, Mapping) else None
@@ -845,10 +689,16 @@ class KubernetesSource:
     # ------------------------------------------------------------------ close
 
     async def aclose(self) -> None:
-        """Stop the watch threads and close the connection pool."""
+        """Stop the watch threads and close the connection pool.
+
+        An exec plugin still running is killed first, from here (killing waits for
+        nothing): the thread that runs it then ends at once, and `q` with it.
+        """
+        self._exec.cancel()
         await asyncio.to_thread(self._close)
 
     def _close(self) -> None:
+        self._exec.cancel()
         with self._lock:
             self._closed = True
             informers = list(self._informers.values())

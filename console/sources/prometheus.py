@@ -22,24 +22,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
-import socket
-import ssl
 import time
-from collections.abc import Awaitable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-
-try:  # httpx's own reading of HTTP(S)_PROXY/NO_PROXY, kept when a transport is passed
-    from httpx._utils import get_environment_proxies
-except ImportError:  # pragma: no cover - a later httpx moved it: go without proxies
-
-    def get_environment_proxies() -> dict[str, str | None]:
-        return {}
-
 
 from console.clock import Clock
 from console.durations import format_duration
@@ -53,6 +41,9 @@ from console.model import (
 from console.profiles import PROFILES, Profile
 from console.settings import HttpEndpoint, Settings
 from console.sources.base import History, SourceError
+from console.sources.http_client import AnswerTooLarge, ApiClient
+from console.sources.http_client import display_url as display_url
+from console.sources.series_cap import Capped, keep_busiest, narrowed, take_count
 
 log = logging.getLogger(__name__)
 
@@ -71,211 +62,6 @@ The other figures enrich the rows and degrade to None when their query fails."""
 
 MAX_POINTS = 11_000
 """Prometheus refuses range queries of more points than this per series."""
-
-
-# --------------------------------------------------------------------------------------------
-# HTTP: one client per endpoint, every failure as one credential-free line
-
-
-def display_url(url: str) -> str:
-    """The endpoint as it may be shown: no user:password, no query string."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
-
-
-def _ssl_context(endpoint: HttpEndpoint) -> ssl.SSLContext | bool:
-    # httpx 0.28 deprecates verify=<path>; a context built here takes a CA file or folder.
-    verify = endpoint.verify
-    if isinstance(verify, bool):
-        return verify
-    if os.path.isdir(verify):
-        return ssl.create_default_context(capath=verify)
-    return ssl.create_default_context(cafile=verify)
-
-
-class ApiClient:
-    """An `httpx.AsyncClient` for one endpoint, whose errors are `SourceError` one-liners.
-
-    Shared by the Prometheus and Alertmanager sources. Credentials live only in
-    the client's headers/auth; every message is scrubbed of them in case a
-    server echoes a header back.
-    """
-
-    def __init__(
-        self,
-        endpoint: HttpEndpoint,
-        api: str,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.endpoint = endpoint
-        self.api = api
-        self.requests_sent = 0
-        parts = urlsplit(endpoint.url)
-        auth: httpx.BasicAuth | None = None
-        if endpoint.username is not None:
-            password = endpoint.password.reveal() if endpoint.password else ""
-            auth = httpx.BasicAuth(endpoint.username, password)
-        elif parts.username is not None:
-            # user:password@ in the URL: move it to basic auth so it never reaches a message.
-            auth = httpx.BasicAuth(parts.username, parts.password or "")
-        self._secrets = tuple(
-            s for s in (*endpoint.secret_values(), parts.password or "") if len(s) >= 3
-        )
-        self.url = display_url(endpoint.url)
-        base = urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
-        verify = _ssl_context(endpoint)
-        mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
-        if transport is None:
-            # Connect-only retries (a refused connect sent nothing, so repeating is safe).
-            # A custom transport disables httpx's proxy environment, so mount it back.
-            transport = httpx.AsyncHTTPTransport(verify=verify, retries=1)
-            for pattern, proxy in get_environment_proxies().items():
-                mounts[pattern] = (
-                    None if proxy is None
-                    else httpx.AsyncHTTPTransport(proxy=proxy, verify=verify, retries=1)
-                )
-        self._client = httpx.AsyncClient(
-            base_url=base,
-            headers=endpoint.auth_headers(),
-            auth=auth,
-            timeout=httpx.Timeout(endpoint.timeout_s),
-            transport=transport,
-            mounts=mounts,
-            follow_redirects=True,
-        )
-
-    @property
-    def uses_token(self) -> bool:
-        return self.endpoint.bearer_token is not None
-
-    def scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
-
-    def _fail(self, message: str) -> SourceError:
-        return SourceError(self.scrub(" ".join(message.split()))[:300])
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
-    ) -> httpx.Response:
-        """Send one request; any transport failure or HTTP error status raises SourceError."""
-        self.requests_sent += 1
-        try:
-            response = await self._client.request(method, path, params=params, json=json)
-        except httpx.TimeoutException:
-            raise self._fail(
-                f"timed out after {self.endpoint.timeout_s:g}s waiting for {self.api} "
-                f"at {self.url}"
-            ) from None
-        except httpx.ConnectError as exc:
-            raise self._fail(self._connect_message(exc)) from None
-        except httpx.RemoteProtocolError:
-            raise self._fail(
-                f"{self.api} at {self.url} closed the connection without a valid answer"
-            ) from None
-        except (httpx.ReadError, httpx.WriteError):
-            # A reset mid-answer (proxy or server crash): "failed (ReadError)" named no fault.
-            raise self._fail(
-                f"{self.api} at {self.url} dropped the connection mid-answer"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise self._fail(
-                f"{self.api} request to {self.url} failed ({type(exc).__name__})"
-            ) from None
-        if response.status_code >= 400:
-            raise self._fail(self._status_message(response))
-        return response
-
-    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        response = await self.request("GET", path, params=params)
-        return self.decode(response)
-
-    def decode(self, response: httpx.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise self._fail(f"malformed JSON from {self.api} at {self.url}") from None
-
-    def _connect_message(self, exc: httpx.ConnectError) -> str:
-        causes = list(_causes(exc))
-        text = " ".join(str(c) for c in causes).lower()
-        if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text:
-            return f"connection refused at {self.url}"
-        if any(isinstance(c, ssl.SSLCertVerificationError) for c in causes) or (
-            "certificate verify failed" in text
-        ):
-            return (
-                f"TLS certificate of {self.url} is not trusted "
-                "(give the CA file, or skip verification if you must)"
-            )
-        if any(isinstance(c, ssl.SSLError) for c in causes):
-            return f"TLS handshake with {self.url} failed"
-        if any(isinstance(c, socket.gaierror) for c in causes) or (
-            "name or service not known" in text or "name resolution" in text
-        ):
-            return f"cannot resolve the host of {self.url}"
-        if "unreachable" in text:
-            return f"network unreachable for {self.url}"
-        return f"cannot connect to {self.api} at {self.url}"
-
-    def _status_message(self, response: httpx.Response) -> str:
-        code = response.status_code
-        where = f"HTTP {code} from {self.api} at {self.url}"
-        if code in (401, 403):
-            if self.uses_token:
-                hint = "check the bearer token"
-            elif self.endpoint.username or urlsplit(self.endpoint.url).username:
-                hint = "check the username and password"
-            else:
-                hint = "credentials needed (bearer token or username/password)"
-            word = "unauthorized" if code == 401 else "forbidden"
-            return f"{word}: {hint} ({where})"
-        detail = _error_detail(response)
-        return f"{where}: {detail}" if detail else where
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and everything it was raised from, including exception-group members
-    (anyio reports a refused connect as "All connection attempts failed" from the real one)."""
-    todo, seen = [exc], set()
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        todo.extend(c for c in (current.__cause__, current.__context__) if c is not None)
-        if isinstance(current, BaseExceptionGroup):
-            todo.extend(current.exceptions)
-
-
-def _error_detail(response: httpx.Response) -> str:
-    """The server's own short explanation, if it gave one that is fit to show."""
-    try:
-        body = response.json()
-    except ValueError:
-        text = response.text.strip()
-        if not text or "<" in text[:1] or len(text) > 200:
-            return ""
-        return text.splitlines()[0]
-    if isinstance(body, str):
-        return body
-    if isinstance(body, Mapping):
-        error = body.get("error") or body.get("message")
-        kind = body.get("errorType")
-        if isinstance(error, str):
-            return f"{kind}: {error}" if isinstance(kind, str) and kind else error
-    return ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -738,6 +524,11 @@ class PrometheusSource:
         # time.monotonic() of the next recording-rules probe. The recorded series are summed
         # by (provider, model) only, so a store read by cluster never uses them.
         self._rules_due_at = math.inf if (group or scope) else 0.0
+        self.narrowing = False
+        """True while the gateway has more models than the series cap: the queries then ask
+        for the busiest only (console/sources/series_cap.py)."""
+        self.series_note: str | None = None
+        """`5,000 series, showing the busiest 1,000` while the cap cuts, else None."""
 
     @property
     def requests_sent(self) -> int:
@@ -794,11 +585,7 @@ class PrometheusSource:
         )
 
     async def fetch(self, window_s: float) -> MetricsReading:
-        results = await self.fetch_results(window_s)
-        return MetricsReading(
-            models=assemble_models(results, self.profile, self._prices),
-            targets=assemble_targets(results.get("up") or []),
-        )
+        return self.assemble(await self.fetch_results(window_s))
 
     def assemble(self, results: Mapping[str, list[tuple[dict[str, str], float | None]] | None]
                  ) -> MetricsReading:
@@ -806,7 +593,25 @@ class PrometheusSource:
         return MetricsReading(
             models=assemble_models(results, self.profile, self._prices),
             targets=assemble_targets(results.get("up") or []),
+            series_note=self.series_note,
         )
+
+    @property
+    def _series_labels(self) -> tuple[str, ...]:
+        return (*self.group, self.profile.provider_label, self.profile.model_label)
+
+    def _series_key(self, labels: Mapping[str, str]) -> tuple[str, ...]:
+        return tuple(labels.get(name, "") for name in self._series_labels)
+
+    def _capped(self, results: dict[str, list[tuple[dict[str, str], float | None]] | None],
+                narrowed_plan: bool) -> dict[str, list[tuple[dict[str, str], float | None]] | None]:
+        """The answers cut to the series cap; decides whether the next refresh narrows."""
+        limit = self._api.endpoint.limits.max_series
+        capped: Capped = (take_count(results, limit) if narrowed_plan
+                          else keep_busiest(results, self._series_key, limit))
+        self.narrowing = capped.total > limit
+        self.series_note = capped.note
+        return capped.results
 
     async def fetch_results(
         self, window_s: float
@@ -815,15 +620,23 @@ class PrometheusSource:
 
         A failed core figure raises SourceError; a failed optional one is None.
         """
+        narrow = self.narrowing
         plan = self.queries(window_s)
         recorded_plan = format_duration(window_s) == RULES_WINDOW and bool(self._recorded)
+        limit = self._api.endpoint.limits.max_series
+        queries = (narrowed(plan.queries, self._series_labels, limit) if narrow
+                   else dict(plan.queries))
         at = self._clock()
-        names = list(plan.queries)
-        calls: list[Awaitable[Any]] = [self._query(plan.queries[n], at) for n in names]
+        names = list(queries)
+        calls: list[Awaitable[Any]] = [self._query(queries[n], at) for n in names]
         if format_duration(window_s) == RULES_WINDOW and time.monotonic() >= self._rules_due_at:
             self._rules_due_at = time.monotonic() + RULES_RECHECK_S
             calls.append(self._probe_rules())  # never raises; answer used from the next refresh
         answers = (await asyncio.gather(*calls, return_exceptions=True))[: len(names)]
+        if not narrow and any(isinstance(a, AnswerTooLarge) for a in answers):
+            # Too many series to read them all: ask Prometheus for the busiest at once.
+            self.narrowing = True
+            return await self.fetch_results(window_s)
         results: dict[str, list[tuple[dict[str, str], float | None]] | None] = {}
         for name, answer in zip(names, answers, strict=True):
             if isinstance(answer, BaseException) and not isinstance(answer, Exception):
@@ -842,7 +655,7 @@ class PrometheusSource:
             # refresh, and ask again then, instead of an empty table for minutes.
             self._recorded, self._rules_due_at = frozenset(), 0.0
         self.last_eval_time = at
-        return results
+        return self._capped(results, narrow)
 
     def _warn_once(self, figure: str, exc: Exception) -> None:
         message = self._api.scrub(str(exc))
@@ -875,6 +688,9 @@ class PrometheusSource:
     ) -> dict[str, list[tuple[dict[str, str], tuple[float, ...]]]]:
         """The trend range queries (one per figure), parsed but not yet split per cluster."""
         plan = build_history_queries(self.profile, format_duration(window_s), self.group)
+        if self.narrowing:
+            plan = QueryPlan(narrowed(plan.queries, self._series_labels,
+                                      self._api.endpoint.limits.max_series, count=False))
         _, _, answers = await self._ranges(plan, span_s, step_s)
         series: dict[str, list[tuple[dict[str, str], tuple[float, ...]]]] = {}
         for name, answer in answers.items():

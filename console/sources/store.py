@@ -32,7 +32,8 @@ from console.clock import Clock
 from console.model import MetricsReading, ModelHistory, ModelKey
 from console.settings import HttpEndpoint, Settings
 from console.sources.base import History, SourceError
-from console.sources.prometheus import PrometheusSource, display_url, quote
+from console.sources.http_client import display_url
+from console.sources.prometheus import PrometheusSource, quote
 
 T = TypeVar("T")
 Results = dict[str, list[tuple[dict[str, str], float | None]] | None]

@@ -1,0 +1,247 @@
+"""The official `kubernetes` client for one target, built so that nothing it reads is unbounded.
+
+Built with the client's own kubeconfig loading (KUBECONFIG's files merged as kubectl
+merges them, contexts, auth providers, tokens, certificates), with two subclasses where
+the client has no setting for a limit:
+
+- its `KubeConfigLoader` runs an exec credential plugin through `ExecRunner` (a deadline,
+  no terminal, stderr captured) instead of the unbounded `ExecProvider`; the loader's own
+  token refresh calls the same method, so a refresh is bounded too;
+- its REST client reads an error answer (non-2xx) at most `ERROR_BODY_BYTES` far: the
+  generated client reads such a body whole before raising, and a proxy's endless 502
+  would grow the console without limit. Successful answers are read by the source
+  itself, as a stream, under the body cap (`kube_watch.read_body`).
+
+The kubernetes package is imported only here and only when a target connects, so the
+demo and `--help` never pay its ~0.3 s. No Textual here.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from console.scrub import Scrubber
+from console.settings import TargetSettings
+from console.sources.base import SourceError
+from console.sources.exec_credential import ExecPluginError, ExecRunner
+
+ERROR_BODY_BYTES = 64 * 1024
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def kubeconfig_path(target: TargetSettings) -> str | None:
+    """The kubeconfig to read, as kubectl picks it; None in a pod: its service account."""
+    if target.kubeconfig:
+        return str(target.kubeconfig)
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return env
+    default = Path("~/.kube/config").expanduser()
+    if default.exists() or not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return str(default)
+    return None
+
+
+def check_context(path: str, context: str | None) -> str:
+    """The context that will be used, with a clear message if it is not there.
+
+    Read here (as kubectl merges KUBECONFIG: names from every file, the first
+    current-context wins) because the client's loader reports these cases as
+    "Invalid kube-config file. Expected object with name ...".
+    """
+    import yaml
+
+    files = [Path(p).expanduser() for p in path.split(os.pathsep) if p]
+    existing = [f for f in files if f.is_file()]
+    if not existing:
+        raise SourceError(f"kubeconfig {path} not found")
+    names: list[str] = []
+    current = ""
+    for file in existing:
+        try:
+            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise SourceError(f"cannot read kubeconfig {file}: {type(exc).__name__}") from None
+        if not isinstance(data, Mapping):
+            raise SourceError(f"kubeconfig {file} is not a kubeconfig file")
+        for entry in data.get("contexts") or []:
+            if isinstance(entry, Mapping) and entry.get("name"):
+                names.append(str(entry["name"]))
+        current = current or str(data.get("current-context") or "")
+    if context:
+        if context not in names:
+            raise SourceError(f"context {context} not found in kubeconfig {path}")
+        return context
+    if not current:
+        raise SourceError(f"kubeconfig {path} has no current-context (give --context)")
+    if current not in names:
+        raise SourceError(f"current-context {current} not found in kubeconfig {path}")
+    return current
+
+
+@functools.cache
+def _client_classes() -> tuple[type, type]:
+    """(kubeconfig loader, API client) subclasses; made once, when the client is first used."""
+    import kubernetes.client
+    import kubernetes.client.rest
+    import kubernetes.config.dateutil
+    import kubernetes.config.kube_config
+
+    from console.sources.bounded_read import read_body
+
+    # The client's modules as untyped values: their classes are only partly annotated.
+    client: Any = kubernetes.client
+    rest: Any = kubernetes.client.rest
+    kube_config: Any = kubernetes.config.kube_config
+    parse_rfc3339: Any = kubernetes.config.dateutil.parse_rfc3339
+    file_or_data: Any = kube_config.FileOrData
+    loader_base: Any = kube_config.KubeConfigLoader
+
+    class BoundedExecLoader(loader_base):  # type: ignore[misc]
+        """Runs `users[].user.exec` through the console's ExecRunner."""
+
+        exec_runner: ExecRunner
+
+        def _load_from_exec_plugin(self) -> bool | None:
+            if "exec" not in self._user:
+                return None
+            base_path = self._get_base_path(self._cluster.path)
+            credential = self.exec_runner.run(
+                dict(self._user["exec"].value), cwd=base_path or None,
+                cluster=dict(self._cluster.value))
+            if credential.token:
+                self.token = f"Bearer {credential.token}"
+            else:
+                status = {"cert": credential.client_certificate_data,
+                          "key": credential.client_key_data}
+                for attr, key in (("cert_file", "cert"), ("key_file", "key")):
+                    setattr(self, attr, file_or_data(
+                        status, None, data_key_name=key, file_base_path=base_path,
+                        base64_file_content=False, temp_file_path=self._temp_file_path,
+                    ).as_file())
+            if credential.expiration:
+                self.expiry = parse_rfc3339(credential.expiration)
+            return True
+
+    class BoundedRest(rest.RESTClientObject):  # type: ignore[misc]
+        """Reads an error answer only far enough for its message."""
+
+        def request(self, *args: Any, **kwargs: Any) -> Any:
+            answer = super().request(*args, **kwargs)
+            if not 200 <= answer.status <= 299:
+                try:
+                    answer.data = read_body(answer.response, ERROR_BODY_BYTES, truncate=True)
+                finally:
+                    answer.response.close()
+                    answer.response.release_conn()
+            return answer
+
+    class BoundedApiClient(client.ApiClient):  # type: ignore[misc]
+        def __init__(self, configuration: Any) -> None:
+            super().__init__(configuration)
+            self.rest_client = BoundedRest(configuration)
+
+    if not hasattr(loader_base, "_load_from_exec_plugin"):  # pragma: no cover
+        raise SourceError("this version of the kubernetes client runs exec plugins in a way "
+                          "the console cannot bound; install kubernetes 29 to 37")
+    return BoundedExecLoader, BoundedApiClient
+
+
+@dataclass
+class Connection:
+    """A connected client: what the source calls, and what its messages must never show."""
+
+    api_client: Any
+    configuration: Any
+    context_name: str
+
+    def apis(self) -> dict[str, Any]:
+        from kubernetes import client
+
+        api = self.api_client
+        return {
+            "core": client.CoreV1Api(api),
+            "apps": client.AppsV1Api(api),
+            "autoscaling": client.AutoscalingV2Api(api),
+            "custom": client.CustomObjectsApi(api),
+            "authorization": client.AuthorizationV1Api(api),
+        }
+
+    def scrubber(self) -> Scrubber:
+        return configuration_scrubber(self.configuration)
+
+
+def connect(target: TargetSettings, runner: ExecRunner) -> Connection:
+    """Load the kubeconfig (or the in-cluster config); SourceError if it is unusable.
+
+    May run an exec plugin, so it can take up to the runner's deadline: never call it
+    holding a lock that closing the source or the UI waits for.
+    """
+    import kubernetes.client
+    import kubernetes.config
+    import kubernetes.config.kube_config
+
+    kube_config: Any = kubernetes.config  # its loaders are untyped
+    merger: Any = kubernetes.config.kube_config.KubeConfigMerger
+    loader_class, api_class = _client_classes()
+    configuration: Any = kubernetes.client.Configuration()
+    path = kubeconfig_path(target)
+    try:
+        if path is None:
+            kube_config.load_incluster_config(client_configuration=configuration)
+            context = "in-cluster service account"
+        else:
+            context = check_context(path, target.context)
+            merged = merger(path)
+            loader = loader_class(config_dict=merged.config, active_context=target.context,
+                                  config_base_path=None)
+            loader.exec_runner = runner
+            loader.load_and_set(configuration)
+    except (SourceError, ExecPluginError) as exc:
+        raise SourceError(str(exc)) from None
+    except Exception as exc:
+        scrub = configuration_scrubber(configuration)
+        raise SourceError(scrub(f"cannot load kubeconfig: {one_line(str(exc), 160)}")) from None
+    # Never retry inside urllib3: a retried DELETE could delete twice,
+    # and a retried read hides how slow the API really is.
+    configuration.retries = False
+    api = api_class(configuration)
+    api.user_agent = "ai-gateway-console"
+    return Connection(api, configuration, context)
+
+
+def configuration_scrubber(configuration: Any) -> Scrubber:
+    """Every credential the client holds: bearer tokens (exec plugins' too), passwords,
+    and the `user:password` of a basic-auth header, in all their forms."""
+    secrets: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    value: Any
+    for value in (getattr(configuration, "api_key", None) or {}).values():
+        if not isinstance(value, str) or not value:
+            continue
+        secrets.append(value)
+        scheme, _, token = value.partition(" ")
+        if token:
+            secrets.append(token)
+        if scheme.lower() == "basic":
+            try:
+                user, sep, password = base64.b64decode(token).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                sep = ""
+            if sep:
+                pairs.append((user, password))
+    configured = getattr(configuration, "password", None)
+    if isinstance(configured, str) and configured:
+        secrets.append(configured)
+        pairs.append((str(getattr(configuration, "username", "") or ""), configured))
+    return Scrubber((s for s in secrets if len(s) >= 4), pairs)
