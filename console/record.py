@@ -52,6 +52,7 @@ from console.model import (
     SourceStatus,
 )
 from console.polling import Latest
+from console.safe_text import NOTE_LIMIT, clean_line, json_escape
 from console.settings import Settings
 from console.sources.base import History
 from console.trends import (
@@ -172,7 +173,7 @@ def decode(tp: Any, data: Any) -> Any:
             return float(data)
     elif tp is str:
         if isinstance(data, str):
-            return data
+            return clean_line(data, NOTE_LIMIT)  # a file from outside, like an answer
     elif tp is datetime:
         if isinstance(data, str):
             return datetime.fromisoformat(data)
@@ -208,7 +209,7 @@ def decode(tp: Any, data: Any) -> Any:
 
 def dump_snapshot(snapshot: Snapshot) -> str:
     """One compact JSON line holding the whole Snapshot, internal fields included."""
-    return json.dumps(encode(snapshot), separators=(",", ":"), ensure_ascii=False)
+    return json_escape(json.dumps(encode(snapshot), separators=(",", ":"), ensure_ascii=False))
 
 
 def load_snapshot(text: str) -> Snapshot:
@@ -414,7 +415,8 @@ _LATEST_FIELD = {"prometheus": "metrics", "kubernetes": "cluster", "alertmanager
 
 # ------------------------------------------------------------------ recording
 def _line(data: Any) -> bytes:
-    return (json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    return (json_escape(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
+            + "\n").encode()
 
 
 class Recorder:

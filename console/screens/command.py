@@ -107,8 +107,9 @@ class ContextsScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,c,q", "cancel", "Close")]
 
-    COLUMNS = (Column("current", " ", 1), Column("context", "Context"),
-               Column("target", "Fleet target"), Column("namespace", "Namespace"))
+    COLUMNS = (Column("current", " ", 1), Column("context", "Context", max_width=48),
+               Column("target", "Fleet target", max_width=32),
+               Column("namespace", "Namespace", max_width=63))
 
     def __init__(self, names: Sequence[str], current: str | None,
                  targets: Mapping[str, str], namespaces: Mapping[str, str]) -> None:

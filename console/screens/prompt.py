@@ -1,4 +1,8 @@
-"""A one-line prompt (replica count, silence duration) that validates before it closes."""
+"""A one-line prompt (replica count, silence duration) that validates before it closes.
+
+Its question names data (an alert, a Deployment) and its error quotes what was typed:
+both are plain text, never markup.
+"""
 
 from __future__ import annotations
 
@@ -27,11 +31,11 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
-            yield Static(self.question, id="prompt-question")
+            yield Static(self.question, id="prompt-question", markup=False)
             if self.hint:
-                yield Static(self.hint, id="prompt-hint")
+                yield Static(self.hint, id="prompt-hint", markup=False)
             yield Input(value=self.default, id="prompt-input")
-            yield Static("", id="prompt-error")
+            yield Static("", id="prompt-error", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         value = event.value.strip()

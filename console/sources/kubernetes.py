@@ -53,6 +53,8 @@ from urllib.parse import urlsplit
 from console.clock import Clock
 from console.durations import utc_stamp
 from console.model import ClusterReading, HpaState, KubeEvent, PodState
+from console.safe_text import clean_line, clean_text
+from console.safe_text import one_line as _one_line  # the API's words, cleaned
 from console.settings import TargetSettings
 from console.sources.base import ActionError, Permission, SourceError
 from console.sources.kube_mapping import (
@@ -110,11 +112,6 @@ class KubeReadError(SourceError, ActionError):
 
     Both a SourceError and an ActionError, so either kind of handler catches it.
     """
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _status_message(body: Any) -> str:
@@ -749,7 +746,8 @@ class KubernetesSource:
             data = resp.data
         finally:
             resp.release_conn()
-        return bytes(data or b"").decode("utf-8", errors="replace")
+        # Log lines are whatever the gateway (or anyone it logs for) printed.
+        return clean_text(bytes(data or b"").decode("utf-8", errors="replace"), tail=True)
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
         """Every event about one object (all types), newest first, read fresh."""
@@ -810,7 +808,7 @@ class KubernetesSource:
         data = obj.get("data") if isinstance(obj, Mapping) else None
         if not isinstance(data, Mapping):
             return {}
-        return {str(k): str(v) for k, v in data.items()}
+        return {clean_line(str(k)): clean_text(str(v)) for k, v in data.items()}
 
     # ------------------------------------------------------- completion lists
 
@@ -837,7 +835,7 @@ class KubernetesSource:
             return ()
         items = body.get("items") if isinstance(body, Mapping) else None
         return tuple(sorted(
-            str(i["metadata"]["name"]) for i in items or ()
+            clean_line(str(i["metadata"]["name"])) for i in items or ()
             if isinstance(i, Mapping) and isinstance(i.get("metadata"), Mapping)
             and i["metadata"].get("name")
         ))
