@@ -15,9 +15,10 @@ The rule, one for every field:
   reader still sees what was sent: ESC reads ␛, BEL ␇, NUL ␀, CR ␍, DEL ␡.
 - Every other code point that is invisible or rewrites what a reader sees
   becomes U+FFFD �: C1 controls (U+0080..U+009F, the 8-bit CSI U+009B among
-  them), bidi embeddings, overrides, isolates and marks, zero-width and filler
-  characters, line and paragraph separators, tag characters, noncharacters and
-  lone surrogates.
+  them), Unicode's format characters (bidi embeddings, overrides, isolates and
+  marks, zero-width characters, tags; all of category Cf but the two joiners),
+  line and paragraph separators, Hangul fillers, noncharacters and lone
+  surrogates.
 - A single-line field (a name, a label value, a reason, a message) shows a
   newline as ⏎ and is cut at `LINE_LIMIT` code points (free text at
   `NOTE_LIMIT`) with a final "…". Multi-line text (pod logs, ConfigMap data)
@@ -52,19 +53,18 @@ REPLACEMENT = "\ufffd"
 
 _INVISIBLE = (
     "\u0080-\u009f"  # C1 controls, the 8-bit CSI U+009B and OSC U+009D among them
-    "\u061c"  # Arabic letter mark (bidi)
-    "\u115f\u1160\u3164\uffa0"  # Hangul fillers: blank, used for names that look empty
-    "\u180e"  # Mongolian vowel separator (zero width)
-    "\u200b\u200e\u200f"  # zero-width space, left-to-right and right-to-left marks
+    # Unicode's format characters (category Cf) but the joiners U+200C/U+200D that scripts
+    # and emoji need: bidi embeddings, overrides, isolates and marks (U+202A..U+202E,
+    # U+2066..U+2069, U+200E/F, U+061C), zero-width characters, the soft hyphen,
+    # invisible operators, interlinear annotations, the BOM and the tag characters.
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
     "\u2028\u2029"  # line and paragraph separators
-    "\u202a-\u202e"  # bidi embeddings and overrides
-    "\u2060-\u2064"  # word joiner and invisible operators
-    "\u2066-\u206f"  # bidi isolates and deprecated format controls
-    "\ufeff"  # zero-width no-break space (BOM)
-    "\ufff9-\ufffb"  # interlinear annotation controls
+    "\u115f\u1160\u3164\uffa0"  # Hangul fillers: blank, used for names that look empty
     "\ufffe\uffff"  # noncharacters
     "\ud800-\udfff"  # lone surrogates: unencodable, a writer would raise
-    "\U000e0000-\U000e007f"  # tag characters: invisible text
 )
 _UNSAFE = re.compile(f"\r\n|[\x00-\x1f\x7f{_INVISIBLE}]")
 """What single-line cleaning replaces; CRLF is one match so that it becomes one ⏎."""
