@@ -91,13 +91,15 @@ def _replace(match: re.Match[str]) -> str:
 
 def is_clean(text: str) -> bool:
     """True when `text` holds nothing single-line cleaning would replace."""
-    return _UNSAFE.search(text) is None
+    return (text.isascii() and text.isprintable()) or _UNSAFE.search(text) is None
 
 
 def clean_line(text: str, limit: int = LINE_LIMIT) -> str:
     """A single-line field fit to show: controls as placeholders, ⏎ for a newline, capped."""
     if len(text) > limit:
         text = text[: limit - 1] + ELLIPSIS
+    elif text.isascii() and text.isprintable():
+        return text  # most labels: two C-speed checks, a tenth of the regular expression's
     if _UNSAFE.search(text) is None:
         return text
     return _UNSAFE.sub(_replace, text)
@@ -116,6 +118,15 @@ def one_line(text: str, limit: int = ERROR_LIMIT) -> str:
 
 def clean_map(values: Mapping[object, object], limit: int = LINE_LIMIT) -> dict[str, str]:
     """A string map from outside (labels, annotations) with clean keys and values."""
+    try:
+        # Every series of every answer comes through here: when all of it is short
+        # printable ASCII (as labels mostly are) one check of the whole map does.
+        joined = "".join(values) + "".join(values.values())  # type: ignore[arg-type]
+    except TypeError:
+        joined = None
+    if joined is not None and len(joined) <= LINE_LIMIT <= limit and joined.isascii() \
+            and joined.isprintable():
+        return dict(values)  # type: ignore[arg-type]
     return {clean_line(str(k)): clean_line(str(v), limit) for k, v in values.items()}
 
 
