@@ -220,7 +220,7 @@ class AlertmanagerSource:
         silence_id = answer.get("silenceID") if isinstance(answer, Mapping) else None
         if not isinstance(silence_id, str) or not silence_id:
             raise ActionError("silence not created: Alertmanager returned no silence id")
-        return silence_id
+        return clean_line(silence_id)  # it is shown ("silence … created") and audited
 
     async def expire(self, silence_id: str) -> None:
         api = self._require_alertmanager()
