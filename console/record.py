@@ -415,8 +415,7 @@ _LATEST_FIELD = {"prometheus": "metrics", "kubernetes": "cluster", "alertmanager
 
 # ------------------------------------------------------------------ recording
 def _line(data: Any) -> bytes:
-    return (json_escape(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
-            + "\n").encode()
+    return json_escape(json.dumps(data, separators=(",", ":"), ensure_ascii=False)).encode() + b"\n"
 
 
 class Recorder:
