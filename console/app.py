@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.events import Resize
@@ -36,6 +36,7 @@ from console.durations import format_duration, parse_duration
 from console.format import fmt_count
 from console.messages import AlertsPolled, ClusterPolled, HistoryLoaded, MetricsPolled
 from console.model import Alert, ModelFigures, ModelKey, Snapshot
+from console.plain_notify import PlainNotifications
 from console.polling import Latest, PollResult, alertmanager_status, assemble, poll
 from console.record import Recorder, recorder_for
 from console.screens.command import CommandScreen, ContextsScreen, parse_command
@@ -88,7 +89,7 @@ TREND_KEYS = ("rate_trend", "p95_trend")
 SOURCE_NAMES = ("prometheus", "kubernetes", "alertmanager")
 
 
-class GatewayConsole(App[int]):
+class GatewayConsole(PlainNotifications):
     CSS_PATH = "app.tcss"
     TITLE = "ai-gateway-console"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -550,7 +551,7 @@ class GatewayConsole(App[int]):
                         rows[pod_row_key(pod)] = pod_cells(pod)
             pods.sync(rows)
         dep = reading.deployment if reading else None
-        pods.set_titles(deployment_title(dep).markup, rollout_note(dep, len(rows), error).markup)
+        pods.set_titles(deployment_title(dep), rollout_note(dep, len(rows), error))
 
     def _render_alerts(self) -> None:
         reading = self.latest.alerts

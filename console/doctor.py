@@ -33,6 +33,7 @@ from typing import Any, Literal, TextIO
 from console.clock import Clock, system_clock
 from console.model import ClusterReading
 from console.profiles import PROFILES, Profile
+from console.safe_text import NOTE_LIMIT, clean_line
 from console.settings import Settings, TargetSettings
 from console.sources.base import ClusterSource, Permission, SourceError
 from console.sources.http_client import ApiClient
@@ -504,9 +505,9 @@ def format_check(check: Check, width: int, colour: bool = False) -> str:
     mark = MARKS[check.status]
     if colour:
         mark = f"\x1b[{COLOURS[check.status]}m{mark}\x1b[0m"
-    line = f"{mark}  {check.name:<{width}}  {check.detail}"
+    line = f"{mark}  {clean_line(check.name):<{width}}  {clean_line(check.detail, NOTE_LIMIT)}"
     if check.fix and check.status in ("warn", "fail"):
-        line += f" — fix: {check.fix}"
+        line += f" — fix: {clean_line(check.fix, NOTE_LIMIT)}"
     return line
 
 

@@ -23,13 +23,13 @@ from console.view import name_cell, styled
 from widgets.columns import Cell, Column
 
 FLEET_COLUMNS = (
-    Column("cluster", "Cluster"),
+    Column("cluster", "Cluster", max_width=32),
     Column("rate", "req/s", 7),
     Column("errors", "max err %", 9),
     Column("p95", "max P95", 8),
     Column("replicas", "Pods/max", 8),
     Column("alerts", "Alerts", 6),
-    Column("health", "Health"),
+    Column("health", "Health", max_width=100),
 )
 
 FLEET_MODEL_COLUMNS = (  # fixed widths: the table fits 80 columns from its first draw

@@ -24,6 +24,7 @@ from typing import Any
 
 from console.format import fmt_seconds
 from console.model import ModelFigures, PodState
+from console.safe_text import clean_line
 from console.scrub import mask_urls
 
 HINTS_FILE = "hints.toml"
@@ -259,7 +260,8 @@ def hint_values(
             text = _usage(pods, kind)
             if text is not None:
                 values[f"pods_{kind}"] = text
-    return values
+    # ConfigMap values are parsed YAML, whose "\e" and "\x9b" escapes make controls anew.
+    return {k: clean_line(v) for k, v in values.items()}
 
 
 # --------------------------------------------------------------------------- filling

@@ -22,6 +22,7 @@ from console.model import (
     SourceStatus,
     sort_alerts,
 )
+from console.safe_text import one_line as safe_line
 from console.sources.base import SourceError, SourceSet
 
 T = TypeVar("T")
@@ -39,11 +40,12 @@ class PollResult(Generic[T]):
 
 
 def one_line(exc: BaseException) -> str:
-    """A failure as the single line a status bar can show."""
+    """A failure as the single line a status bar can show, cleaned (console/safe_text.py):
+    an exception's text may quote whatever a server sent."""
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return "timed out"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+    return safe_line(text, 200)
 
 
 async def poll(

@@ -54,6 +54,7 @@ from console.model import (
 from console.polling import Latest
 from console.private_files import open_append
 from console.record_privacy import private_frame
+from console.safe_text import NOTE_LIMIT, clean_line, json_escape
 from console.scrub import Scrubber, settings_scrubber
 from console.settings import Settings
 from console.sources.base import History
@@ -175,7 +176,7 @@ def decode(tp: Any, data: Any) -> Any:
             return float(data)
     elif tp is str:
         if isinstance(data, str):
-            return data
+            return clean_line(data, NOTE_LIMIT)  # a file from outside, like an answer
     elif tp is datetime:
         if isinstance(data, str):
             return datetime.fromisoformat(data)
@@ -211,7 +212,7 @@ def decode(tp: Any, data: Any) -> Any:
 
 def dump_snapshot(snapshot: Snapshot) -> str:
     """One compact JSON line holding the whole Snapshot, internal fields included."""
-    return json.dumps(encode(snapshot), separators=(",", ":"), ensure_ascii=False)
+    return json_escape(json.dumps(encode(snapshot), separators=(",", ":"), ensure_ascii=False))
 
 
 def load_snapshot(text: str) -> Snapshot:
@@ -417,7 +418,7 @@ _LATEST_FIELD = {"prometheus": "metrics", "kubernetes": "cluster", "alertmanager
 
 # ------------------------------------------------------------------ recording
 def _line(data: Any) -> bytes:
-    return (json.dumps(data, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    return json_escape(json.dumps(data, separators=(",", ":"), ensure_ascii=False)).encode() + b"\n"
 
 
 class Recorder:

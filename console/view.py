@@ -55,8 +55,8 @@ SLOW_MS = 250.0
 """A source answering slower than this is flagged in the status line."""
 
 MODEL_COLUMNS = (
-    Column("provider", "Provider"),
-    Column("model", "Model"),
+    Column("provider", "Provider", max_width=20),
+    Column("model", "Model", max_width=36),
     Column("rate", "req/s", 6),
     Column("errors", "err %", 8),
     Column("p95", "P95", 8),
@@ -66,22 +66,24 @@ MODEL_COLUMNS = (
     Column("tokens", "tok/s", 6),
     Column("cost", "$/h", 8),
 )
-"""Most urgent first, so an 80-column terminal shows what matters before it scrolls."""
+"""Most urgent first, so an 80-column terminal shows what matters before it scrolls; names
+are capped (cut with "…", whole in the drill-down) so that a long one cannot push the figures
+off-screen."""
 
 POD_COLUMNS = (
-    Column("name", "Pod"),
-    Column("status", "Status"),
+    Column("name", "Pod", max_width=63),
+    Column("status", "Status", max_width=32),
     Column("restarts", "Rst", 3),
     Column("age", "Age", 4),
-    Column("node", "Node"),
+    Column("node", "Node", max_width=40),
 )
 
 ALERT_COLUMNS = (
     Column("state", "State", 9),
-    Column("name", "Alert"),
+    Column("name", "Alert", max_width=48),
     Column("severity", "Sev", 8),
     Column("since", "For", 5),
-    Column("summary", "Summary"),
+    Column("summary", "Summary", max_width=100),
 )
 
 

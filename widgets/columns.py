@@ -34,6 +34,11 @@ def plain(cell: Cell) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """`width` fixes the column's width; without it the column fits its longest cell, up to
+    `max_width` (a longer cell is cut with "…"): one 10,000-character label must not push
+    every figure off-screen."""
+
     key: str
     label: str
     width: int | None = None
+    max_width: int = 120

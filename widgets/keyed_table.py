@@ -128,7 +128,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._cursor = 0
         self.cells_updated = 0
         """How many cells the last sync touched: the refresh benchmark reads it."""
-        self._titles: tuple[str | None, str | None] = (None, None)
+        self._titles: tuple[str | Text | None, str | Text | None] = (None, None)
         self._parts: dict[str, list[CellParts | None]] = {}
         """Each row's cells, padded, in the table's base style."""
         self._strips: dict[str, Strip] = {}
@@ -201,8 +201,8 @@ class KeyedTable(ScrollView, can_focus=True):
         selected = self.selected_key
         return self._repaint(self._rows.sync_lazy(rows, build, self._near_screen()), selected)
 
-    def set_titles(self, title: str | None, subtitle: str | None) -> None:
-        """Set the border title and subtitle, only when they changed.
+    def set_titles(self, title: str | Text | None, subtitle: str | Text | None) -> None:
+        """Set the border title and subtitle when they changed; a str is plain, never markup.
 
         Assigning `border_title` repaints the whole widget even with the same
         text, so a table whose rows did not change must not be touched.
@@ -210,9 +210,9 @@ class KeyedTable(ScrollView, can_focus=True):
         if (title, subtitle) == self._titles:
             return
         if title != self._titles[0]:
-            self.border_title = title
+            self.border_title = Text(title) if isinstance(title, str) else title
         if subtitle != self._titles[1]:
-            self.border_subtitle = subtitle
+            self.border_subtitle = Text(subtitle) if isinstance(subtitle, str) else subtitle
         self._titles = (title, subtitle)
 
     def move_cursor(self, *, row: int) -> None:

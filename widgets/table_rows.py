@@ -147,11 +147,13 @@ class RowStore:
         return SyncResult(changed, moved, widths_changed, count)
 
     def _measure(self) -> tuple[int, ...]:
-        """Fixed columns keep their width; the others fit their label and longest cell."""
+        """Fixed columns keep their width; the others fit their label and longest cell, up to
+        their `max_width` (the widget cuts longer cells with "…")."""
         widths = []
         for i, col in enumerate(self.columns):
             if col.width is not None:
                 widths.append(col.width)
             else:
-                widths.append(max([cell_len(col.label), *(ln[i] for ln in self._lengths.values())]))
+                longest = max([cell_len(col.label), *(ln[i] for ln in self._lengths.values())])
+                widths.append(min(longest, max(col.max_width, cell_len(col.label))))
         return tuple(widths)

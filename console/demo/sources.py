@@ -23,6 +23,7 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
+from console.safe_text import clean_line, clean_text
 from console.settings import Settings, TargetSettings
 from console.sources.base import History, Permission, SourceSet
 
@@ -93,13 +94,14 @@ class DemoClusterSource:
         self.simulation.delete_pod(name)
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
-        return self.simulation.logs(pod, tail, previous)
+        # Cleaned like the real source's (console/safe_text.py): a scenario may log anything.
+        return clean_text(self.simulation.logs(pod, tail, previous), tail=True)
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
         return self.simulation.events(kind, name)
 
     async def config_map(self, name: str) -> Mapping[str, str]:
-        return self.simulation.config_map(name)
+        return {clean_line(k): clean_text(v) for k, v in self.simulation.config_map(name).items()}
 
     async def namespaces(self) -> tuple[str, ...]:
         """The simulated cluster's namespaces: the gateway's and the usual system ones."""

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from console.model import SOURCE_NAMES, Snapshot
+from console.safe_text import json_escape
 
 
 def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
@@ -27,6 +28,9 @@ def snapshot_json(snapshot: Snapshot) -> str:
     """The snapshot as indented JSON (no trailing newline); unknown figures are null.
 
     `allow_nan=False` is a guard: `to_json` already turns NaN into null, and a
-    bare NaN would make the output invalid JSON for every strict parser.
+    bare NaN would make the output invalid JSON for every strict parser. Non-ASCII
+    text stays readable, but what json.dumps leaves raw and a terminal would obey
+    (C1 such as U+009B, bidi controls) is escaped (console/safe_text.py).
     """
-    return json.dumps(snapshot_dict(snapshot), indent=2, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(snapshot_dict(snapshot), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_escape(text)

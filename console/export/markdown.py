@@ -7,6 +7,7 @@ on-call engineer already did from the console (from the audit log).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +34,7 @@ from console.format import (
     marked,
 )
 from console.model import ModelFigures, Snapshot, sort_alerts
+from console.safe_text import NOTE_LIMIT, clean_line
 
 AUDIT_KEYS = ("time", "user", "context", "namespace", "action", "target", "result")
 WORST_COUNT = 3
@@ -54,10 +56,29 @@ def snapshot_markdown(
     return "\n\n".join(s.rstrip("\n") for s in sections) + "\n"
 
 
+_INLINE = re.compile(r"([\\`*_\[\]<>|~&!$@])")
+"""What Markdown reads as syntax inside a line: emphasis, code, links, HTML, entities,
+tables, strikethrough, maths, e-mail autolinks. Each is backslash-escaped."""
+_LEADING = re.compile(r"^(?=[#>+=-])")
+"""What Markdown reads as a block (heading, quote, list) at the start of a line."""
+_AUTOLINK = re.compile(r"(?i)(?<=www)\.|(?=://)")
+"""Where GFM would make a bare URL (`https://…`, `www.…`) a link."""
+
+
 def cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: one line, pipes escaped."""
-    text = or_unknown(value)
-    return " ".join(text.split()).replace("|", "\\|")
+    """Data as Markdown that renders exactly as written, on one line (a table cell, a list
+    item): cleaned (console/safe_text.py), whitespace runs as one space, syntax escaped."""
+    text = clean_line(" ".join(or_unknown(value).split()), NOTE_LIMIT)
+    text = _AUTOLINK.sub(lambda m: "\\" + m.group(), _INLINE.sub(r"\\\1", text))
+    return _LEADING.sub("\\\\", text)
+
+
+def code(value: object) -> str:
+    """Data as a code span: fenced by more backticks than it holds, so none can close it."""
+    text = clean_line(" ".join(or_unknown(value).split()), NOTE_LIMIT)
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[:1] == "`" or text[-1:] == "`" else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -86,7 +107,7 @@ def _what_fires(snapshot: Snapshot, now: float) -> str:
     head = "## What fires"
     missing = problem(snapshot, "alertmanager")
     if not snapshot.alerts:
-        return f"{head}\n\n" + (f"Unknown: {missing}." if missing else "No alerts.")
+        return f"{head}\n\n" + (f"Unknown: {cell(missing)}." if missing else "No alerts.")
     rows = [
         (
             f"{ALERT_STATE_SYMBOL.get(a.state, '?')} {a.state}"
@@ -118,7 +139,7 @@ def _worst_models(snapshot: Snapshot) -> str:
     head = "## Worst models"
     missing = problem(snapshot, "prometheus")
     if missing:
-        return f"{head}\n\nUnknown: {missing}."
+        return f"{head}\n\nUnknown: {cell(missing)}."
     if not snapshot.models:
         return f"{head}\n\nNo traffic in the window."
     models = snapshot.models
@@ -151,21 +172,22 @@ def _worst_models(snapshot: Snapshot) -> str:
 def _workload(snapshot: Snapshot) -> str:
     missing = problem(snapshot, "kubernetes")
     if missing:
-        return f"## Deployment\n\nUnknown: {missing}."
+        return f"## Deployment\n\nUnknown: {cell(missing)}."
     dep = snapshot.deployment
     parts = [
         "## Deployment\n\n"
-        + (f"`{dep.namespace}/{dep.name}`: {deployment_summary(dep)}" if dep else "Not found.")
+        + (f"{code(f'{dep.namespace}/{dep.name}')}: {cell(deployment_summary(dep))}" if dep
+           else "Not found.")
     ]
     hpa = snapshot.hpa
     if hpa is None:
         parts.append("## HPA\n\nNot found.")
     else:
         lines = [
-            f"- `{hpa.name}`: {hpa.current_replicas} current / {hpa.desired_replicas} desired "
+            f"- {code(hpa.name)}: {hpa.current_replicas} current / {hpa.desired_replicas} desired "
             f"(min {hpa.min_replicas}, max {hpa.max_replicas})"
         ]
-        lines += [f"- {hpa_metric_text(m)}" for m in hpa.metrics]
+        lines += [f"- {cell(hpa_metric_text(m))}" for m in hpa.metrics]
         if hpa.pinned_at_max:
             lines.append("- **▲ PINNED AT MAX**: it wants more replicas than it may have")
         parts.append("## HPA\n\n" + "\n".join(lines))
@@ -186,7 +208,7 @@ def _events(snapshot: Snapshot) -> str:
     head = "## Recent events"
     if not snapshot.events:
         missing = problem(snapshot, "kubernetes")
-        return f"{head}\n\n" + (f"Unknown: {missing}." if missing else "None.")
+        return f"{head}\n\n" + (f"Unknown: {cell(missing)}." if missing else "None.")
     rows = [
         (e.last_seen, e.type, e.reason, f"{e.object_kind}/{e.object_name}", e.count, e.message)
         for e in snapshot.events

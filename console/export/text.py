@@ -3,7 +3,8 @@
 Rendered by Rich for aligned tables, but without colour: chat clients show
 escape codes as garbage, so every state is carried by a symbol (✓ ✗ ▲ ●) that
 survives copy and paste. Data strings are wrapped in `Text`, never parsed as
-markup, so an alert summary containing `[bold]` prints as written.
+markup, so an alert summary containing `[bold]` prints as written, and arrive
+cleaned of terminal controls (console/safe_text.py).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from console.format import (
     model_level,
 )
 from console.model import Snapshot, sort_alerts
+from console.safe_text import clean_text
 
 FULL_MODELS_WIDTH = 90
 """Below this width the optional figures (TTFT, tok/s, $/h) are left out of the models
@@ -69,8 +71,9 @@ def snapshot_text(snapshot: Snapshot, now: float, width: int = 100) -> str:
     )
     for block in _blocks(snapshot, now, width):
         console.print(block)
-    # Tables pad their cells; trailing blanks only get in the way of a chat paste.
-    lines = [line.rstrip() for line in out.getvalue().splitlines()]
+    # Tables pad their cells; trailing blanks only get in the way of a chat paste. The
+    # fields are clean already; this is the format's own guard, as JSON's escapes are.
+    lines = [line.rstrip() for line in clean_text(out.getvalue(), limit=10**9).split("\n")]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

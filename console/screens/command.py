@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
+from console.safe_text import clean_line
 from widgets.columns import Column
 from widgets.keyed_table import KeyedTable
 
@@ -107,8 +108,9 @@ class ContextsScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,c,q", "cancel", "Close")]
 
-    COLUMNS = (Column("current", " ", 1), Column("context", "Context"),
-               Column("target", "Fleet target"), Column("namespace", "Namespace"))
+    COLUMNS = (Column("current", " ", 1), Column("context", "Context", max_width=48),
+               Column("target", "Fleet target", max_width=32),
+               Column("namespace", "Namespace", max_width=63))
 
     def __init__(self, names: Sequence[str], current: str | None,
                  targets: Mapping[str, str], namespaces: Mapping[str, str]) -> None:
@@ -125,8 +127,11 @@ class ContextsScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#contexts-table", KeyedTable)
-        table.sync({name: ("*" if name == self.current else "", name,
-                           self.targets.get(name, ""), self.namespaces.get(name, ""))
+        # The kubeconfig is a file from outside: its names are shown cleaned (a row's key
+        # keeps the name as written, which is what switching needs).
+        table.sync({name: ("*" if name == self.current else "", clean_line(name),
+                           clean_line(self.targets.get(name, "")),
+                           clean_line(self.namespaces.get(name, "")))
                     for name in self.names})
         if self.current in self.names:
             table.move_cursor(row=self.names.index(self.current))

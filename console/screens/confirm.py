@@ -3,7 +3,9 @@
 It answers once: a second `y` (a bouncing key, an impatient user) cannot
 confirm twice, so an action is never sent twice from one dialog. When the
 console switches to another target while it is open, the console withdraws
-it: from then on it answers nothing and it closes as soon as it is on top.
+it: from then on it answers nothing and it closes as soon as it is on top. Its texts quote
+data (an alert's labels, a pod's name) and are shown as written, never as markup:
+the dialog shows exactly what the action will use, and nothing in it is a button.
 """
 
 from __future__ import annotations
@@ -33,13 +35,13 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
-            yield Static(self.title_text, id="confirm-title")
-            yield Static(f"target   {self.target_text}", id="confirm-target")
+            yield Static(self.title_text, id="confirm-title", markup=False)
+            yield Static(f"target   {self.target_text}", id="confirm-target", markup=False)
             if self.where_text:
                 yield Static(f"where    {self.where_text}", id="confirm-where", markup=False)
-            yield Static(f"same as  {self.command_text}", id="confirm-command")
+            yield Static(f"same as  {self.command_text}", id="confirm-command", markup=False)
             if self.warning:
-                yield Static(f"⚠ {self.warning}", id="confirm-warning")
+                yield Static(f"⚠ {self.warning}", id="confirm-warning", markup=False)
             yield Static("[b]y[/b] confirm    [b]n[/b] / [b]esc[/b] cancel", id="confirm-keys")
 
     def action_answer(self, yes: bool) -> None:

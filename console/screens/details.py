@@ -1,7 +1,9 @@
 """The read-only detail modal and the events table.
 
 The model and pod drill-downs (screens/model_detail.py, screens/pod_detail.py) build on
-DetailScreen, so every detail view opens, scrolls and closes the same way.
+DetailScreen, so every detail view opens, scrolls and closes the same way. Titles and
+cells quote data (a model's or pod's name, an event's message): they are plain text,
+never markup, in Textual's Static as in Rich's Table (which reads a str cell as markup).
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ def events_table(events: tuple[KubeEvent, ...]) -> Table | Text:
     for ev in events:
         table.add_row(
             Text(ev.type, style="bold red" if ev.type == "Warning" else ""),
-            ev.reason,
-            f"{ev.object_kind}/{ev.object_name}",
-            str(ev.count),
-            ev.last_seen or "—",
-            ev.message,
+            Text(ev.reason),
+            Text(f"{ev.object_kind}/{ev.object_name}"),
+            Text(str(ev.count)),
+            Text(ev.last_seen or "—"),
+            Text(ev.message),
         )
     return table
 
@@ -47,9 +49,9 @@ class DetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-body"):
-            yield Static(self.title_text, id="detail-title")
+            yield Static(self.title_text, id="detail-title", markup=False)
             for part in self.parts:
-                yield Static(part)
+                yield Static(part, markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -54,7 +54,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static("ai-gateway-console — keys", id="help-title")
             yield Static(table)
             if self.read_only_reason:
-                yield Static(f"⚠ {self.read_only_reason}", id="help-readonly")
+                yield Static(f"⚠ {self.read_only_reason}", id="help-readonly", markup=False)
             yield Static("A confirmation dialog confirms with y and cancels with n or escape.\n"
                          "Every action is written to the audit log. Press escape to close.",
                          id="help-foot")

@@ -2,7 +2,8 @@
 
 Following re-reads the tail at the refresh interval and appends only the lines
 that are new, so the view scrolls like `kubectl logs -f` without a streaming
-connection that a flaky jump host would keep dropping.
+connection that a flaky jump host would keep dropping. Lines arrive cleaned of
+terminal controls (console/safe_text.py) and are written as plain text, never markup.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Footer, RichLog, Static
+
+from console.polling import one_line
 
 LogFetcher = Callable[[str, int, bool], Awaitable[str]]
 
@@ -45,7 +49,7 @@ class LogsScreen(ModalScreen[None]):
         self.lines: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(self._title(), id="logs-title")
+        yield Static(self._title(), id="logs-title", markup=False)
         yield RichLog(id="logs-body", wrap=False, highlight=False, max_lines=5000)
         yield Footer()
 
@@ -62,13 +66,13 @@ class LogsScreen(ModalScreen[None]):
             try:
                 text = await self.fetch(self.pod, 200, self.previous)
             except Exception as exc:
-                self.query_one(RichLog).write(f"✗ cannot read logs: {exc}")
+                self.query_one(RichLog).write(Text(f"✗ cannot read logs: {one_line(exc)}"))
                 text = None
             if text is not None:
                 lines = text.splitlines()
                 log = self.query_one(RichLog)
                 for line in new_lines(self.lines, lines):
-                    log.write(line)
+                    log.write(Text(line))
                 self.lines = lines
             if not self.follow or self.previous:
                 return

@@ -49,6 +49,7 @@ from console.model import (
     ScrapeTarget,
     Snapshot,
 )
+from console.safe_text import one_line
 from console.screens.details import DetailScreen
 from console.sources.base import ClusterSource, MetricsSource
 from widgets.line_chart import LineChart
@@ -204,7 +205,7 @@ class ModelDetailScreen(DetailScreen):
     def compose(self) -> ComposeResult:
         window = format_duration(self.window_s)
         with VerticalScroll(id="detail-body"):
-            yield Static(self.title_text, id="detail-title")
+            yield Static(self.title_text, id="detail-title", markup=False)
             yield Static(figures_text(self.context.model, window), id="model-figures")
             yield Static(
                 f"last {format_duration(self.span_s)}, each point over a {window} window",
@@ -305,8 +306,7 @@ class ModelDetailScreen(DetailScreen):
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:200]
+    return one_line(str(exc), 200) or type(exc).__name__  # it may quote a server
 
 
 def model_context(snapshot: Snapshot, key: ModelKey) -> ModelContext | None:

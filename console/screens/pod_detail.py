@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from console.durations import format_age
 from console.model import ContainerState, KubeEvent, PodState
+from console.safe_text import one_line
 from console.screens.details import DetailScreen, events_table
 from console.screens.logs import LogFetcher, LogsScreen
 from console.sources.base import ClusterSource
@@ -99,10 +100,10 @@ def containers_table(containers: tuple[ContainerState, ...]) -> Table | Text:
         if c.last_termination_reason or c.last_exit_code is not None:
             code = "" if c.last_exit_code is None else f", exit code {c.last_exit_code}"
             last = f"{c.last_termination_reason or 'terminated'}{code}"
-        table.add_row(
-            c.name, c.image or "—",
+        table.add_row(  # Text cells: Rich reads a str cell as markup
+            Text(c.name), Text(c.image or "—"),
             Text(state, style="" if c.state == "running" else "bold red"),
-            "yes" if c.ready else "no", str(c.restarts), last,
+            Text("yes" if c.ready else "no"), Text(str(c.restarts)), Text(last),
         )
     return table
 
@@ -132,7 +133,7 @@ class PodDetailScreen(DetailScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-body"):
-            yield Static(self.title_text, id="detail-title")
+            yield Static(self.title_text, id="detail-title", markup=False)
             yield Static(status_text(self.pod), id="pod-status")
             yield Static(containers_table(self.pod.containers), id="pod-containers")
             yield Static(resources_text(self.pod), id="pod-resources")
@@ -152,7 +153,7 @@ class PodDetailScreen(DetailScreen):
             self.events = newest_first(await self.cluster.events("Pod", self.pod.name))
             self.events_error = None
         except Exception as exc:  # unreadable events: one line, the rest still shows
-            self.events_error = " ".join(str(exc).split())[:200] or type(exc).__name__
+            self.events_error = one_line(str(exc), 200) or type(exc).__name__
         self.loads += 1
         self._show_data()
 

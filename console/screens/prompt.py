@@ -3,6 +3,8 @@
 A validator that raises is a bug, but a typed value must never crash the
 console: it then reads as refused. Like the confirmation, the prompt answers
 once and can be withdrawn by the console when the target changes.
+Its question names data (an alert, a Deployment) and its error quotes what was
+typed: both are plain text, never markup.
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
-            yield Static(self.question, id="prompt-question")
+            yield Static(self.question, id="prompt-question", markup=False)
             if self.hint:
-                yield Static(self.hint, id="prompt-hint")
+                yield Static(self.hint, id="prompt-hint", markup=False)
             yield Input(value=self.default, id="prompt-input")
             yield Static("", id="prompt-error", markup=False)  # quotes what was typed
 

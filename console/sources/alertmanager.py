@@ -20,6 +20,7 @@ import httpx
 
 from console.durations import utc_stamp
 from console.model import Alert, AlertsReading
+from console.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line, clean_map
 from console.settings import HttpEndpoint
 from console.sources.base import ActionError, SourceError
 from console.sources.http_client import ApiClient
@@ -41,10 +42,10 @@ def rfc3339(value: Any) -> str | None:
     return utc_stamp(parsed)
 
 
-def _str_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in value.items()}
+def _str_map(value: Any, limit: int = LINE_LIMIT) -> dict[str, str]:
+    """Labels or annotations, cleaned (console/safe_text.py): whoever writes a rule or posts
+    an alert chooses them, and the silence dialog shows them."""
+    return clean_map(value, limit) if isinstance(value, Mapping) else {}
 
 
 def _summary(annotations: Mapping[str, str]) -> str | None:
@@ -70,7 +71,7 @@ def parse_prometheus_alerts(payload: Any) -> list[dict[str, Any]]:
         out.append(
             {
                 "labels": _str_map(item.get("labels")),
-                "annotations": _str_map(item.get("annotations")),
+                "annotations": _str_map(item.get("annotations"), NOTE_LIMIT),
                 "state": str(item["state"]),
                 "since": rfc3339(item.get("activeAt")),
             }
@@ -94,9 +95,9 @@ def parse_alertmanager_alerts(payload: Any) -> list[dict[str, Any]]:
         out.append(
             {
                 "labels": _str_map(item.get("labels")),
-                "fingerprint": str(item.get("fingerprint") or ""),
-                "state": str(status.get("state") or ""),
-                "silenced_by": tuple(str(s) for s in silenced_by if s),
+                "fingerprint": clean_line(str(item.get("fingerprint") or "")),
+                "state": clean_line(str(status.get("state") or "")),
+                "silenced_by": tuple(clean_line(str(s)) for s in silenced_by if s),
                 "inhibited": bool(inhibited_by),
             }
         )
@@ -219,7 +220,7 @@ class AlertmanagerSource:
         silence_id = answer.get("silenceID") if isinstance(answer, Mapping) else None
         if not isinstance(silence_id, str) or not silence_id:
             raise ActionError("silence not created: Alertmanager returned no silence id")
-        return silence_id
+        return clean_line(silence_id)  # it is shown ("silence … created") and audited
 
     async def expire(self, silence_id: str) -> None:
         api = self._require_alertmanager()

@@ -24,14 +24,26 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
+from console.safe_text import one_line
 
 
 class SourceError(Exception):
-    """A source could not deliver; str(error) is the one line the status bar shows."""
+    """A source could not deliver; str(error) is the one line the status bar shows.
+
+    The message is made one clean line here (console/safe_text.py): it is often a
+    server's or proxy's own words, and every error builder then gets that for free.
+    """
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(one_line(str(message)))
 
 
 class ActionError(Exception):
-    """An action was refused or failed; str(error) is what the user reads."""
+    """An action was refused or failed; str(error) is what the user reads (cleaned as
+    SourceError's, since it quotes the API's answer)."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(one_line(str(message)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from console.safe_text import one_line as clean_one_line
 from console.scrub import Scrubber
 from console.settings import TargetSettings
 from console.sources.base import SourceError
@@ -35,8 +36,8 @@ ERROR_BODY_BYTES = 64 * 1024
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    """The API's words as one clean, capped line (console/safe_text.py)."""
+    return clean_one_line(str(text), limit)
 
 
 def kubeconfig_path(target: TargetSettings) -> str | None:

@@ -24,6 +24,7 @@ from console.model import (
     KubeEvent,
     PodState,
 )
+from console.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line
 
 Obj = Mapping[str, Any]
 
@@ -52,7 +53,18 @@ def _int(value: Any, default: int = 0) -> int:
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """A string field, cleaned (console/safe_text.py), or None when absent or empty."""
+    return clean_line(value) if isinstance(value, str) and value else None
+
+
+def _text(value: Any, default: str = "", limit: int = LINE_LIMIT) -> str:
+    """Any field as clean text: names, reasons and messages are whoever wrote the object's."""
+    return clean_line(str(default if value is None else value), limit)
+
+
+def _note(value: Any) -> str | None:
+    """Free text (a condition's or event's message), cleaned with the longer cap."""
+    return clean_line(value, NOTE_LIMIT) if isinstance(value, str) and value else None
 
 
 def parse_time(value: Any) -> float | None:
@@ -118,10 +130,10 @@ def label_selector(selector: Any) -> str:
 def conditions(items: Any) -> tuple[Condition, ...]:
     return tuple(
         Condition(
-            type=str(_map(c).get("type", "")),
-            status=str(_map(c).get("status", "Unknown")),
+            type=_text(_map(c).get("type")),
+            status=_text(_map(c).get("status"), "Unknown"),
             reason=_str(_map(c).get("reason")),
-            message=_str(_map(c).get("message")),
+            message=_note(_map(c).get("message")),
         )
         for c in _list(items)
     )
@@ -131,15 +143,15 @@ def deployment_state(obj: Obj) -> DeploymentState:
     meta, spec, status = _map(obj.get("metadata")), _map(obj.get("spec")), _map(obj.get("status"))
     annotations = _map(_map(_map(spec.get("template")).get("metadata")).get("annotations"))
     return DeploymentState(
-        namespace=str(meta.get("namespace", "")),
-        name=str(meta.get("name", "")),
+        namespace=_text(meta.get("namespace")),
+        name=_text(meta.get("name")),
         # spec.replicas defaults to 1 when unset, as the API server defaults it.
         replicas=_int(spec.get("replicas"), 1),
         ready_replicas=_int(status.get("readyReplicas")),
         updated_replicas=_int(status.get("updatedReplicas")),
         available_replicas=_int(status.get("availableReplicas")),
         restarted_at=_str(annotations.get(RESTARTED_AT)),
-        uid=str(meta.get("uid", "")),
+        uid=_text(meta.get("uid")),
         generation=_int(meta.get("generation")),
         observed_generation=_int(status.get("observedGeneration")),
         conditions=conditions(status.get("conditions")),
@@ -151,12 +163,12 @@ def _container_reason(statuses: Iterable[Any], prefix: str = "") -> str | None:
         state = _map(_map(cs).get("state"))
         waiting, terminated = _map(state.get("waiting")), _map(state.get("terminated"))
         if _str(waiting.get("reason")):
-            return prefix + str(waiting["reason"])
+            return prefix + _text(waiting["reason"])
         if terminated:
             if _str(terminated.get("reason")):
-                return prefix + str(terminated["reason"])
+                return prefix + _text(terminated["reason"])
             if terminated.get("signal"):
-                return f"{prefix}Signal:{terminated['signal']}"
+                return f"{prefix}Signal:{_text(terminated['signal'])}"
             return f"{prefix}ExitCode:{_int(terminated.get('exitCode'))}"
     return None
 
@@ -174,7 +186,7 @@ def pod_reason(obj: Obj) -> str | None:
         return "Terminating"
     phase = status.get("phase")
     if phase in ("Succeeded", "Failed") and _str(status.get("reason")):
-        return str(status["reason"])
+        return _text(status["reason"])
     init = [
         cs for cs in _list(status.get("initContainerStatuses"))
         if _map(_map(_map(cs).get("state")).get("terminated")).get("exitCode", 1) != 0
@@ -200,7 +212,7 @@ def pod_state(
     )
     last_termination = next(
         (
-            str(t["reason"])
+            _text(t["reason"])
             for t in (_map(_map(_map(cs).get("lastState")).get("terminated")) for cs in statuses)
             if _str(t.get("reason"))
         ),
@@ -209,14 +221,14 @@ def pod_state(
     created = parse_time(meta.get("creationTimestamp"))
     cpu, memory = usage if usage is not None else (None, None)
     return PodState(
-        name=str(meta.get("name", "")),
-        phase=str(status.get("phase") or "Unknown"),
+        name=_text(meta.get("name")),
+        phase=_text(status.get("phase") or "Unknown"),
         ready=ready,
         restarts=sum(_int(_map(cs).get("restartCount")) for cs in statuses),
         age_s=max(0.0, now - created) if created is not None else 0.0,
         node=_str(spec.get("nodeName")),
         reason=pod_reason(obj),
-        uid=str(meta.get("uid", "")),
+        uid=_text(meta.get("uid")),
         cpu_millicores=cpu,
         memory_bytes=memory,
         last_termination_reason=last_termination,
@@ -237,12 +249,12 @@ def container_states(obj: Obj) -> tuple[ContainerState, ...]:
     """
     spec, status = _map(obj.get("spec")), _map(obj.get("status"))
     statuses = {
-        str(_map(cs).get("name")): _map(cs) for cs in _list(status.get("containerStatuses"))
+        _text(_map(cs).get("name")): _map(cs) for cs in _list(status.get("containerStatuses"))
     }
     out = []
     for container in _list(spec.get("containers")):
         c = _map(container)
-        name = str(c.get("name") or "?")
+        name = _text(c.get("name") or "?")
         cs = statuses.get(name, {})
         state = _map(cs.get("state"))
         kind = next((k for k in ("running", "waiting", "terminated") if k in state),
@@ -294,18 +306,19 @@ def _metric_value(value: Obj) -> float | None:
 
 def _metric_identity(metric: Obj) -> tuple[str, str] | None:
     """(type, display name) of a v2 MetricSpec or MetricStatus."""
-    type_ = str(metric.get("type", ""))
+    type_ = _text(metric.get("type"))
     if type_ == "Resource":
-        return type_, str(_map(metric.get("resource")).get("name", "?"))
+        return type_, _text(_map(metric.get("resource")).get("name"), "?")
     if type_ == "ContainerResource":
         body = _map(metric.get("containerResource"))
-        return type_, f"{body.get('name', '?')} ({body.get('container', '?')})"
+        return type_, f"{_text(body.get('name'), '?')} ({_text(body.get('container'), '?')})"
     if type_ in ("Pods", "Object", "External"):
         body = _map(metric.get({"Pods": "pods", "Object": "object", "External": "external"}[type_]))
-        name = str(_map(body.get("metric")).get("name", "?"))
+        name = _text(_map(body.get("metric")).get("name"), "?")
         if type_ == "Object":
             described = _map(body.get("describedObject"))
-            name = f"{name} ({str(described.get('kind', '?')).lower()}/{described.get('name')})"
+            kind = _text(described.get("kind"), "?").lower()
+            name = f"{name} ({kind}/{_text(described.get('name'))})"
         return type_, name
     return None
 
@@ -332,7 +345,7 @@ def hpa_state(obj: Obj) -> HpaState:
         target = _metric_value(_map(_metric_body(_map(metric)).get("target")))
         metrics.append(HpaMetric(name=ident[1], current=current.get(ident), target=target))
     return HpaState(
-        name=str(meta.get("name", "")),
+        name=_text(meta.get("name")),
         min_replicas=_int(spec.get("minReplicas"), 1),
         max_replicas=_int(spec.get("maxReplicas")),
         current_replicas=_int(status.get("currentReplicas")),
@@ -353,7 +366,7 @@ def event_last_seen(obj: Obj) -> str | None:
         _map(obj.get("metadata")).get("creationTimestamp"),
     ):
         if _str(value):
-            return str(value)
+            return _text(value)
     return None
 
 
@@ -363,11 +376,11 @@ def kube_event(obj: Obj) -> KubeEvent:
     count = _int(obj.get("count")) or _int(series.get("count")) or 1
     message = " ".join(str(obj.get("message") or "").split())
     return KubeEvent(
-        type=str(obj.get("type") or "Normal"),
-        reason=str(obj.get("reason") or ""),
-        message=message,
-        object_kind=str(involved.get("kind") or ""),
-        object_name=str(involved.get("name") or ""),
+        type=_text(obj.get("type") or "Normal"),
+        reason=_text(obj.get("reason") or ""),
+        message=_text(message, limit=NOTE_LIMIT),
+        object_kind=_text(involved.get("kind") or ""),
+        object_name=_text(involved.get("name") or ""),
         count=count,
         last_seen=event_last_seen(obj),
     )

@@ -49,6 +49,7 @@ from typing import Any
 from console.clock import Clock
 from console.durations import utc_stamp
 from console.model import ClusterReading, HpaState, KubeEvent, PodState
+from console.safe_text import clean_line, clean_text
 from console.scrub import Scrubber
 from console.settings import TargetSettings
 from console.sources.base import ActionError, Permission, SourceError
@@ -593,7 +594,8 @@ class KubernetesSource:
             data = read_body(resp, self._max_bytes, self._deadline_s)
         except Exception as exc:
             raise KubeReadError(self._describe(exc, "get", "pods/log", pod).message) from None
-        return data.decode("utf-8", errors="replace")
+        # Log lines are whatever the gateway (or anyone it logs for) printed.
+        return clean_text(data.decode("utf-8", errors="replace"), tail=True)
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
         """Every event about one object (all types), newest first, read fresh."""
@@ -654,7 +656,7 @@ class KubernetesSource:
         data = obj.get("data") if isinstance(obj, Mapping) else None
         if not isinstance(data, Mapping):
             return {}
-        return {str(k): str(v) for k, v in data.items()}
+        return {clean_line(str(k)): clean_text(str(v)) for k, v in data.items()}
 
     # ------------------------------------------------------- completion lists
 
@@ -681,7 +683,7 @@ class KubernetesSource:
             return ()
         items = body.get("items") if isinstance(body, Mapping) else None
         return tuple(sorted(
-            str(i["metadata"]["name"]) for i in items or ()
+            clean_line(str(i["metadata"]["name"])) for i in items or ()
             if isinstance(i, Mapping) and isinstance(i.get("metadata"), Mapping)
             and i["metadata"].get("name")
         ))

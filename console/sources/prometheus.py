@@ -39,6 +39,7 @@ from console.model import (
     ScrapeTarget,
 )
 from console.profiles import PROFILES, Profile
+from console.safe_text import clean_map
 from console.settings import HttpEndpoint, Settings
 from console.sources.base import History, SourceError
 from console.sources.http_client import AnswerTooLarge, ApiClient
@@ -342,10 +343,9 @@ def _data(payload: Any, kinds: tuple[str, ...]) -> list[Any]:
 
 
 def _labels(item: Mapping[str, Any]) -> dict[str, str]:
+    """A series' labels, cleaned (console/safe_text.py): a model name is whatever a client sent."""
     metric = item.get("metric")
-    if not isinstance(metric, Mapping):
-        return {}
-    return {str(k): str(v) for k, v in metric.items()}
+    return clean_map(metric) if isinstance(metric, Mapping) else {}
 
 
 def parse_vector(payload: Any) -> list[tuple[dict[str, str], float | None]]:

@@ -54,8 +54,11 @@ class PtyProcess:
         rows: int = 40,
         env: Mapping[str, str] | None = None,
         keep_output: bool = True,
+        cwd: Path | None = None,
     ) -> None:
         self.argv = list(argv)
+        self.cwd = cwd
+        """The child's working folder (where `x` exports), this process's by default."""
         self.cols, self.rows = cols, rows
         child_env = dict(os.environ)
         child_env["TERM"] = "xterm-256color"
@@ -88,7 +91,7 @@ class PtyProcess:
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             self.argv, stdin=slave, stdout=slave, stderr=slave, env=self.env,
-            start_new_session=True, close_fds=True,
+            start_new_session=True, close_fds=True, cwd=self.cwd,
         )
         os.close(slave)
         self.master = master
