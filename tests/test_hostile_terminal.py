@@ -29,7 +29,8 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture
 def console(hostile_stack: HostileStack, tmp_path: Path) -> PtyScreen:
-    screen = PtyScreen(hostile_stack.console_args(), hostile_stack.env(tmp_path), tmp_path)
+    screen = PtyScreen(hostile_stack.console_args(refresh="1s"), hostile_stack.env(tmp_path),
+                       tmp_path)
     screen.start()
     yield screen
     screen.stop()

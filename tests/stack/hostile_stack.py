@@ -188,12 +188,13 @@ class HostileStack:
 
         wait_until(firing, timeout_s, "hostile alerts firing")
 
-    def console_args(self, refresh: str = "1s") -> list[str]:
-        """Flags that point the console at this stack."""
+    def console_args(self, refresh: str | None = None) -> list[str]:
+        """Flags that point the console at this stack (`refresh` for the live console only:
+        `snapshot` and `doctor` refuse a flag that means nothing to them)."""
         return ["--prometheus-url", self.prometheus_url,
                 "--alertmanager-url", self.alertmanager_url,
                 "--kubeconfig", str(self.kubeconfig), "--context", CONTEXT,
-                "--refresh", refresh]
+                *(["--refresh", refresh] if refresh else [])]
 
     def env(self, home: Path) -> dict[str, str]:
         """No user config, no proxy, state and exports under `home`."""
