@@ -4,7 +4,7 @@
   the source's own `queries_per_refresh`, its `requests_sent`, and the requests
   a FaultServer in front of Prometheus saw. They must be equal for 4 and 400.
 - Kubernetes API requests per minute at steady state against the emulator, on
-  time scaled down 20 x (as tests/test_kubernetes_watch.py does): a 6 s watch
+  time scaled down 20 x (as tests/integration/test_kubernetes_watch.py does): a 6 s watch
   period stands for the real 120 s, a 0.75 s metrics poll for 15 s, so 6 s of
   fetching every 0.1 s stands for 2 minutes of refreshes every 2 s.
 - Concurrency: with every Prometheus answer 300 ms late, one refresh (all

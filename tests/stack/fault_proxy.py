@@ -26,7 +26,7 @@ the others are forwarded. Binds 127.0.0.1 only; every wait is bounded.
 
 Below the proxy: the campaign's named faults per source (`FAULTS`, `apply_fault`)
 and the console built as the CLI builds it with every source behind a proxy
-(`build_app`), shared by tests/test_fault_campaign.py and tests/perf/soak.py.
+(`build_app`), shared by tests/integration/test_fault_campaign.py and tests/perf/soak.py.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ def statuses(sent: Iterable[Sent]) -> dict[int, int]:
 
 
 def standard_mix() -> dict[str, ModelMix]:
-    """The load of tests/test_litellm_stack.py and of the recorded exposition.
+    """The load of tests/integration/test_litellm_stack.py and of the recorded exposition.
 
     Each public model gets its own success latency, in a LATENCY_BUCKETS bucket
     of its own with at least 0.2 s to spare below the bucket's upper bound, so

@@ -8,7 +8,7 @@ LiteLLM's odd series appear: a scrape with no key, one with a wrong key, and a
 chat for a model the router does not know. Once the proxy has counted them all
 it saves the exposition, byte for byte after a header, as
 tests/fixtures/litellm-<version>.prom: recorded API data for the unit tests
-(tests/test_product_fixtures.py holds it against the same mix). The master key
+(tests/integration/test_product_fixtures.py holds it against the same mix). The master key
 is random per run and never appears in the exposition; the recorder checks.
 """
 

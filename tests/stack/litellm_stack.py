@@ -7,7 +7,7 @@ client request reaches the upstream exactly once and a test can count it.
 
 What LiteLLM 1.108.7 exports (litellm/integrations/prometheus.py and
 litellm/types/integrations/prometheus.py of the installed package; pinned in
-tests/fixtures/litellm-1.108.7.prom and proven by tests/test_litellm_stack.py):
+tests/fixtures/litellm-1.108.7.prom and proven by tests/integration/test_litellm_stack.py):
 
 - Requests: `litellm_proxy_total_requests_metric_total`, one per client request,
   success or not, labels `requested_model` (the public name), `status_code`,

@@ -2,7 +2,7 @@
 
 Renders tests/fixtures/kong-3.9*.prom and envoy-ai-gateway-1.1*.prom from
 tests/stack/fixture_traffic.py with each product's exporter logic, under a
-header that cites the sources. tests/test_product_fixtures.py fails when a
+header that cites the sources. tests/integration/test_product_fixtures.py fails when a
 committed file differs from what this writes, so edit the traffic or the
 renderers, never the files.
 """

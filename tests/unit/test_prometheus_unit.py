@@ -35,7 +35,7 @@ from console.sources.prometheus import (
 )
 from tests.stack.faults import drop_label, empty_results, inf_values, nan_values, status_error
 
-RECORDED = Path(__file__).parent / "recorded" / "prometheus"
+RECORDED = Path(__file__).parents[1] / "recorded" / "prometheus"
 WINDOW_S = 5.0
 SEED = PROFILES["seed"]
 TOKEN = "tok-unit-9f8e7d6c5b4a"

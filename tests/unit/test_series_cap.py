@@ -1,7 +1,7 @@
 """The series cap on recorded-style answers: which models are kept, what the title says, and
 that the refresh after a cut asks Prometheus for the busiest only (the same queries, narrowed).
 
-The real Prometheus with 5,000 models is tests/test_series_cap_stack.py.
+The real Prometheus with 5,000 models is tests/integration/test_series_cap_stack.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Snapshot tests of the screens at 80x24 and 120x40, on the seeded demo with a fixed clock.
 
-Regenerate after an intended change with `tests/run tests/test_snapshots.py --snapshot-update`
+Regenerate after an intended change with `tests/run tests/tui/test_snapshots.py --snapshot-update`
 and look at the report before committing.
 """
 

@@ -2,7 +2,7 @@
 Kubernetes source through the official client's loader, against the API emulator.
 
 The real console process with a hanging plugin (snapshot, doctor, `q`, the status line) is
-in tests/test_hostile_process.py.
+in tests/integration/test_hostile_process.py.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ do not quote them.
 
 Servers are real loopback sockets (tests/stack/hostile_http.py) where the point is what a
 server received or sent; the real console process over the same is in
-tests/test_hostile_process.py.
+tests/integration/test_hostile_process.py.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from console.sources.alertmanager import (
 )
 from console.sources.base import ActionError, SourceError
 
-RECORDED = Path(__file__).parent / "recorded"
+RECORDED = Path(__file__).parents[1] / "recorded"
 PROM = HttpEndpoint("http://prometheus.test:9090")
 AM = HttpEndpoint("http://alertmanager.test:9093", bearer_token=Secret("am-token-123456"))
 

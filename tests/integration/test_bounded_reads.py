@@ -3,7 +3,7 @@
 The clients on their own, against real sockets on loopback (tests/stack/hostile_http.py):
 the Prometheus/Alertmanager client through httpx, the Kubernetes source through the
 official client. The real console process under the same answers is in
-tests/test_hostile_process.py.
+tests/integration/test_hostile_process.py.
 """
 
 from __future__ import annotations
