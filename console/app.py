@@ -28,17 +28,15 @@ from textual.events import Resize
 from textual.geometry import Size
 from textual.widgets import Footer, Input
 
-from console.action_flow import ActionFlow
-from console.actions import ActionRequest, ActionRunner, where
-from console.audit import AuditLog
+from console.actions.audit import AuditLog
+from console.actions.flow import ActionFlow
+from console.actions.runner import ActionRequest, ActionRunner, where
 from console.clock import Clock, system_clock
-from console.durations import format_duration, parse_duration
-from console.format import fmt_count
+from console.config.settings import WINDOWS, Settings, TargetSettings
 from console.messages import AlertsPolled, ClusterPolled, HistoryLoaded, MetricsPolled
 from console.model import Alert, ModelFigures, ModelKey, Snapshot
 from console.plain_notify import PlainNotifications
-from console.polling import Latest, PollResult, alertmanager_status, assemble, poll
-from console.record import Recorder, recorder_for
+from console.record.recorder import Recorder, recorder_for
 from console.screens.command import CommandScreen, ContextsScreen, parse_command
 from console.screens.details import DetailScreen, events_table
 from console.screens.fleet import FleetScreen
@@ -46,9 +44,9 @@ from console.screens.help import HelpScreen
 from console.screens.logs import LogsScreen
 from console.screens.model_detail import ModelDetailScreen, model_context
 from console.screens.pod_detail import PodDetailScreen, find_pod
-from console.settings import WINDOWS, Settings, TargetSettings
 from console.sources.base import SourceSet
-from console.trends import (
+from console.state.polling import Latest, PollResult, alertmanager_status, assemble, poll
+from console.state.trends import (
     TREND_POINTS,
     Trends,
     add_point,
@@ -56,7 +54,9 @@ from console.trends import (
     trend_due,
     trend_step_s,
 )
-from console.view import (
+from console.text.durations import format_duration, parse_duration
+from console.text.format import fmt_count
+from console.views.overview import (
     ALERT_COLUMNS,
     MODEL_COLUMNS,
     POD_COLUMNS,
@@ -157,9 +157,9 @@ class GatewayConsole(PlainNotifications):
         self._trend_step_s = trend_step_s(settings.refresh_s)
         self._status_panel: TextPanel | None = None
         self.recorder: Recorder | None = None
-        """Under --record FILE, every poll handled is appended there (console/record.py)."""
+        """Under --record FILE, every poll handled is appended there (record/recorder.py)."""
         self.actions = ActionFlow(self)
-        """The one action in hand: bound to its target, audited (console/action_flow.py)."""
+        """The one action in hand: bound to its target, audited (console/actions/flow.py)."""
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = system_clock, *,
@@ -621,7 +621,7 @@ class GatewayConsole(PlainNotifications):
         self.push_screen(HelpScreen(self.runner.read_only_reason if self.runner.read_only
                                     else None))
 
-    # The path of every action (bound, one at a time, audited) is console/action_flow.py.
+    # The path of every action (bound, one at a time, audited) is console/actions/flow.py.
     def action_restart(self) -> None:
         self.actions.start(ActionRequest("restart"))
 
@@ -752,9 +752,9 @@ class GatewayConsole(PlainNotifications):
 
     def action_export(self) -> None:
         """`x`: a fresh 0700 folder of 0600 files, never written through a planted link."""
+        from console.actions.files import write_fresh_folder
         from console.export.json_export import snapshot_json
         from console.export.markdown import snapshot_markdown
-        from console.private_files import write_fresh_folder
 
         snap = self.snapshot()
         stamp = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -20,8 +20,8 @@ from typing import Any, NoReturn
 
 from console import __version__
 from console.clock import Clock, system_clock
-from console.config_values import shown
-from console.settings import SCENARIOS, ConfigError, Settings, build_settings, describe
+from console.config.settings import SCENARIOS, ConfigError, Settings, build_settings, describe
+from console.config.values import shown
 
 PROG = "ai-gateway-console"
 SUBCOMMANDS = ("snapshot", "replay", "doctor", "manifests")
@@ -278,7 +278,7 @@ def _run(argv: list[str]) -> int:
         return run_snapshot(settings, flags["format"], flags.get("output"))
     if command == "doctor":
         from console.doctor import run_doctor
-        from console.scrub import ScrubbedOutput, settings_scrubber
+        from console.text.scrub import ScrubbedOutput, settings_scrubber
 
         report = ScrubbedOutput(sys.stdout)
         try:
@@ -297,13 +297,13 @@ def _run(argv: list[str]) -> int:
 def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock = system_clock,
                  ) -> int:
     """Print one snapshot; exit 1 when a configured source failed (partial output still)."""
+    from console.actions.files import write_private
     from console.export.json_export import snapshot_json
     from console.export.markdown import snapshot_markdown
     from console.export.text import snapshot_text
-    from console.polling import collect_once
-    from console.private_files import write_private
-    from console.scrub import settings_scrubber
     from console.sources import build_source_set
+    from console.state.polling import collect_once
+    from console.text.scrub import settings_scrubber
 
     target = settings.target
     scrub = settings_scrubber(settings)
@@ -351,7 +351,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
 
 def run_console(settings: Settings) -> int:
     from console.app import GatewayConsole
-    from console.record import RecordError
+    from console.record.recorder import RecordError
 
     try:
         app = GatewayConsole.from_settings(settings)
@@ -363,7 +363,7 @@ def run_console(settings: Settings) -> int:
 
 def run_replay(files: Sequence[str], speed: float, paused: bool) -> int:
     """Open the console on a recording; a missing or corrupt file is one line and exit 2."""
-    from console.record import RecordError, load_recording
+    from console.record.recorder import RecordError, load_recording
 
     try:
         recording = load_recording([Path(f).expanduser() for f in files])

@@ -31,10 +31,9 @@ from dataclasses import dataclass
 from typing import Any, Literal, TextIO
 
 from console.clock import Clock, system_clock
+from console.config.profiles import PROFILES, Profile
+from console.config.settings import Settings, TargetSettings
 from console.model import ClusterReading
-from console.profiles import PROFILES, Profile
-from console.safe_text import NOTE_LIMIT, clean_line
-from console.settings import Settings, TargetSettings
 from console.sources.base import ClusterSource, Permission, SourceError
 from console.sources.http_client import ApiClient
 from console.sources.prometheus import (
@@ -45,6 +44,7 @@ from console.sources.prometheus import (
     recording_rules,
     suffixed,
 )
+from console.text.safe_text import NOTE_LIMIT, clean_line
 
 Status = Literal["pass", "warn", "fail", "skip"]
 

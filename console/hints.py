@@ -22,10 +22,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from console.format import fmt_seconds
 from console.model import ModelFigures, PodState
-from console.safe_text import clean_line
-from console.scrub import mask_urls
+from console.text.format import fmt_seconds
+from console.text.safe_text import clean_line
+from console.text.scrub import mask_urls
 
 HINTS_FILE = "hints.toml"
 

@@ -30,8 +30,8 @@ from typing import Any
 
 import yaml
 
-from console.profiles import PROFILES, Profile
-from console.settings import Settings
+from console.config.profiles import PROFILES, Profile
+from console.config.settings import Settings
 from console.sources.prometheus import (
     RULES_WINDOW,
     errors_selector,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from console.model import AlertsReading, ClusterReading, MetricsReading
-from console.polling import PollResult
 from console.sources.base import History
+from console.state.polling import PollResult
 
 
 @dataclass

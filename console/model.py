@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from console.durations import utc_stamp
+from console.text.durations import utc_stamp
 
 INTERNAL: Mapping[str, bool] = {"internal": True}
 

@@ -22,15 +22,15 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from console.actions import ActionRunner
+from console.actions.audit import AuditLog
+from console.actions.runner import ActionRunner
 from console.app import GatewayConsole
-from console.audit import AuditLog
 from console.clock import FixedClock
-from console.durations import format_duration
-from console.record import Header, Recording
-from console.settings import HttpEndpoint, Settings, TargetSettings
+from console.config.settings import HttpEndpoint, Settings, TargetSettings
+from console.record.recorder import Header, Recording
 from console.sources.replay import REPLAY_REASON, SEEK_STEP_S, Timeline, replay_source_set
-from console.trends import TREND_POINTS
+from console.state.trends import TREND_POINTS
+from console.text.durations import format_duration
 from widgets.text_panel import TextPanel
 
 TICK_S = 0.1

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from console.actions import ActionRunner
+from console.actions.audit import AuditLog
+from console.actions.runner import ActionRunner
 from console.app import GatewayConsole
-from console.audit import AuditLog
 from console.clock import FixedClock
-from console.settings import build_settings
+from console.config.settings import build_settings
 from console.sources import build_source_set
 from widgets.columns import plain
 from widgets.keyed_table import KeyedTable

@@ -18,6 +18,7 @@ import random
 from collections.abc import Mapping
 
 from console.clock import Clock
+from console.config.profiles import DEFAULT_PRICES_PER_MTOK
 from console.demo.alerts import EVAL_INTERVAL_S, AlertEngine
 from console.demo.autoscaler import SYNC_PERIOD_S
 from console.demo.cluster import Cluster
@@ -34,7 +35,6 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
-from console.profiles import DEFAULT_PRICES_PER_MTOK
 from console.sources.base import ActionError, History, Permission, SourceError
 
 DEFAULT_SEED = 7

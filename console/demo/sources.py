@@ -13,6 +13,7 @@ import zlib
 from collections.abc import Mapping
 
 from console.clock import Clock
+from console.config.settings import Settings, TargetSettings
 from console.demo.simulator import DEFAULT_SEED, Simulation
 from console.model import (
     Alert,
@@ -23,9 +24,8 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
-from console.safe_text import clean_line, clean_text
-from console.settings import Settings, TargetSettings
 from console.sources.base import History, Permission, SourceSet
+from console.text.safe_text import clean_line, clean_text
 
 
 class DemoMetricsSource:
@@ -94,7 +94,7 @@ class DemoClusterSource:
         self.simulation.delete_pod(name)
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
-        # Cleaned like the real source's (console/safe_text.py): a scenario may log anything.
+        # Cleaned like the real source's (console/text/safe_text.py): a scenario may log anything.
         return clean_text(self.simulation.logs(pod, tail, previous), tail=True)
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:

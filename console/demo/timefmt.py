@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from console.durations import utc_stamp
+from console.text.durations import utc_stamp
 
 rfc3339 = utc_stamp
 """Seconds since the epoch as RFC 3339 UTC with a `Z`, second precision."""

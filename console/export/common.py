@@ -6,9 +6,9 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from console.durations import format_age
-from console.format import UNKNOWN, fmt_number
 from console.model import DeploymentState, HpaMetric, ModelFigures, Snapshot, SourceStatus
+from console.text.durations import format_age
+from console.text.format import UNKNOWN, fmt_number
 
 SOURCE_OK = "✓"
 SOURCE_FAILED = "✗"

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from console.model import SOURCE_NAMES, Snapshot
-from console.safe_text import json_escape
+from console.text.safe_text import json_escape
 
 
 def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def snapshot_json(snapshot: Snapshot) -> str:
     `allow_nan=False` is a guard: `to_json` already turns NaN into null, and a
     bare NaN would make the output invalid JSON for every strict parser. Non-ASCII
     text stays readable, but what json.dumps leaves raw and a terminal would obey
-    (C1 such as U+009B, bidi controls) is escaped (console/safe_text.py).
+    (C1 such as U+009B, bidi controls) is escaped (console/text/safe_text.py).
     """
     text = json.dumps(snapshot_dict(snapshot), indent=2, ensure_ascii=False, allow_nan=False)
     return json_escape(text)

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from console.durations import format_age, utc_stamp
 from console.export.common import (
     deployment_summary,
     hpa_metric_text,
@@ -24,7 +23,9 @@ from console.export.common import (
     source_symbol,
     top_models,
 )
-from console.format import (
+from console.model import ModelFigures, Snapshot, sort_alerts
+from console.text.durations import format_age, utc_stamp
+from console.text.format import (
     ALERT_STATE_SYMBOL,
     error_ratio_level,
     fmt_rate,
@@ -33,8 +34,7 @@ from console.format import (
     latency_level,
     marked,
 )
-from console.model import ModelFigures, Snapshot, sort_alerts
-from console.safe_text import NOTE_LIMIT, clean_line
+from console.text.safe_text import NOTE_LIMIT, clean_line
 
 AUDIT_KEYS = ("time", "user", "context", "namespace", "action", "target", "result")
 WORST_COUNT = 3
@@ -67,7 +67,7 @@ _AUTOLINK = re.compile(r"(?i)(?<=www)\.|(?=://)")
 
 def cell(value: object) -> str:
     """Data as Markdown that renders exactly as written, on one line (a table cell, a list
-    item): cleaned (console/safe_text.py), whitespace runs as one space, syntax escaped."""
+    item): cleaned (console/text/safe_text.py), whitespace runs as one space, syntax escaped."""
     text = clean_line(" ".join(or_unknown(value).split()), NOTE_LIMIT)
     text = _AUTOLINK.sub(lambda m: "\\" + m.group(), _INLINE.sub(r"\\\1", text))
     return _LEADING.sub("\\\\", text)

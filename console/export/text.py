@@ -4,7 +4,7 @@ Rendered by Rich for aligned tables, but without colour: chat clients show
 escape codes as garbage, so every state is carried by a symbol (✓ ✗ ▲ ●) that
 survives copy and paste. Data strings are wrapped in `Text`, never parsed as
 markup, so an alert summary containing `[bold]` prints as written, and arrive
-cleaned of terminal controls (console/safe_text.py).
+cleaned of terminal controls (console/text/safe_text.py).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from console.durations import format_age, utc_stamp
 from console.export.common import (
     deployment_summary,
     hpa_metric_text,
@@ -27,7 +26,9 @@ from console.export.common import (
     source_summary,
     source_symbol,
 )
-from console.format import (
+from console.model import Snapshot, sort_alerts
+from console.text.durations import format_age, utc_stamp
+from console.text.format import (
     ALERT_STATE_SYMBOL,
     LEVEL_SYMBOL,
     Level,
@@ -41,8 +42,7 @@ from console.format import (
     marked,
     model_level,
 )
-from console.model import Snapshot, sort_alerts
-from console.safe_text import clean_text
+from console.text.safe_text import clean_text
 
 FULL_MODELS_WIDTH = 90
 """Below this width the optional figures (TTFT, tok/s, $/h) are left out of the models

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
-from console.safe_text import clean_line
+from console.text.safe_text import clean_line
 from widgets.columns import Column
 from widgets.keyed_table import KeyedTable
 

@@ -18,9 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from console.durations import format_duration
-from console.fleet import SORTS, fleet_models, fleet_rows
-from console.fleet_view import (
+from console.state.fleet import SORTS, fleet_models, fleet_rows
+from console.text.durations import format_duration
+from console.views.fleet import (
     FLEET_COLUMNS,
     FLEET_MODEL_COLUMNS,
     fleet_cells,

@@ -3,7 +3,7 @@
 Following re-reads the tail at the refresh interval and appends only the lines
 that are new, so the view scrolls like `kubectl logs -f` without a streaming
 connection that a flaky jump host would keep dropping. Lines arrive cleaned of
-terminal controls (console/safe_text.py) and are written as plain text, never markup.
+terminal controls (console/text/safe_text.py) and are written as plain text, never markup.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Footer, RichLog, Static
 
-from console.polling import one_line
+from console.state.polling import one_line
 
 LogFetcher = Callable[[str, int, bool], Awaitable[str]]
 

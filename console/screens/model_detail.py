@@ -22,15 +22,6 @@ from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static
 
-from console.durations import format_duration
-from console.format import (
-    ALERT_STATE_SYMBOL,
-    fmt_rate,
-    fmt_ratio_pct,
-    fmt_seconds,
-    fmt_tokens_per_s,
-    fmt_usd_per_h,
-)
 from console.hints import (
     Hint,
     HintBook,
@@ -49,9 +40,18 @@ from console.model import (
     ScrapeTarget,
     Snapshot,
 )
-from console.safe_text import one_line
 from console.screens.details import DetailScreen
 from console.sources.base import ClusterSource, MetricsSource
+from console.text.durations import format_duration
+from console.text.format import (
+    ALERT_STATE_SYMBOL,
+    fmt_rate,
+    fmt_ratio_pct,
+    fmt_seconds,
+    fmt_tokens_per_s,
+    fmt_usd_per_h,
+)
+from console.text.safe_text import one_line
 from widgets.line_chart import LineChart
 
 RELOAD_S = 15.0

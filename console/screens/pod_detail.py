@@ -19,13 +19,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from console.durations import format_age
 from console.model import ContainerState, KubeEvent, PodState
-from console.safe_text import one_line
 from console.screens.details import DetailScreen, events_table
 from console.screens.logs import LogFetcher, LogsScreen
 from console.sources.base import ClusterSource
 from console.sources.kube_mapping import newest_first
+from console.text.durations import format_age
+from console.text.safe_text import one_line
 
 RELOAD_S = 10.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from console.clock import Clock
-from console.settings import Settings, TargetSettings
+from console.config.settings import Settings, TargetSettings
 from console.sources.base import MetricsSource, SourceSet
 
 if TYPE_CHECKING:

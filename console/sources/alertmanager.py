@@ -18,12 +18,12 @@ from urllib.parse import quote
 
 import httpx
 
-from console.durations import utc_stamp
+from console.config.settings import HttpEndpoint
 from console.model import Alert, AlertsReading
-from console.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line, clean_map
-from console.settings import HttpEndpoint
 from console.sources.base import ActionError, SourceError
 from console.sources.http_client import ApiClient
+from console.text.durations import utc_stamp
+from console.text.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line, clean_map
 
 _FRACTION = re.compile(r"\.\d+")
 
@@ -43,7 +43,7 @@ def rfc3339(value: Any) -> str | None:
 
 
 def _str_map(value: Any, limit: int = LINE_LIMIT) -> dict[str, str]:
-    """Labels or annotations, cleaned (console/safe_text.py): whoever writes a rule or posts
+    """Labels or annotations, cleaned (console/text/safe_text.py): whoever writes a rule or posts
     an alert chooses them, and the silence dialog shows them."""
     return clean_map(value, limit) if isinstance(value, Mapping) else {}
 

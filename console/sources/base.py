@@ -24,13 +24,13 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
-from console.safe_text import one_line
+from console.text.safe_text import one_line
 
 
 class SourceError(Exception):
     """A source could not deliver; str(error) is the one line the status bar shows.
 
-    The message is made one clean line here (console/safe_text.py): it is often a
+    The message is made one clean line here (console/text/safe_text.py): it is often a
     server's or proxy's own words, and every error builder then gets that for free.
     """
 

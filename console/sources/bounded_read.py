@@ -2,7 +2,7 @@
 
 `resp.data` reads a body whole, and `stream(amt=None)` reads one HTTP chunk whole however
 big the server declares it: an endless or huge answer then costs whatever the server
-sends. These read at most 64 KB at a time, stop at the body cap (`console/limits.py`)
+sends. These read at most 64 KB at a time, stop at the body cap (`console/config/limits.py`)
 and, outside watches, at the request's deadline. No Textual here.
 """
 
@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from console.limits import ReadLimits, TooLarge, TooSlow
+from console.config.limits import ReadLimits, TooLarge, TooSlow
 
 DEFAULT_MAX_BYTES = ReadLimits().max_body_bytes
 CHUNK = 64 * 1024

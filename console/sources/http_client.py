@@ -5,7 +5,7 @@ Bounded because the other end may be anything: a proxy gone wrong that answers f
 a 50 MB answer, a server that trickles a byte a second. httpx's timeouts are per phase
 and its read timeout never fires while bytes keep coming, so every request runs under
 one deadline for connect, headers and the whole body, and the body is read as a stream
-and abandoned past the body cap (`console/limits.py`). Memory stays at the cap, not at
+and abandoned past the body cap (`console/config/limits.py`). Memory stays at the cap, not at
 whatever the server sends.
 
 Credential-free because a server may echo what it was sent: every message goes through
@@ -38,10 +38,10 @@ except ImportError:  # pragma: no cover - a later httpx moved it: go without pro
         return {}
 
 
-from console.limits import format_size
-from console.scrub import endpoint_scrubber
-from console.settings import HttpEndpoint
+from console.config.limits import format_size
+from console.config.settings import HttpEndpoint
 from console.sources.base import SourceError
+from console.text.scrub import endpoint_scrubber
 
 MAX_REDIRECTS = 5
 ERROR_BODY_BYTES = 64 * 1024

@@ -26,17 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from console.safe_text import one_line as clean_one_line
-from console.scrub import Scrubber
-from console.settings import TargetSettings
+from console.config.settings import TargetSettings
 from console.sources.base import SourceError
 from console.sources.exec_credential import ExecPluginError, ExecRunner
+from console.text.safe_text import one_line as clean_one_line
+from console.text.scrub import Scrubber
 
 ERROR_BODY_BYTES = 64 * 1024
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    """The API's words as one clean, capped line (console/safe_text.py)."""
+    """The API's words as one clean, capped line (console/text/safe_text.py)."""
     return clean_one_line(str(text), limit)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from console.limits import TooLarge, TooSlow, format_size
+from console.config.limits import TooLarge, TooSlow, format_size
 from console.sources.exec_credential import ExecPluginError
 from console.sources.kube_client import one_line
 from console.sources.kube_watch import CallFailed

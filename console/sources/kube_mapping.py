@@ -24,7 +24,7 @@ from console.model import (
     KubeEvent,
     PodState,
 )
-from console.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line
+from console.text.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line
 
 Obj = Mapping[str, Any]
 
@@ -53,7 +53,7 @@ def _int(value: Any, default: int = 0) -> int:
 
 
 def _str(value: Any) -> str | None:
-    """A string field, cleaned (console/safe_text.py), or None when absent or empty."""
+    """A string field, cleaned (console/text/safe_text.py), or None when absent or empty."""
     return clean_line(value) if isinstance(value, str) and value else None
 
 

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from console.limits import ReadLimits, TooLarge
+from console.config.limits import ReadLimits, TooLarge
 from console.sources.bounded_read import iter_lines, read_json
 
 Obj = Mapping[str, Any]

@@ -47,11 +47,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from console.clock import Clock
-from console.durations import utc_stamp
+from console.config.settings import TargetSettings
 from console.model import ClusterReading, HpaState, KubeEvent, PodState
-from console.safe_text import clean_line, clean_text
-from console.scrub import Scrubber
-from console.settings import TargetSettings
 from console.sources.base import ActionError, Permission, SourceError
 from console.sources.bounded_read import read_body, read_json
 from console.sources.exec_credential import ExecRunner
@@ -71,6 +68,9 @@ from console.sources.kube_mapping import (
     pod_usage,
 )
 from console.sources.kube_watch import CallFailed, Informer, RequestCounter
+from console.text.durations import utc_stamp
+from console.text.safe_text import clean_line, clean_text
+from console.text.scrub import Scrubber
 
 Obj = Mapping[str, Any]
 

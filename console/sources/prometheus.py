@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 
 from console.clock import Clock
-from console.durations import format_duration
+from console.config.profiles import PROFILES, Profile
+from console.config.settings import HttpEndpoint, Settings
 from console.model import (
     MetricsReading,
     ModelFigures,
@@ -38,13 +39,12 @@ from console.model import (
     ModelKey,
     ScrapeTarget,
 )
-from console.profiles import PROFILES, Profile
-from console.safe_text import clean_map
-from console.settings import HttpEndpoint, Settings
 from console.sources.base import History, SourceError
 from console.sources.http_client import AnswerTooLarge, ApiClient
 from console.sources.http_client import display_url as display_url
 from console.sources.series_cap import Capped, keep_busiest, narrowed, take_count
+from console.text.durations import format_duration
+from console.text.safe_text import clean_map
 
 log = logging.getLogger(__name__)
 
@@ -343,7 +343,7 @@ def _data(payload: Any, kinds: tuple[str, ...]) -> list[Any]:
 
 
 def _labels(item: Mapping[str, Any]) -> dict[str, str]:
-    """A series' labels, cleaned (console/safe_text.py): a model name is whatever a client sent."""
+    """A series' labels, cleaned (text/safe_text.py): a model name is whatever a client sent."""
     metric = item.get("metric")
     return clean_map(metric) if isinstance(metric, Mapping) else {}
 

@@ -28,9 +28,9 @@ from console.model import (
     ModelKey,
     SourceStatus,
 )
-from console.record import DEFAULT_TREND_POINTS, Frame, Recording, ReplayState
+from console.record.recorder import DEFAULT_TREND_POINTS, Frame, Recording, ReplayState
 from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
-from console.trends import trend_step_s
+from console.state.trends import trend_step_s
 
 REPLAY_REASON = "replay: actions are disabled"
 CHECKPOINT_EVERY = 256

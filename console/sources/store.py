@@ -29,8 +29,8 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from console.clock import Clock
+from console.config.settings import HttpEndpoint, Settings
 from console.model import MetricsReading, ModelHistory, ModelKey
-from console.settings import HttpEndpoint, Settings
 from console.sources.base import History, SourceError
 from console.sources.http_client import display_url
 from console.sources.prometheus import PrometheusSource, quote

@@ -19,14 +19,14 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from console.actions import ActionRequest, ActionRunner
+from console.actions.audit import AuditLog
+from console.actions.runner import ActionRequest, ActionRunner
 from console.app import GatewayConsole
-from console.audit import AuditLog
 from console.clock import system_clock
+from console.config.settings import build_settings
 from console.screens.confirm import ConfirmScreen
 from console.screens.fleet import FleetScreen
 from console.screens.prompt import PromptScreen
-from console.settings import build_settings
 from console.sources import build_source_set
 from console.sources.base import ActionError
 from tests.stack import kube_objects as k

@@ -18,8 +18,8 @@ import pytest
 import urllib3
 
 from console.clock import FixedClock
-from console.limits import MB, ReadLimits, TooLarge
-from console.settings import HttpEndpoint, TargetSettings
+from console.config.limits import MB, ReadLimits, TooLarge
+from console.config.settings import HttpEndpoint, TargetSettings
 from console.sources.base import SourceError
 from console.sources.bounded_read import iter_lines, read_body
 from console.sources.http_client import ApiClient

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from console.app import GatewayConsole
+from console.config.settings import HttpEndpoint, Settings, TargetSettings
 from console.demo.gateway_config import GATEWAY_CONFIG_YAML
 from console.hints import (
     HintsError,
@@ -27,11 +28,10 @@ from console.model import MODEL_HISTORY_FIGURES, ContainerState, ModelFigures, P
 from console.screens.logs import LogsScreen
 from console.screens.model_detail import ModelDetailScreen, errors_text, hints_text
 from console.screens.pod_detail import PodDetailScreen, resources_text, status_text
-from console.settings import HttpEndpoint, Settings, TargetSettings
 from console.sources.base import SourceError
 from console.sources.kubernetes import KubernetesSource
 from console.sources.prometheus import PrometheusSource, build_model_history_queries
-from console.view import model_row_key, pod_row_key
+from console.views.overview import model_row_key, pod_row_key
 from tests.app_harness import demo_app, wait_for_data
 from tests.stack import kube_objects as k
 from tests.stack.fixtures import GatewayStack

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from console.clock import FixedClock
-from console.limits import ReadLimits
-from console.settings import TargetSettings
+from console.config.limits import ReadLimits
+from console.config.settings import TargetSettings
 from console.sources.base import SourceError
 from console.sources.exec_credential import ExecPluginError, ExecRunner
 from console.sources.kubernetes import KubernetesSource

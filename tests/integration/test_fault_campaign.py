@@ -30,7 +30,7 @@ from textual.worker import WorkerState
 
 from console.app import GatewayConsole
 from console.clock import system_clock
-from console.settings import TargetSettings
+from console.config.settings import TargetSettings
 from console.sources.base import SourceError
 from console.sources.kubernetes import KubernetesSource
 from tests.app_harness import cell_text

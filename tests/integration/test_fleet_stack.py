@@ -23,15 +23,15 @@ import pytest
 from prometheus_api_client import PrometheusConnect
 from textual.pilot import Pilot
 
+from console.actions.audit import AuditLog
 from console.app import GatewayConsole
-from console.audit import AuditLog
 from console.clock import system_clock
-from console.fleet import fleet_rows
+from console.config.settings import build_settings
 from console.screens.confirm import ConfirmScreen
 from console.screens.fleet import FleetScreen
-from console.settings import build_settings
 from console.sources import build_source_set
 from console.sources.store import StoreRegistry, StoreSlice
+from console.state.fleet import fleet_rows
 from tests.app_harness import cell_text
 from tests.stack import kube_objects
 from tests.stack.fixtures import GatewayStack, require_binaries

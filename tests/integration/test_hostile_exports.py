@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from console.safe_text import clean_line
+from console.text.safe_text import clean_line
 from tests.perf.ptyproc import REPO
 from tests.stack.faults import FaultServer
 from tests.stack.hostile import (

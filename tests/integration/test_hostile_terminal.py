@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from console.safe_text import clean_line
+from console.text.safe_text import clean_line
 from tests.stack import kube_objects as ko
 from tests.stack.hostile import ANSWER, CLICK, CORPUS, LONG, MARKUP, leaks, markdown_problems
 from tests.stack.hostile_stack import LONG_POD, PROVIDER, HostileStack

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from console.clock import FixedClock
-from console.settings import TargetSettings
+from console.config.settings import TargetSettings
 from console.sources.base import ActionError, SourceError
 from console.sources.kubernetes import KubernetesSource
 from tests.stack.kube_emulator import KubeEmulator

@@ -13,7 +13,6 @@ import pytest
 
 from console.clock import FixedClock
 from console.model import AlertsReading, MetricsReading
-from console.polling import collect_once
 from console.sources.base import History, SourceSet
 from console.sources.kube_mapping import (
     hpa_state,
@@ -23,6 +22,7 @@ from console.sources.kube_mapping import (
     pod_state,
 )
 from console.sources.kubernetes import KubernetesSource
+from console.state.polling import collect_once
 from tests.stack import kube_objects as k
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import CONTEXT

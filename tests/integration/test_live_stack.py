@@ -18,15 +18,15 @@ import pytest
 from prometheus_api_client import PrometheusConnect
 from textual.pilot import Pilot
 
-from console.actions import ActionRunner
+from console.actions.audit import AuditLog
+from console.actions.runner import ActionRunner
 from console.app import GatewayConsole
-from console.audit import AuditLog
 from console.clock import system_clock
-from console.format import fmt_ratio_pct, fmt_seconds
+from console.config.settings import build_settings
 from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
-from console.settings import build_settings
 from console.sources import build_source_set
+from console.text.format import fmt_ratio_pct, fmt_seconds
 from tests.app_harness import cell_text
 from tests.stack.fixtures import GatewayStack
 from tests.stack.kube_emulator import KubeEmulator

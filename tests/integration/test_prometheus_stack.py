@@ -18,13 +18,13 @@ import pytest
 from prometheus_api_client import PrometheusConnect
 
 from console.clock import system_clock
+from console.config.profiles import PROFILES
+from console.config.settings import HttpEndpoint, Secret, Settings, TargetSettings
 from console.model import ClusterReading, KubeEvent, MetricsReading
-from console.polling import collect_once, poll
-from console.profiles import PROFILES
-from console.settings import HttpEndpoint, Secret, Settings, TargetSettings
 from console.sources.alertmanager import AlertmanagerSource
 from console.sources.base import ActionError, Permission, SourceError, SourceSet
 from console.sources.prometheus import UNLABELLED, PrometheusSource
+from console.state.polling import collect_once, poll
 from tests.stack.faults import FaultServer, drop_label, empty_results, inf_values, nan_values
 from tests.stack.fixtures import BENCH_IDLE, BENCH_MODELS, GatewayStack
 

@@ -20,17 +20,17 @@ import httpx
 import pytest
 
 from console.clock import FixedClock
-from console.config_print import describe_settings
+from console.config.printout import describe_settings
+from console.config.settings import HttpEndpoint, Secret, Settings, TargetSettings, build_settings
 from console.hints import flatten
 from console.model import ClusterReading, SourceStatus
-from console.record import Frame
-from console.record_privacy import private_frame
-from console.scrub import Scrubber, endpoint_scrubber, mask_url
-from console.settings import HttpEndpoint, Secret, Settings, TargetSettings, build_settings
+from console.record.privacy import private_frame
+from console.record.recorder import Frame
 from console.sources.base import SourceError
 from console.sources.http_client import ApiClient
 from console.sources.kubernetes import KubernetesSource
 from console.sources.prometheus import PrometheusSource
+from console.text.scrub import Scrubber, endpoint_scrubber, mask_url
 from tests.stack.hostile_http import HostileServer
 
 PASSWORD = "pa$$w0rd/with+odd=chars"

@@ -21,11 +21,11 @@ from prometheus_client import CollectorRegistry, start_wsgi_server
 from prometheus_client.core import CounterMetricFamily, Metric
 from textual.pilot import Pilot
 
-from console.actions import ActionRunner
+from console.actions.audit import AuditLog
+from console.actions.runner import ActionRunner
 from console.app import GatewayConsole
-from console.audit import AuditLog
 from console.clock import system_clock
-from console.settings import build_settings
+from console.config.settings import build_settings
 from console.sources import build_source_set
 from tests.stack.fixtures import require_binaries
 from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob

@@ -17,13 +17,13 @@ import httpx
 import pytest
 from textual.pilot import Pilot
 
+from console.actions.audit import AuditLog
 from console.app import GatewayConsole
-from console.audit import AuditLog
 from console.clock import system_clock
+from console.config.settings import build_settings
 from console.model import Alert
 from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
-from console.settings import build_settings
 from tests.stack.fixtures import GatewayStack
 from tests.stack.kube_fixtures import CONTEXT
 from widgets.keyed_table import KeyedTable

@@ -52,8 +52,8 @@ from console.model import (
     PodState,
     SourceStatus,
 )
-from console.polling import PollResult
-from console.view import MODEL_COLUMNS, model_cells, model_row_key
+from console.state.polling import PollResult
+from console.views.overview import MODEL_COLUMNS, model_cells, model_row_key
 from tests.app_harness import demo_app, wait_for_data
 from widgets.columns import Cell, Styled
 from widgets.keyed_table import KeyedTable

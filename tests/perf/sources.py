@@ -23,7 +23,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from console.clock import system_clock
-from console.settings import HttpEndpoint, Settings, TargetSettings
+from console.config.settings import HttpEndpoint, Settings, TargetSettings
 from console.sources.kubernetes import KubernetesSource
 from console.sources.prometheus import PrometheusSource
 from tests.perf.stack import BenchStack, overrides

@@ -497,11 +497,11 @@ def build_app(urls: dict[str, str], folder: Path, refresh: str = "400ms",
     """The console as the CLI builds it (settings, source set, runner with an audit log in
     `folder`), every source through its proxy (`urls`: source name -> proxy URL) and holding
     a token. A short timeout makes a 10-second stall a timeout within a refresh or two."""
-    from console.actions import ActionRunner
+    from console.actions.audit import AuditLog
+    from console.actions.runner import ActionRunner
     from console.app import GatewayConsole
-    from console.audit import AuditLog
     from console.clock import system_clock
-    from console.settings import build_settings
+    from console.config.settings import build_settings
     from console.sources import build_source_set
 
     (folder / "prom.token").write_text(PROM_TOKEN)

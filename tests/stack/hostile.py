@@ -3,7 +3,7 @@
 Every source the console reads can be chosen by someone else (issue 12): these
 are the payloads an attacker would try, each behind a marker (`HX01`…) so a test
 can find it in a byte stream or on a screen. `raw` is what a source serves;
-`shown` is what the console must show instead (console/safe_text.py's rule);
+`shown` is what the console must show instead (console/text/safe_text.py's rule);
 `forbidden` are the byte strings that must never reach a terminal.
 
 Markup payloads (`[@click=…]`) hold no control character: they must be shown
@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from console.safe_text import clean_line
+from console.text.safe_text import clean_line
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from console.clock import FixedClock
+from console.config.settings import TargetSettings
 from console.model import ClusterReading
-from console.settings import TargetSettings
 from console.sources.base import SourceError
 from console.sources.kubernetes import KubernetesSource
 from tests.stack import kube_objects

@@ -54,7 +54,7 @@ def _save(folder: str, name: str, payload: Any) -> None:
 
 
 def main() -> None:
-    from console.profiles import PROFILES
+    from console.config.profiles import PROFILES
 
     profile = PROFILES["seed"]
     with GatewayExporter() as exporter, PrometheusStack(

@@ -16,16 +16,16 @@ from hypothesis import strategies as st
 from textual.app import App
 from textual.widgets import Static
 
-from console.actions import (
+from console.actions.runner import (
     MAX_SILENCE_S,
     ActionRequest,
     error_of,
     parse_replicas,
     parse_silence_duration,
 )
+from console.config.settings import TargetSettings
 from console.model import Alert
 from console.screens.prompt import PromptScreen
-from console.settings import TargetSettings
 
 REPLICAS_MESSAGE = "a whole number of replicas, 0 or more"
 

@@ -10,12 +10,12 @@ from textual.binding import Binding
 
 from console.app import GatewayConsole
 from console.clock import FixedClock
-from console.format import fmt_ratio_pct, fmt_seconds
 from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen
 from console.screens.help import HelpScreen
 from console.screens.logs import LogsScreen
 from console.screens.prompt import PromptScreen
+from console.text.format import fmt_ratio_pct, fmt_seconds
 from tests.app_harness import cell_text, demo_app, wait_for_data
 from widgets.keyed_table import KeyedTable
 

@@ -11,14 +11,14 @@ import pytest
 from textual.pilot import Pilot
 
 from console.cli import main
-from console.fleet import fleet_rows
-from console.profiles import PROFILES
+from console.config.profiles import PROFILES
+from console.config.settings import ConfigError, build_settings
 from console.screens.command import CommandScreen, parse_command
 from console.screens.confirm import ConfirmScreen
 from console.screens.fleet import FleetScreen
-from console.settings import ConfigError, build_settings
 from console.sources.prometheus import build_queries, scoped_profile
 from console.sources.store import cluster_matcher, split_results
+from console.state.fleet import fleet_rows
 from tests.app_harness import demo_app, demo_fleet_app, wait_for_data, wait_for_fleet
 from widgets.keyed_table import KeyedTable
 

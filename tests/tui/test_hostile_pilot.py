@@ -23,15 +23,15 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Static
 
-from console.actions import ActionRunner
+from console.actions.audit import AuditLog
+from console.actions.runner import ActionRunner
 from console.app import GatewayConsole
-from console.audit import AuditLog
 from console.clock import system_clock
+from console.config.settings import build_settings
 from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen
 from console.screens.model_detail import ModelDetailScreen
 from console.screens.prompt import PromptScreen
-from console.settings import build_settings
 from console.sources import build_source_set
 from tests.stack import kube_objects as ko
 from tests.stack.faults import FaultServer

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from console.audit import AuditLog
+from console.actions.audit import AuditLog
+from console.actions.files import create_exclusive, ensure_private_dir, write_fresh_folder
 from console.cli import main
 from console.clock import FixedClock
-from console.private_files import create_exclusive, ensure_private_dir, write_fresh_folder
-from console.record import Header, Recorder, RecordError
+from console.record.recorder import Header, Recorder, RecordError
 from console.sources.base import History
 from tests.app_harness import demo_app, wait_for_data
 

@@ -15,6 +15,7 @@ import pytest
 from console.app import GatewayConsole
 from console.cli import main
 from console.clock import FixedClock
+from console.config.settings import SCENARIOS, build_settings
 from console.model import (
     Alert,
     AlertsReading,
@@ -27,8 +28,7 @@ from console.model import (
     Snapshot,
     SourceStatus,
 )
-from console.polling import collect_once
-from console.record import (
+from console.record.recorder import (
     Frame,
     Header,
     Recorder,
@@ -41,11 +41,11 @@ from console.record import (
 from console.replay_app import ReplayConsole
 from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
-from console.settings import SCENARIOS, build_settings
 from console.sources import build_source_set
 from console.sources.base import SourceError
 from console.sources.replay import REPLAY_REASON, Timeline
-from console.trends import TREND_POINTS
+from console.state.polling import collect_once
+from console.state.trends import TREND_POINTS
 from tests.app_harness import demo_app, wait_for_data
 from widgets.columns import plain
 from widgets.keyed_table import KeyedTable
@@ -426,7 +426,7 @@ def test_record_and_replay_import_no_textual() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, console.record, console.sources.replay\n"
+    code = ("import sys, console.record.recorder, console.sources.replay\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])

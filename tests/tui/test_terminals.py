@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from console.actions import ActionRunner
+from console.actions.audit import AuditLog
+from console.actions.runner import ActionRunner
 from console.app import GatewayConsole
-from console.audit import AuditLog
 from console.cli import parse
 from console.clock import FixedClock
-from console.settings import build_settings
+from console.config.settings import build_settings
 from console.sources import build_source_set
 from tests.app_harness import cell_text, demo_app, wait_for_data
 from tests.perf.ptyproc import PtyProcess, console_command

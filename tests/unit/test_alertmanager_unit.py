@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from console.config.settings import HttpEndpoint, Secret
 from console.model import Alert
-from console.settings import HttpEndpoint, Secret
 from console.sources.alertmanager import (
     AlertmanagerSource,
     merge,

@@ -132,8 +132,9 @@ def test_entry_point_runs_as_module() -> None:
 def test_data_layer_never_imports_textual() -> None:
     code = (
         "import sys\n"
-        "import console.model, console.polling, console.settings, console.profiles\n"
-        "import console.sources, console.sources.base, console.actions, console.audit\n"
+        "import console.model, console.state.polling, console.config.settings\n"
+        "import console.config.profiles, console.sources, console.sources.base\n"
+        "import console.actions.runner, console.actions.audit\n"
         "import console.export.json_export, console.export.text, console.export.markdown\n"
         "import console.demo.sources, console.sources.prometheus\n"
         "import console.sources.alertmanager, console.sources.kubernetes\n"

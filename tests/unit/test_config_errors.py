@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
-from console.settings import build_settings
+from console.config.settings import build_settings
 
 PROM = ["--prometheus-url", "http://127.0.0.1:9"]
 

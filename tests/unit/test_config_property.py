@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from console.cli import build_parser, main, parse
-from console.config_schema import ENDPOINT_KEYS, METRIC_ROLES, TARGET_KEYS, TOP_KEYS
-from console.settings import ConfigError, Settings, build_settings, describe
+from console.config.schema import ENDPOINT_KEYS, METRIC_ROLES, TARGET_KEYS, TOP_KEYS
+from console.config.settings import ConfigError, Settings, build_settings, describe
 
 HELP_AND_VERSION = {"-h", "--help", "--version"}
 PARSERS = (build_parser()[0], *build_parser()[1].values())

@@ -7,11 +7,11 @@ from dataclasses import replace
 import pytest
 
 from console.clock import FixedClock
+from console.config.settings import Settings, TargetSettings
 from console.demo.scenarios import get_scenario
 from console.demo.simulator import Simulation
 from console.demo.sources import DemoAlertSource, DemoClusterSource, demo_source_set
 from console.model import Alert
-from console.settings import Settings, TargetSettings
 from console.sources.base import ActionError, SourceSet
 
 

@@ -8,10 +8,10 @@ import re
 import pytest
 
 from console.clock import FixedClock
+from console.config.settings import Settings, TargetSettings
 from console.demo.simulator import Simulation
 from console.demo.sources import DemoClusterSource, demo_source_set
 from console.model import ClusterReading, PodState
-from console.settings import Settings, TargetSettings
 from console.sources.base import ActionError, SourceSet
 
 SUFFIX = "[bcdfghjklmnpqrstvwxz2456789]"

@@ -13,16 +13,16 @@ from dataclasses import replace
 import pytest
 
 from console.clock import FixedClock
+from console.config.profiles import DEFAULT_PRICES_PER_MTOK
+from console.config.settings import SCENARIOS as SETTINGS_SCENARIOS
+from console.config.settings import Settings, TargetSettings
 from console.demo.catalog import FALLBACK_PRICES_PER_MTOK
 from console.demo.scenarios import SCENARIOS, get_scenario
 from console.demo.simulator import Simulation
 from console.demo.sources import DemoClusterSource, demo_source_set
 from console.model import AlertsReading, ClusterReading, MetricsReading
-from console.polling import collect_once
-from console.profiles import DEFAULT_PRICES_PER_MTOK
-from console.settings import SCENARIOS as SETTINGS_SCENARIOS
-from console.settings import Settings, TargetSettings
 from console.sources.base import SourceSet
+from console.state.polling import collect_once
 
 SEED_MODELS = ("gpt-4.1", "claude-sonnet-4.5", "gemini-2.5-flash", "deepseek-v3.2")
 
@@ -408,7 +408,7 @@ def test_the_demo_does_not_import_textual_or_kubernetes() -> None:
         "import sys\n"
         "import asyncio\n"
         "from console.clock import FixedClock\n"
-        "from console.settings import Settings, TargetSettings\n"
+        "from console.config.settings import Settings, TargetSettings\n"
         "from console.sources import build_source_set\n"
         "s = Settings(targets=(TargetSettings(name='demo'),), demo='steady')\n"
         "src = build_source_set(s, s.target, FixedClock())\n"

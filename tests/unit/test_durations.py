@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from console.durations import format_age, format_duration, parse_duration
-from console.settings import WINDOWS
-from console.sizes import format_size, parse_size
+from console.config.settings import WINDOWS
+from console.text.durations import format_age, format_duration, parse_duration
+from console.text.sizes import format_size, parse_size
 
 
 @pytest.mark.parametrize(

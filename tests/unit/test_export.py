@@ -15,7 +15,20 @@ from typing import Any
 import pytest
 
 from console.export import snapshot_json, snapshot_markdown, snapshot_text
-from console.format import (
+from console.model import (
+    Alert,
+    Condition,
+    DeploymentState,
+    HpaMetric,
+    HpaState,
+    KubeEvent,
+    ModelFigures,
+    PodState,
+    ScrapeTarget,
+    Snapshot,
+    SourceStatus,
+)
+from console.text.format import (
     LEVEL_SYMBOL,
     UNKNOWN,
     Level,
@@ -30,19 +43,6 @@ from console.format import (
     marked,
     model_level,
     worst,
-)
-from console.model import (
-    Alert,
-    Condition,
-    DeploymentState,
-    HpaMetric,
-    HpaState,
-    KubeEvent,
-    ModelFigures,
-    PodState,
-    ScrapeTarget,
-    Snapshot,
-    SourceStatus,
 )
 
 NOW = 1_795_687_200.0  # 2026-11-26T10:00:00Z
@@ -558,7 +558,7 @@ def test_markdown_escapes_table_cells() -> None:
 
 def test_exporters_do_not_import_textual() -> None:
     code = (
-        "import sys, console.export, console.format; "
+        "import sys, console.export, console.text.format; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

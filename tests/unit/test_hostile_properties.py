@@ -33,9 +33,7 @@ from console.export.markdown import snapshot_markdown
 from console.export.text import snapshot_text
 from console.hints import hint_values, hints_for, load_hints
 from console.model import Alert, ModelFigures, Snapshot, SourceStatus
-from console.polling import Latest, assemble, poll
-from console.record import dump_snapshot, load_snapshot
-from console.safe_text import clean_line
+from console.record.recorder import dump_snapshot, load_snapshot
 from console.screens.details import events_table
 from console.screens.model_detail import alerts_text, errors_text, hints_text, targets_text
 from console.screens.pod_detail import containers_table, resources_text, status_text
@@ -43,7 +41,9 @@ from console.sources import kube_mapping as km
 from console.sources.alertmanager import merge, parse_alertmanager_alerts, parse_prometheus_alerts
 from console.sources.base import SourceError
 from console.sources.prometheus import assemble_models, assemble_targets, parse_vector
-from console.view import (
+from console.state.polling import Latest, assemble, poll
+from console.text.safe_text import clean_line
+from console.views.overview import (
     alert_cells,
     deployment_title,
     hpa_text,
@@ -112,7 +112,7 @@ def hostile_model(s: list[str]) -> ModelFigures:
 
 
 def km_profile() -> Any:
-    from console.profiles import PROFILES
+    from console.config.profiles import PROFILES
 
     return PROFILES["seed"]
 

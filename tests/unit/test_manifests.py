@@ -33,9 +33,9 @@ import yaml
 
 from console.cli import main
 from console.clock import FixedClock
+from console.config.profiles import PROFILES
+from console.config.settings import HttpEndpoint, Settings, TargetSettings, build_settings
 from console.manifests import prometheus_rule, rbac_documents, render, rule_groups
-from console.profiles import PROFILES
-from console.settings import HttpEndpoint, Settings, TargetSettings, build_settings
 from console.sources.prometheus import (
     PrometheusSource,
     build_queries,

@@ -17,7 +17,7 @@ import certifi
 import pytest
 
 from console.cli import main
-from console.settings import Settings, build_settings, describe
+from console.config.settings import Settings, build_settings, describe
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from console.clock import FixedClock
-from console.profiles import PROFILES, Profile
-from console.settings import HttpEndpoint, Secret, Settings, TargetSettings
+from console.config.profiles import PROFILES, Profile
+from console.config.settings import HttpEndpoint, Secret, Settings, TargetSettings
 from console.sources.base import SourceError
 from console.sources.prometheus import (
     UNLABELLED,
@@ -63,7 +63,7 @@ class FakePrometheus:
     """Answers the queries of `profile` with the recorded seed answers of the same figure."""
 
     def __init__(self, profile: Profile = SEED, window_s: float = WINDOW_S) -> None:
-        from console.durations import format_duration
+        from console.text.durations import format_duration
 
         window = format_duration(window_s)
         self.profile = profile

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from console.cli import main
-from console.limits import MB, ReadLimits, format_size
-from console.settings import ConfigError, build_settings
+from console.config.limits import MB, ReadLimits, format_size
+from console.config.settings import ConfigError, build_settings
 
 
 def settings_of(tmp_path: Path, config: str = "", env: dict[str, str] | None = None,

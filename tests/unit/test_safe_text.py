@@ -1,4 +1,4 @@
-"""The one rule for text from outside (console/safe_text.py), and its neighbours: the
+"""The one rule for text from outside (console/text/safe_text.py), and its neighbours: the
 Markdown exporter's escaping and the tables' capped columns.
 
 The rule is checked against Unicode's own categories (an oracle independent of
@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 from textual.app import App, ComposeResult
 
 from console.export.markdown import cell, code
-from console.safe_text import (
+from console.text.safe_text import (
     LINE_LIMIT,
     clean_line,
     clean_text,
@@ -25,7 +25,7 @@ from console.safe_text import (
     json_escape,
     one_line,
 )
-from console.view import MODEL_COLUMNS
+from console.views.overview import MODEL_COLUMNS
 from tests.stack.hostile import CORPUS, markdown_text
 from widgets.columns import Column
 from widgets.keyed_table import KeyedTable

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from console.clock import FixedClock
-from console.limits import ReadLimits
-from console.settings import HttpEndpoint, Settings, TargetSettings
+from console.config.limits import ReadLimits
+from console.config.settings import HttpEndpoint, Settings, TargetSettings
 from console.sources.prometheus import PrometheusSource
 from console.sources.series_cap import COUNT_LABEL, keep_busiest, narrowed, take_count
 

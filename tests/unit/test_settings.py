@@ -13,8 +13,8 @@ from typing import Any
 import certifi
 import pytest
 
-from console.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
-from console.settings import (
+from console.config.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
+from console.config.settings import (
     ConfigError,
     HttpEndpoint,
     Secret,

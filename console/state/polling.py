@@ -22,8 +22,8 @@ from console.model import (
     SourceStatus,
     sort_alerts,
 )
-from console.safe_text import one_line as safe_line
 from console.sources.base import SourceError, SourceSet
+from console.text.safe_text import one_line as safe_line
 
 T = TypeVar("T")
 
@@ -40,7 +40,7 @@ class PollResult(Generic[T]):
 
 
 def one_line(exc: BaseException) -> str:
-    """A failure as the single line a status bar can show, cleaned (console/safe_text.py):
+    """A failure as the single line a status bar can show, cleaned (console/text/safe_text.py):
     an exception's text may quote whatever a server sent."""
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return "timed out"

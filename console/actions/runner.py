@@ -17,11 +17,11 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from console.audit import AuditLog, local_user
-from console.durations import DurationTooLong, format_duration, parse_duration
+from console.actions.audit import AuditLog, local_user
+from console.config.settings import TargetSettings
 from console.model import Alert
-from console.settings import TargetSettings
 from console.sources.base import ActionError, Permission, SourceSet
+from console.text.durations import DurationTooLong, format_duration, parse_duration
 
 READ_ONLY_REASON = "read-only mode: actions are disabled (started with --read-only)"
 MAX_REPLICAS = 1000

@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from console.config_values import boolean, label_name, shown, text
-from console.profiles import Profile
-from console.settings import ConfigError
+from console.config.profiles import Profile
+from console.config.settings import ConfigError
+from console.config.values import boolean, label_name, shown, text
 
 
 @dataclass(frozen=True)

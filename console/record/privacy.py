@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from console.model import ClusterReading
-from console.scrub import without_urls
+from console.text.scrub import without_urls
 
 if TYPE_CHECKING:
-    from console.record import Frame
+    from console.record.recorder import Frame
 
 
 def private_frame(frame: Frame, scrub: Callable[[str], str]) -> Frame:

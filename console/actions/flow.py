@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
-from console.actions import (
+from console.actions.runner import (
     ActionRequest,
     ActionRunner,
     BoundAction,

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from console.durations import format_duration, parse_duration
-from console.settings import ConfigError
-from console.sizes import parse_size
+from console.config.settings import ConfigError
+from console.text.durations import format_duration, parse_duration
+from console.text.sizes import parse_size
 
 MAX_TEXT = 8192
 """Longest text setting, in characters: room for a long URL or a JWT in a header."""

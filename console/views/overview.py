@@ -12,8 +12,17 @@ from functools import lru_cache
 
 from rich.text import Text
 
-from console.durations import format_age
-from console.format import (
+from console.model import (
+    Alert,
+    DeploymentState,
+    HpaState,
+    ModelFigures,
+    ModelKey,
+    PodState,
+    SourceStatus,
+)
+from console.text.durations import format_age
+from console.text.format import (
     ALERT_STATE_SYMBOL,
     UNKNOWN,
     Level,
@@ -29,20 +38,11 @@ from console.format import (
     model_level,
     worst,
 )
-from console.model import (
-    Alert,
-    DeploymentState,
-    HpaState,
-    ModelFigures,
-    ModelKey,
-    PodState,
-    SourceStatus,
-)
 from widgets.columns import Cell, Column, Styled
 from widgets.spark import spark
 
 SPARK_CELLS = 9
-"""Points a sparkline cell shows: the last 90 s at one point every 10 s (console/trends.py)."""
+"""Points a sparkline cell shows: the last 90 s at one point every 10 s (state/trends.py)."""
 
 LEVEL_STYLE: Mapping[Level, str] = {
     Level.OK: "green",

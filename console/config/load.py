@@ -14,19 +14,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from console import config_values as values
-from console.config_endpoint import TIMEOUT_RANGE, build_endpoint
-from console.config_layers import Found, Layers
-from console.config_schema import check_config
-from console.config_targets import build_targets, scenario
-from console.limits import ReadLimits
-from console.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
-from console.settings import (
+from console.config import values
+from console.config.endpoint import TIMEOUT_RANGE, build_endpoint
+from console.config.layers import Found, Layers
+from console.config.limits import ReadLimits
+from console.config.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
+from console.config.schema import check_config
+from console.config.settings import (
     ConfigError,
     Settings,
     TargetSettings,
     default_config_path,
 )
+from console.config.targets import build_targets, scenario
 
 MAX_CONFIG_FILE = 1024 * 1024
 """A config file larger than this is the wrong file; reading stops there (think /dev/zero)."""

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from console.durations import format_duration
-from console.limits import ReadLimits
-from console.profiles import DEFAULT_PRICES_PER_MTOK
+from console.config.limits import ReadLimits
+from console.config.profiles import DEFAULT_PRICES_PER_MTOK
+from console.text.durations import format_duration
 
 ENV_PREFIX = "AI_GATEWAY_CONSOLE_"
 SCENARIOS = ("steady", "provider-outage", "latency-spike", "crashloop", "hpa-maxed")
@@ -135,7 +135,7 @@ class Settings:
     low_bandwidth: bool = False
     """--low-bandwidth: no trend columns, cluster panels every 3rd refresh, no animations."""
     record: str | None = None
-    """--record FILE: append every poll to this file for `replay` (console/record.py)."""
+    """--record FILE: append every poll to this file for `replay` (console/record/recorder.py)."""
     record_max_bytes: int = 20 * 1024 * 1024
     limits: ReadLimits = field(default_factory=ReadLimits)
 
@@ -175,9 +175,9 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
 
     `flags` holds argparse's values, None where a flag was not given, so that the lower
     layers can fill it in. The only exception it raises is ConfigError. The merge lives in
-    console/config_load.py, which builds this module's types (hence the late import).
+    console/config/load.py, which builds this module's types (hence the late import).
     """
-    from console.config_load import load_settings
+    from console.config.load import load_settings
 
     return load_settings(flags, env)
 
@@ -185,7 +185,7 @@ def build_settings(flags: Mapping[str, Any], env: Mapping[str, str] | None = Non
 
 
 def describe(settings: Settings) -> str:
-    """The effective settings as a config file `--config` reads back (console/config_print.py)."""
-    from console.config_print import describe_settings
+    """The effective settings as a config file `--config` reads back (config/printout.py)."""
+    from console.config.printout import describe_settings
 
     return describe_settings(settings)

@@ -5,7 +5,7 @@ incident export can all read it, and so that a team can ship it to their log
 store. A line is written for every attempt, refused or not: "who tried to
 restart production at 03:12" is exactly the question it answers.
 
-The file is 0600 in a 0700 folder (console/private_files.py): an existing log
+The file is 0600 in a 0700 folder (console/actions/files.py): an existing log
 with wider permissions is tightened to 0600 when the console next writes to it,
 and the state folder to 0700.
 """
@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from console.actions.files import ensure_private_dir, open_append
 from console.clock import Clock
-from console.durations import utc_stamp
-from console.private_files import ensure_private_dir, open_append
-from console.settings import state_dir
+from console.config.settings import state_dir
+from console.text.durations import utc_stamp
 
 
 def local_user() -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from console.format import Level, model_level
+from console.config.settings import TargetSettings
 from console.model import Alert, ModelFigures, SourceStatus, sort_alerts
-from console.polling import Latest
-from console.settings import TargetSettings
+from console.state.polling import Latest
+from console.text.format import Level, model_level
 
 SOURCES = ("prometheus", "kubernetes", "alertmanager")
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    from console.settings import HttpEndpoint, Settings
+    from console.config.settings import HttpEndpoint, Settings
 
 MASK = "***"
 MIN_SECRET = 3

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from console.fleet import FleetModel, FleetRow
-from console.format import (
+from console.state.fleet import FleetModel, FleetRow
+from console.text.format import (
     UNKNOWN,
     Level,
     error_ratio_level,
@@ -19,7 +19,7 @@ from console.format import (
     latency_level,
     model_level,
 )
-from console.view import name_cell, styled
+from console.views.overview import name_cell, styled
 from widgets.columns import Cell, Column
 
 FLEET_COLUMNS = (

@@ -42,7 +42,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Union
 
+from console.actions.files import open_append
 from console.clock import Clock
+from console.config.settings import Settings
 from console.model import (
     AlertsReading,
     ClusterReading,
@@ -51,14 +53,10 @@ from console.model import (
     Snapshot,
     SourceStatus,
 )
-from console.polling import Latest
-from console.private_files import open_append
-from console.record_privacy import private_frame
-from console.safe_text import NOTE_LIMIT, clean_line, json_escape
-from console.scrub import Scrubber, settings_scrubber
-from console.settings import Settings
+from console.record.privacy import private_frame
 from console.sources.base import History
-from console.trends import (
+from console.state.polling import Latest
+from console.state.trends import (
     TREND_POINTS,
     TREND_STEP_S,
     Trends,
@@ -67,6 +65,8 @@ from console.trends import (
     trend_due,
     trend_step_s,
 )
+from console.text.safe_text import NOTE_LIMIT, clean_line, json_escape
+from console.text.scrub import Scrubber, settings_scrubber
 
 MAGIC = "ai-gateway-console"
 VERSION = 1

@@ -16,12 +16,12 @@ from typing import Any
 
 import tomli_w
 
-from console.durations import format_duration, parse_duration
-from console.limits import ReadLimits
-from console.profiles import DEFAULT_PRICES_PER_MTOK
-from console.scrub import is_secret_header, mask_url
-from console.settings import ENV_PREFIX, HttpEndpoint, Settings, TargetSettings
-from console.sizes import format_size
+from console.config.limits import ReadLimits
+from console.config.profiles import DEFAULT_PRICES_PER_MTOK
+from console.config.settings import ENV_PREFIX, HttpEndpoint, Settings, TargetSettings
+from console.text.durations import format_duration, parse_duration
+from console.text.scrub import is_secret_header, mask_url
+from console.text.sizes import format_size
 
 _APIS = ("prometheus", "alertmanager")
 _CREDENTIAL_SCHEMES = ("bearer ", "basic ", "token ", "digest ", "negotiate ")

@@ -1,0 +1,1 @@
+"""Actions with their guards: the request, the runner (read-only, RBAC, audit), the UI flow."""

@@ -1,0 +1,1 @@
+"""Settings: flags > environment > config file > defaults, checked, and printed back."""

@@ -1,0 +1,1 @@
+"""Text for people: the one safe-text boundary, secret scrubbing, figures and durations."""

@@ -1,0 +1,1 @@
+"""What each panel shows, as cells and styled lines (Rich, never Textual)."""
