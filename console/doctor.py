@@ -36,14 +36,9 @@ from console.config.settings import Settings, TargetSettings
 from console.model import ClusterReading
 from console.sources.base import ClusterSource, Permission, SourceError
 from console.sources.http_client import ApiClient
-from console.sources.prometheus import (
-    RULES_WINDOW,
-    errors_selector,
-    parse_vector,
-    quote,
-    recording_rules,
-    suffixed,
-)
+from console.sources.prometheus_answers import parse_vector
+from console.sources.promql import errors_selector, quote, suffixed
+from console.sources.recording_rules import RULES_WINDOW, recording_rules
 from console.text.safe_text import NOTE_LIMIT, clean_line
 
 Status = Literal["pass", "warn", "fail", "skip"]

@@ -17,7 +17,7 @@ is needed for it.
 `rules`: one `monitoring.coreos.com/v1` PrometheusRule with the deployment guide's three
 alerts (its exact expressions for the seed profile), per-model variants of the error and
 latency alerts, and the recording rules whose series the console reads for the 5m window
-(see `console.sources.prometheus.recording_rules`).
+(see `console.sources.recording_rules.recording_rules`).
 
 PyYAML comes with the `kubernetes` client (a runtime dependency); no Textual here.
 """
@@ -32,13 +32,8 @@ import yaml
 
 from console.config.profiles import PROFILES, Profile
 from console.config.settings import Settings
-from console.sources.prometheus import (
-    RULES_WINDOW,
-    errors_selector,
-    quote,
-    recording_rules,
-    suffixed,
-)
+from console.sources.promql import errors_selector, quote, suffixed
+from console.sources.recording_rules import RULES_WINDOW, recording_rules
 
 KINDS = ("rbac", "rules")
 VARIANTS = ("read-only", "operator", "both")

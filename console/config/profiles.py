@@ -1,7 +1,7 @@
 """Profiles: how one gateway product names the metrics and labels the console reads.
 
 A profile maps *roles* (requests, errors, duration, ...) to real names, so the
-PromQL in `console/sources/prometheus.py` is written once against roles. Any
+PromQL in `console/sources/promql.py` is written once against roles. Any
 role can be overridden key by key from the config file's `[metrics]` table.
 """
 

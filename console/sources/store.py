@@ -33,7 +33,8 @@ from console.config.settings import HttpEndpoint, Settings
 from console.model import MetricsReading, ModelHistory, ModelKey
 from console.sources.base import History, SourceError
 from console.sources.http_client import display_url
-from console.sources.prometheus import PrometheusSource, quote
+from console.sources.prometheus import PrometheusSource
+from console.sources.promql import quote
 
 T = TypeVar("T")
 Results = dict[str, list[tuple[dict[str, str], float | None]] | None]

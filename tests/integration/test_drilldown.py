@@ -30,7 +30,8 @@ from console.screens.model_detail import ModelDetailScreen, errors_text, hints_t
 from console.screens.pod_detail import PodDetailScreen, resources_text, status_text
 from console.sources.base import SourceError
 from console.sources.kubernetes import KubernetesSource
-from console.sources.prometheus import PrometheusSource, build_model_history_queries
+from console.sources.prometheus import PrometheusSource
+from console.sources.promql import build_model_history_queries
 from console.views.overview import model_row_key, pod_row_key
 from tests.app_harness import demo_app, wait_for_data
 from tests.stack import kube_objects as k

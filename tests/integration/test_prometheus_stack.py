@@ -23,7 +23,8 @@ from console.config.settings import HttpEndpoint, Secret, Settings, TargetSettin
 from console.model import ClusterReading, KubeEvent, MetricsReading
 from console.sources.alertmanager import AlertmanagerSource
 from console.sources.base import ActionError, Permission, SourceError, SourceSet
-from console.sources.prometheus import UNLABELLED, PrometheusSource
+from console.sources.prometheus import PrometheusSource
+from console.sources.promql import UNLABELLED
 from console.state.polling import collect_once, poll
 from tests.stack.faults import FaultServer, drop_label, empty_results, inf_values, nan_values
 from tests.stack.fixtures import BENCH_IDLE, BENCH_MODELS, GatewayStack

@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from console.sources.prometheus import build_history_queries, build_queries
+from console.sources.promql import build_history_queries, build_queries
 from tests.stack.gateway_exporter import GatewayExporter
 from tests.stack.prometheus_stack import (
     DIRECT_OPENER,

@@ -16,7 +16,7 @@ from console.config.settings import ConfigError, build_settings
 from console.screens.command import CommandScreen, parse_command
 from console.screens.confirm import ConfirmScreen
 from console.screens.fleet import FleetScreen
-from console.sources.prometheus import build_queries, scoped_profile
+from console.sources.promql import build_queries, scoped_profile
 from console.sources.store import cluster_matcher, split_results
 from console.state.fleet import fleet_rows
 from tests.app_harness import demo_app, demo_fleet_app, wait_for_data, wait_for_fleet

@@ -40,7 +40,7 @@ from console.screens.pod_detail import containers_table, resources_text, status_
 from console.sources import kube_mapping as km
 from console.sources.alertmanager import merge, parse_alertmanager_alerts, parse_prometheus_alerts
 from console.sources.base import SourceError
-from console.sources.prometheus import assemble_models, assemble_targets, parse_vector
+from console.sources.prometheus_answers import assemble_models, assemble_targets, parse_vector
 from console.state.polling import Latest, assemble, poll
 from console.text.safe_text import clean_line
 from console.views.overview import (

@@ -36,12 +36,9 @@ from console.clock import FixedClock
 from console.config.profiles import PROFILES
 from console.config.settings import HttpEndpoint, Settings, TargetSettings, build_settings
 from console.manifests import prometheus_rule, rbac_documents, render, rule_groups
-from console.sources.prometheus import (
-    PrometheusSource,
-    build_queries,
-    build_recorded_queries,
-    recording_rules,
-)
+from console.sources.prometheus import PrometheusSource
+from console.sources.promql import build_queries
+from console.sources.recording_rules import build_recorded_queries, recording_rules
 from tests.stack.fixtures import SEED_JOB, require_binaries
 from tests.stack.gateway_exporter import GatewayExporter, seed_models
 from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob, running_under_ci
@@ -384,7 +381,7 @@ def test_doctor_reports_the_recording_rules_in_use(
 
 def test_probe_answers_within_one_query() -> None:
     # Sanity of the probe's regex: every recorded name, nothing else, for every profile.
-    from console.sources.prometheus import recording_rules_probe
+    from console.sources.recording_rules import recording_rules_probe
 
     for profile in PROFILES.values():
         probe = recording_rules_probe(profile)

@@ -22,15 +22,14 @@ from console.clock import FixedClock
 from console.config.profiles import PROFILES, Profile
 from console.config.settings import HttpEndpoint, Secret, Settings, TargetSettings
 from console.sources.base import SourceError
-from console.sources.prometheus import (
+from console.sources.http_client import display_url
+from console.sources.prometheus import PrometheusSource
+from console.sources.prometheus_answers import parse_vector, to_float
+from console.sources.promql import (
     UNLABELLED,
-    PrometheusSource,
     build_history_queries,
     build_queries,
-    display_url,
-    parse_vector,
     suffixed,
-    to_float,
     with_matchers,
 )
 from tests.stack.faults import drop_label, empty_results, inf_values, nan_values, status_error
