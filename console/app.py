@@ -872,7 +872,7 @@ class GatewayConsole(PlainNotifications):
 
     @work(group="command", exclusive=True)
     async def _ask_command(self) -> None:
-        from console.kubeconfig import kubeconfig_path, read_contexts
+        from console.sources.kubeconfig import kubeconfig_path, read_contexts
 
         ts = self.current_target
         contexts = ([t.name for t in self.targets] if self.settings.demo
@@ -915,7 +915,7 @@ class GatewayConsole(PlainNotifications):
     @work(group="command", exclusive=True)
     async def action_contexts(self) -> None:
         """`c`: the kubeconfig's contexts (and the fleet's targets); `enter` switches."""
-        from console.kubeconfig import kubeconfig_path, read_contexts
+        from console.sources.kubeconfig import kubeconfig_path, read_contexts
 
         ts = self.current_target
         found = (None if self.settings.demo

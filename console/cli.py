@@ -277,7 +277,7 @@ def _run(argv: list[str]) -> int:
     if command == "snapshot":
         return run_snapshot(settings, flags["format"], flags.get("output"))
     if command == "doctor":
-        from console.doctor import run_doctor
+        from console.doctor.run import run_doctor
         from console.text.scrub import ScrubbedOutput, settings_scrubber
 
         report = ScrubbedOutput(sys.stdout)

@@ -20,15 +20,13 @@ from __future__ import annotations
 
 import base64
 import functools
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from console.config.settings import TargetSettings
 from console.sources.base import SourceError
 from console.sources.exec_credential import ExecPluginError, ExecRunner
+from console.sources.kubeconfig import IN_CLUSTER, check_context, kubeconfig_path
 from console.text.safe_text import one_line as clean_one_line
 from console.text.scrub import Scrubber
 
@@ -38,56 +36,6 @@ ERROR_BODY_BYTES = 64 * 1024
 def one_line(text: str, limit: int = 200) -> str:
     """The API's words as one clean, capped line (console/text/safe_text.py)."""
     return clean_one_line(str(text), limit)
-
-
-def kubeconfig_path(target: TargetSettings) -> str | None:
-    """The kubeconfig to read, as kubectl picks it; None in a pod: its service account."""
-    if target.kubeconfig:
-        return str(target.kubeconfig)
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return env
-    default = Path("~/.kube/config").expanduser()
-    if default.exists() or not os.environ.get("KUBERNETES_SERVICE_HOST"):
-        return str(default)
-    return None
-
-
-def check_context(path: str, context: str | None) -> str:
-    """The context that will be used, with a clear message if it is not there.
-
-    Read here (as kubectl merges KUBECONFIG: names from every file, the first
-    current-context wins) because the client's loader reports these cases as
-    "Invalid kube-config file. Expected object with name ...".
-    """
-    import yaml
-
-    files = [Path(p).expanduser() for p in path.split(os.pathsep) if p]
-    existing = [f for f in files if f.is_file()]
-    if not existing:
-        raise SourceError(f"kubeconfig {path} not found")
-    names: list[str] = []
-    current = ""
-    for file in existing:
-        try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            raise SourceError(f"cannot read kubeconfig {file}: {type(exc).__name__}") from None
-        if not isinstance(data, Mapping):
-            raise SourceError(f"kubeconfig {file} is not a kubeconfig file")
-        for entry in data.get("contexts") or []:
-            if isinstance(entry, Mapping) and entry.get("name"):
-                names.append(str(entry["name"]))
-        current = current or str(data.get("current-context") or "")
-    if context:
-        if context not in names:
-            raise SourceError(f"context {context} not found in kubeconfig {path}")
-        return context
-    if not current:
-        raise SourceError(f"kubeconfig {path} has no current-context (give --context)")
-    if current not in names:
-        raise SourceError(f"current-context {current} not found in kubeconfig {path}")
-    return current
 
 
 @functools.cache
@@ -196,11 +144,11 @@ def connect(target: TargetSettings, runner: ExecRunner) -> Connection:
     merger: Any = kubernetes.config.kube_config.KubeConfigMerger
     loader_class, api_class = _client_classes()
     configuration: Any = kubernetes.client.Configuration()
-    path = kubeconfig_path(target)
+    path = kubeconfig_path(target.kubeconfig)
     try:
         if path is None:
             kube_config.load_incluster_config(client_configuration=configuration)
-            context = "in-cluster service account"
+            context = IN_CLUSTER
         else:
             context = check_context(path, target.context)
             merged = merger(path)

@@ -39,6 +39,20 @@ SCALING_REASONS = frozenset({
 })
 """Normal events worth showing next to the warnings: who changed the replica count."""
 
+KIND_ALIASES = {
+    "pod": "Pod",
+    "pods": "Pod",
+    "deployment": "Deployment",
+    "deployments": "Deployment",
+    "deploy": "Deployment",
+    "hpa": "HorizontalPodAutoscaler",
+    "horizontalpodautoscaler": "HorizontalPodAutoscaler",
+    "horizontalpodautoscalers": "HorizontalPodAutoscaler",
+    "replicaset": "ReplicaSet",
+    "rs": "ReplicaSet",
+}
+"""What `e` may name a kind by, as kubectl accepts it (`deploy`, `hpa`, `rs`...)."""
+
 
 def _map(value: Any) -> Obj:
     return value if isinstance(value, Mapping) else {}
@@ -390,3 +404,24 @@ def newest_first(events: Iterable[KubeEvent]) -> tuple[KubeEvent, ...]:
     return tuple(
         sorted(events, key=lambda e: (parse_time(e.last_seen) or 0.0, e.reason), reverse=True)
     )
+
+
+def relevant_events(items: Iterable[Obj], deployment: str, hpa: str,
+                    pod_names: Iterable[str]) -> tuple[KubeEvent, ...]:
+    """Warnings and scaling events about the Deployment, its ReplicaSets, pods and HPA,
+    newest first: the namespace's other events are someone else's business."""
+    pods = set(pod_names)
+    chosen = []
+    for obj in items:
+        involved = obj.get("involvedObject") or {}
+        kind, name = involved.get("kind"), str(involved.get("name") or "")
+        if obj.get("type") != "Warning" and obj.get("reason") not in SCALING_REASONS:
+            continue
+        if (
+            (kind == "Deployment" and name == deployment)
+            or (kind == "HorizontalPodAutoscaler" and name == hpa)
+            or (kind == "Pod" and name in pods)
+            or (kind == "ReplicaSet" and name.startswith(deployment + "-"))
+        ):
+            chosen.append(kube_event(obj))
+    return newest_first(chosen)

@@ -35,77 +35,48 @@ the API's status code, and any credential string is scrubbed as a last resort.
 Actions send exactly one write request each and are never retried here (a
 retried DELETE or PATCH after a lost answer could act twice): urllib3's
 retries are switched off for the whole client.
+
+This module decides what is read and when. How each request goes (connected once,
+counted, read under the caps, its failure in one scrubbed line, the access review, the
+one write) is kube_session.py; the pod CPU/memory poll is kube_metrics.py; turning the
+API's objects into the model is kube_mapping.py; which kubeconfig is kubeconfig.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from console.clock import Clock
 from console.config.settings import TargetSettings
-from console.model import ClusterReading, HpaState, KubeEvent, PodState
+from console.model import ClusterReading, HpaState, KubeEvent
 from console.sources.base import ActionError, Permission, SourceError
-from console.sources.bounded_read import read_body, read_json
-from console.sources.exec_credential import ExecRunner
-from console.sources.kube_client import Connection, check_context, connect, kubeconfig_path
-from console.sources.kube_client import one_line as _one_line
-from console.sources.kube_errors import KINDS as KINDS
-from console.sources.kube_errors import Where, classify, host_of
+from console.sources.bounded_read import read_body
 from console.sources.kube_mapping import (
+    KIND_ALIASES,
     RESTARTED_AT,
-    SCALING_REASONS,
     deployment_state,
     hpa_state,
     kube_event,
     label_selector,
     newest_first,
     pod_state,
-    pod_usage,
+    relevant_events,
 )
+from console.sources.kube_metrics import PodMetrics
+from console.sources.kube_session import KubeReadError, KubeSession
 from console.sources.kube_watch import CallFailed, Informer, RequestCounter
+from console.sources.kubeconfig import IN_CLUSTER, check_context, kubeconfig_path
 from console.text.durations import utc_stamp
 from console.text.safe_text import clean_line, clean_text
-from console.text.scrub import Scrubber
 
 Obj = Mapping[str, Any]
 
 MAX_EVENTS = 50
 LOG_LIMIT_BYTES = 4 * 1024 * 1024
-
-API_GROUPS = {
-    "deployments": "apps",
-    "replicasets": "apps",
-    "horizontalpodautoscalers": "autoscaling",
-    "pods": "",
-    "events": "",
-    "configmaps": "",
-    "secrets": "",
-}
-KIND_ALIASES = {
-    "pod": "Pod",
-    "pods": "Pod",
-    "deployment": "Deployment",
-    "deployments": "Deployment",
-    "deploy": "Deployment",
-    "hpa": "HorizontalPodAutoscaler",
-    "horizontalpodautoscaler": "HorizontalPodAutoscaler",
-    "horizontalpodautoscalers": "HorizontalPodAutoscaler",
-    "replicaset": "ReplicaSet",
-    "rs": "ReplicaSet",
-}
-
-
-class KubeReadError(SourceError, ActionError):
-    """A read the user asked for with a key (logs, events, RBAC check) failed.
-
-    Both a SourceError and an ActionError, so either kind of handler catches it.
-    """
-
 
 class KubernetesSource:
     """The ClusterSource for one target: a kubeconfig context, namespace, Deployment and HPA."""
@@ -126,30 +97,15 @@ class KubernetesSource:
         self._clock = clock
         self._request_timeout = (min(3.0, request_timeout_s), float(request_timeout_s))
         self._watch_timeout_s = int(watch_timeout_s)
-        self._metrics_interval_s = metrics_interval_s
         self._permission_ttl_s = permission_ttl_s
         self._backoff_max_s = backoff_max_s
         self._watch_read_margin_s = watch_read_margin_s
         self._counter = RequestCounter()
-        self._lock = threading.Lock()
-        """Guards the connection's fields; never held while connecting (an exec plugin may
-        take its whole deadline), so closing the source never waits for a plugin."""
-        self._connect_lock = threading.Lock()
-        self._connect_failure: tuple[str, float] | None = None
-        self._exec = ExecRunner(target.limits.exec_timeout_s)
-        self._connection: Connection | None = None
-        self._scrubber = Scrubber()
-        self._api_client: Any = None
-        self._apis: dict[str, Any] = {}
-        self._configuration: Any = None
-        self._context_name = target.context or "(current context)"
-        self._max_bytes = target.limits.max_body_bytes
-        self._deadline_s = target.limits.deadline_s or float(request_timeout_s)
+        self._session = KubeSession(
+            target, self._counter, self._request_timeout,
+            target.limits.deadline_s or float(request_timeout_s), self._build_informers)
         self._informers: dict[str, Informer] = {}
-        self._closed = False
-        self._metrics: dict[str, tuple[float | None, float | None]] = {}
-        self._metrics_next_at = 0.0
-        self._metrics_note: str | None = None
+        self._metrics = PodMetrics(metrics_interval_s)
         self._permissions: dict[tuple[str, str, str], tuple[Permission, float]] = {}
         self._config_maps: dict[str, tuple[Mapping[str, str], float]] = {}
 
@@ -171,62 +127,27 @@ class KubernetesSource:
 
     # ------------------------------------------------------------- the client
 
-    def _kubeconfig_path(self) -> str | None:
-        return kubeconfig_path(self._target)
+    def kubeconfig_path(self) -> str | None:
+        """The kubeconfig this source reads (None: the pod's service account)."""
+        return kubeconfig_path(self._target.kubeconfig)
 
-    def _check_context(self, path: str) -> str:
+    def check_context(self) -> str:
+        """The context this source will use, or "in-cluster service account"; SourceError
+        naming the problem when the kubeconfig or the context is unusable. Reads files only:
+        no request, no exec plugin, so the doctor can say it before anything is sent."""
+        path = self.kubeconfig_path()
+        if path is None:
+            return IN_CLUSTER
         return check_context(path, self._target.context)
 
-    CONNECT_RETRY_S = 30.0
-    """After a failed connect (an exec plugin that hung or failed), its line is repeated for
-    this long instead of running the plugin again at every refresh."""
-
-    def _ensure_client(self) -> None:
-        """Connect once (kubeconfig, exec plugin); SourceError if that is impossible.
-
-        One thread connects at a time; the others wait on `_connect_lock`, not on `_lock`,
-        and a failure is remembered so that they, and the next refreshes, get its line.
-        """
-        with self._lock:
-            if self._closed:
-                raise SourceError("Kubernetes source is closed")
-            if self._api_client is not None:
-                return
-        with self._connect_lock:
-            with self._lock:
-                if self._api_client is not None:
-                    return
-                failed = self._connect_failure
-            if failed is not None and time.monotonic() - failed[1] < self.CONNECT_RETRY_S:
-                raise SourceError(failed[0])
-            try:
-                connection = connect(self._target, self._exec)
-            except SourceError as exc:
-                self._connect_failure = (str(exc), time.monotonic())
-                raise
-            self._install(connection)
-
-    def _install(self, connection: Connection) -> None:
-        with self._lock:
-            if self._closed:
-                with contextlib.suppress(Exception):
-                    connection.api_client.close()
-                raise SourceError("Kubernetes source is closed")
-            self._connection = connection
-            self._configuration = connection.configuration
-            self._context_name = connection.context_name
-            self._scrubber = connection.scrubber()
-            self._apis = connection.apis()
-            self._api_client = connection.api_client
-            self._connect_failure = None
-            self._build_informers()
-
     def _build_informers(self) -> None:
-        t, core = self._target, self._apis["core"]
+        """The four informers, made when the session connects (under its lock)."""
+        t, apis = self._target, self._session.apis
+        core = apis["core"]
         common: dict[str, Any] = {
             "namespace": t.namespace,
             "counter": self._counter,
-            "describe": self._describe,
+            "describe": self._session.describe,
             "request_timeout": self._request_timeout,
             "watch_timeout_s": self._watch_timeout_s,
             "backoff_max_s": self._backoff_max_s,
@@ -235,57 +156,18 @@ class KubernetesSource:
         }
         self._informers = {
             "deployments": Informer(
-                "deployments", self._apis["apps"].list_namespaced_deployment,
+                "deployments", apis["apps"].list_namespaced_deployment,
                 selector={"field_selector": f"metadata.name={t.deployment}"}, **common,
             ),
             "horizontalpodautoscalers": Informer(
                 "horizontalpodautoscalers",
-                self._apis["autoscaling"].list_namespaced_horizontal_pod_autoscaler,
+                apis["autoscaling"].list_namespaced_horizontal_pod_autoscaler,
                 selector={"field_selector": f"metadata.name={t.hpa}"}, **common,
             ),
             "events": Informer("events", core.list_namespaced_event, **common),
             # The pods' selector is the Deployment's; set once the Deployment is known.
             "pods": Informer("pods", core.list_namespaced_pod, **common),
         }
-
-    # ----------------------------------------------------------- error text
-
-    def _scrub(self, text: str) -> str:
-        return self._scrubber(text)
-
-    def _describe(
-        self, exc: BaseException, verb: str, resource: str, name: str | None = None
-    ) -> CallFailed:
-        """The one line an on-call engineer reads, from whatever the client raised."""
-        where = Where(host_of(self._configuration), self._target.namespace,
-                      self._context_name, self._request_timeout[1])
-        failure = classify(exc, verb, resource, name, where)
-        failure.message = self._scrub(_one_line(failure.message))
-        failure.args = (failure.message,)
-        return failure
-
-    def _read_json(self, resp: Any, verb: str, resource: str, name: str | None = None) -> Any:
-        """The JSON of a raw answer, read under the body cap and the deadline; CallFailed
-        when it is too large or too slow, ValueError when it is not JSON."""
-        try:
-            return read_json(resp, self._max_bytes, self._deadline_s)
-        except ValueError:
-            raise
-        except Exception as exc:
-            raise self._describe(exc, verb, resource, name) from None
-
-    def _call(self, verb: str, resource: str, fn: Any, **kwargs: Any) -> Any:
-        """One request: counted, raw JSON, errors turned into CallFailed."""
-        return self._call_named(verb, resource, fn, kwargs.get("name"), **kwargs)
-
-    def _call_named(
-        self, verb: str, resource: str, fn: Any, object_name: str | None, **kwargs: Any
-    ) -> Any:
-        self._counter.add(f"{verb} {resource}")
-        try:
-            return fn(_preload_content=False, _request_timeout=self._request_timeout, **kwargs)
-        except Exception as exc:
-            raise self._describe(exc, verb, resource, object_name) from None
 
     # ------------------------------------------------------------------ fetch
 
@@ -315,7 +197,7 @@ class KubernetesSource:
             notes.append(problem.message)
 
     def _fetch(self) -> ClusterReading:
-        self._ensure_client()
+        self._session.ensure()
         t = self._target
         notes: list[str] = []
         inf = self._informers
@@ -331,7 +213,7 @@ class KubernetesSource:
             raise SourceError(f"Deployment {t.deployment}: {exc}") from None
         inf["pods"].set_selector({"label_selector": selector})
         self._sync(inf["pods"])
-        metrics_note = self._poll_metrics(selector)
+        metrics_note = self._metrics.poll(self._session, selector)
         if metrics_note:
             notes.append(metrics_note)
 
@@ -351,75 +233,10 @@ class KubernetesSource:
             deployment=deployment_state(dep_obj),
             pods=pods,
             hpa=hpa,
-            events=self._relevant_events(pods),
+            events=relevant_events(inf["events"].items(), t.deployment, t.hpa,
+                                   (p.name for p in pods))[:MAX_EVENTS],
             notes=tuple(dict.fromkeys(notes)),
         )
-
-    def _relevant_events(self, pods: tuple[PodState, ...]) -> tuple[KubeEvent, ...]:
-        """Warnings and scaling events about the Deployment, its ReplicaSets, pods and HPA."""
-        t = self._target
-        pod_names = {p.name for p in pods}
-        chosen = []
-        for obj in self._informers["events"].items():
-            involved = obj.get("involvedObject") or {}
-            kind, name = involved.get("kind"), str(involved.get("name") or "")
-            if obj.get("type") != "Warning" and obj.get("reason") not in SCALING_REASONS:
-                continue
-            if (
-                (kind == "Deployment" and name == t.deployment)
-                or (kind == "HorizontalPodAutoscaler" and name == t.hpa)
-                or (kind == "Pod" and name in pod_names)
-                or (kind == "ReplicaSet" and name.startswith(t.deployment + "-"))
-            ):
-                chosen.append(kube_event(obj))
-        return newest_first(chosen)[:MAX_EVENTS]
-
-    def _poll_metrics(self, selector: str) -> str | None:
-        """Pod CPU/memory from metrics.k8s.io, at most once per interval; a note if missing.
-
-        Not served (404) or forbidden: ask again only after 5 minutes, not every
-        tick. A connection failure means the API itself is unreachable and
-        fails the fetch; a slow aggregated API only makes usage unknown.
-        """
-        now = time.monotonic()
-        if now < self._metrics_next_at:
-            return self._metrics_note
-        self._metrics_next_at = now + self._metrics_interval_s
-        try:
-            resp = self._call(
-                "list", "pods.metrics.k8s.io",
-                self._apis["custom"].list_namespaced_custom_object,
-                group="metrics.k8s.io", version="v1beta1", namespace=self._target.namespace,
-                plural="pods", label_selector=selector,
-            )
-            data = self._read_json(resp, "list", "pods.metrics.k8s.io")
-        except CallFailed as failure:
-            if failure.fatal and not failure.timeout:
-                raise SourceError(failure.message) from None
-            self._metrics = {}
-            if failure.status == 404:
-                self._metrics_next_at = now + 300.0
-                self._metrics_note = (
-                    "metrics.k8s.io is not served (no metrics-server): pod CPU/memory unknown"
-                )
-            elif failure.status == 403:
-                self._metrics_next_at = now + 300.0
-                self._metrics_note = failure.message
-            else:
-                self._metrics_next_at = now + max(60.0, self._metrics_interval_s)
-                self._metrics_note = f"pod CPU/memory unknown: {failure.message}"
-            return self._metrics_note
-        except ValueError:
-            self._metrics, self._metrics_note = {}, "unexpected answer from metrics.k8s.io"
-            return self._metrics_note
-        items = data.get("items") if isinstance(data, Mapping) else None
-        self._metrics = {
-            str(item.get("metadata", {}).get("name")): pod_usage(item)
-            for item in (items if isinstance(items, list) else [])
-            if isinstance(item, Mapping)
-        }
-        self._metrics_note = None
-        return None
 
     # ----------------------------------------------------------- permission
 
@@ -436,74 +253,11 @@ class KubernetesSource:
         cached = self._permissions.get(key)
         if cached is not None and cached[1] > self._clock():
             return cached[0]
-        answer = await asyncio.to_thread(self._review, verb, resource, subresource)
+        answer = await asyncio.to_thread(self._session.review, verb, resource, subresource)
         self._permissions[key] = (answer, self._clock() + self._permission_ttl_s)
         return answer
 
-    def _review(self, verb: str, resource: str, subresource: str) -> Permission:
-        self._ensure_client_for(KubeReadError)
-        t = self._target
-        attrs: dict[str, str] = {
-            "namespace": t.namespace,
-            "verb": verb,
-            "group": API_GROUPS.get(resource, ""),
-            "resource": resource,
-        }
-        if subresource:
-            attrs["subresource"] = subresource
-        # Name-scoped RBAC (resourceNames) is answered right only with the name.
-        if resource == "deployments":
-            attrs["name"] = t.deployment
-        elif resource == "horizontalpodautoscalers":
-            attrs["name"] = t.hpa
-        body = {
-            "apiVersion": "authorization.k8s.io/v1",
-            "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": attrs},
-        }
-        try:
-            resp = self._call(
-                "create", "selfsubjectaccessreviews",
-                self._apis["authorization"].create_self_subject_access_review, body=body,
-            )
-            data = self._read_json(resp, "create", "selfsubjectaccessreviews")
-        except CallFailed as failure:
-            raise KubeReadError(failure.message) from None
-        except ValueError:
-            raise KubeReadError("unexpected answer to a SelfSubjectAccessReview") from None
-        status = data.get("status") if isinstance(data, Mapping) else None
-        if not isinstance(status, Mapping):
-            raise KubeReadError("the SelfSubjectAccessReview came back without a status")
-        reason = _one_line(str(status.get("reason") or status.get("evaluationError") or ""))
-        what = f"{resource}/{subresource}" if subresource else resource
-        if status.get("allowed") is True:
-            return Permission(True, reason)
-        return Permission(False, reason or f"RBAC denies {verb} {what} in {t.namespace}")
-
-    def _ensure_client_for(self, error: type[Exception]) -> None:
-        try:
-            self._ensure_client()
-        except SourceError as exc:
-            raise error(str(exc)) from None
-
     # ---------------------------------------------------------------- actions
-
-    def _write(self, verb: str, resource: str, fn: Any, object_name: str, what: str,
-               **kwargs: Any) -> Any:
-        """Exactly one write request; ActionError with the reason, never a retry."""
-        self._ensure_client_for(ActionError)
-        try:
-            resp = self._call_named(verb, resource, fn, object_name, **kwargs)
-            return self._read_json(resp, verb, resource, object_name)
-        except CallFailed as failure:
-            if failure.timeout and not failure.message.startswith("Kubernetes API unreachable"):
-                raise ActionError(
-                    f"no answer within {self._request_timeout[1]:g} s: the {what} may or may "
-                    "not have been applied; check before trying again"
-                ) from None
-            raise ActionError(failure.message) from None
-        except ValueError:
-            return None  # sent and accepted (2xx); an odd body does not undo it
 
     async def restart(self) -> str:
         """As `kubectl rollout restart`: one strategic-merge PATCH of the template annotation."""
@@ -519,9 +273,9 @@ class KubernetesSource:
             )
         stamp = utc_stamp(self._clock())
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
-        self._ensure_client_for(ActionError)
-        self._write(
-            "patch", "deployments", self._apis["apps"].patch_namespaced_deployment,
+        self._session.ensure_for(ActionError)
+        self._session.write(
+            "patch", "deployments", self._session.apis["apps"].patch_namespaced_deployment,
             t.deployment, "restart",
             name=t.deployment, namespace=t.namespace, body=body,
             _content_type="application/strategic-merge-patch+json",
@@ -536,10 +290,10 @@ class KubernetesSource:
 
     def _scale(self, replicas: int) -> None:
         t = self._target
-        self._ensure_client_for(ActionError)
-        self._write(
+        self._session.ensure_for(ActionError)
+        self._session.write(
             "patch", "deployments/scale",
-            self._apis["apps"].patch_namespaced_deployment_scale, t.deployment, "scale",
+            self._session.apis["apps"].patch_namespaced_deployment_scale, t.deployment, "scale",
             name=t.deployment, namespace=t.namespace, body={"spec": {"replicas": replicas}},
             _content_type="application/merge-patch+json",
         )
@@ -550,14 +304,14 @@ class KubernetesSource:
 
     def _delete_pod(self, name: str) -> None:
         t = self._target
-        self._ensure_client_for(ActionError)
+        self._session.ensure_for(ActionError)
         pods = self._informers["pods"]
         if not pods.listed:
             raise ActionError("the Deployment's pods are not known yet: wait for a refresh")
         if pods.get(name) is None:
             raise ActionError(f"pod {name} is not one of deployment {t.deployment}'s pods")
-        self._write(
-            "delete", "pods", self._apis["core"].delete_namespaced_pod, name, "delete",
+        self._session.write(
+            "delete", "pods", self._session.apis["core"].delete_namespaced_pod, name, "delete",
             name=name, namespace=t.namespace,
         )
 
@@ -567,7 +321,7 @@ class KubernetesSource:
 
     def _logs(self, pod: str, tail: int, previous: bool) -> str:
         t = self._target
-        self._ensure_client_for(KubeReadError)
+        self._session.ensure_for(KubeReadError)
         kwargs: dict[str, Any] = {
             "name": pod,
             "namespace": t.namespace,
@@ -581,8 +335,8 @@ class KubernetesSource:
         if containers and isinstance(containers[0], Mapping) and containers[0].get("name"):
             kwargs["container"] = str(containers[0]["name"])
         try:
-            resp = self._call("get", "pods/log", self._apis["core"].read_namespaced_pod_log,
-                              **kwargs)
+            resp = self._session.call(
+                "get", "pods/log", self._session.apis["core"].read_namespaced_pod_log, **kwargs)
         except CallFailed as failure:
             if failure.status == 404:
                 raise KubeReadError(f"Pod {pod} not found in namespace {t.namespace}") from None
@@ -591,9 +345,10 @@ class KubernetesSource:
                 raise KubeReadError(failure.message.split(": ", 1)[-1]) from None
             raise KubeReadError(failure.message) from None
         try:
-            data = read_body(resp, self._max_bytes, self._deadline_s)
+            data = read_body(resp, self._session.max_bytes, self._session.deadline_s)
         except Exception as exc:
-            raise KubeReadError(self._describe(exc, "get", "pods/log", pod).message) from None
+            problem = self._session.describe(exc, "get", "pods/log", pod)
+            raise KubeReadError(problem.message) from None
         # Log lines are whatever the gateway (or anyone it logs for) printed.
         return clean_text(data.decode("utf-8", errors="replace"), tail=True)
 
@@ -603,14 +358,14 @@ class KubernetesSource:
 
     def _events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
         kind = KIND_ALIASES.get(kind.lower(), kind)
-        self._ensure_client_for(KubeReadError)
+        self._session.ensure_for(KubeReadError)
         try:
-            resp = self._call(
-                "list", "events", self._apis["core"].list_namespaced_event,
+            resp = self._session.call(
+                "list", "events", self._session.apis["core"].list_namespaced_event,
                 namespace=self._target.namespace,
                 field_selector=f"involvedObject.kind={kind},involvedObject.name={name}",
             )
-            data = self._read_json(resp, "list", "events")
+            data = self._session.read_json(resp, "list", "events")
         except CallFailed as failure:
             raise KubeReadError(failure.message) from None
         except ValueError:
@@ -637,12 +392,12 @@ class KubernetesSource:
 
     def _config_map(self, name: str) -> Mapping[str, str]:
         ns = self._target.namespace
-        self._ensure_client()
+        self._session.ensure()
         try:
-            resp = self._call("get", "configmaps",
-                              self._apis["core"].read_namespaced_config_map,
-                              name=name, namespace=ns)
-            obj = self._read_json(resp, "get", "configmaps", name)
+            resp = self._session.call("get", "configmaps",
+                                      self._session.apis["core"].read_namespaced_config_map,
+                                      name=name, namespace=ns)
+            obj = self._session.read_json(resp, "get", "configmaps", name)
         except CallFailed as failure:
             if failure.status == 404:
                 raise SourceError(f"ConfigMap {name} not found in namespace {ns}") from None
@@ -670,15 +425,16 @@ class KubernetesSource:
 
     def _names(self, resource: str, namespace: str | None) -> tuple[str, ...]:
         """Names for the command line's completion: a hint, so a failure is just no names."""
+        session = self._session
         try:
-            self._ensure_client()
+            session.ensure()
             if namespace is None:
-                resp = self._call("list", resource, self._apis["core"].list_namespace)
+                resp = session.call("list", resource, session.apis["core"].list_namespace)
             else:
-                resp = self._call("list", resource,
-                                  self._apis["apps"].list_namespaced_deployment,
-                                  namespace=namespace)
-            body = self._read_json(resp, "list", resource)
+                resp = session.call("list", resource,
+                                    session.apis["apps"].list_namespaced_deployment,
+                                    namespace=namespace)
+            body = session.read_json(resp, "list", resource)
         except (SourceError, CallFailed, ValueError):
             return ()
         items = body.get("items") if isinstance(body, Mapping) else None
@@ -696,16 +452,13 @@ class KubernetesSource:
         An exec plugin still running is killed first, from here (killing waits for
         nothing): the thread that runs it then ends at once, and `q` with it.
         """
-        self._exec.cancel()
+        self._session.cancel_exec()
         await asyncio.to_thread(self._close)
 
     def _close(self) -> None:
-        self._exec.cancel()
-        with self._lock:
-            self._closed = True
-            informers = list(self._informers.values())
-            api = self._api_client
-            self._api_client = None
+        api = self._session.shut()
+        # No informer is made once the session is shut: these are all there will be.
+        informers = list(self._informers.values())
         for informer in informers:
             informer.stop(timeout=0)
         for informer in informers:

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from console.cli import main
-from console.doctor import Check, report
+from console.doctor.checks import Check
+from console.doctor.report import report
 from tests.stack.fixtures import GatewayStack
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import CONTEXT, FAKE_TOKEN, free_port
