@@ -320,6 +320,19 @@ class Informer:
             except CallFailed:
                 return self._next_delay(delay)
             return 0.0
+        resp, wait = self._open_watch(rv, epoch, selector, delay)
+        if resp is None:
+            return wait
+        started = time.monotonic()
+        applied = self.events_applied
+        outcome = self._consume(resp, epoch)
+        progressed = self.events_applied != applied
+        self._end_watch(resp, epoch, outcome, progressed)
+        return self._wait_after(outcome, time.monotonic() - started, progressed, delay, epoch)
+
+    def _open_watch(self, rv: str, epoch: int, selector: Mapping[str, str],
+                    delay: float) -> tuple[Any, float]:
+        """Open the watch from `rv`: (its stream, 0) or (None, how long to wait first)."""
         self._counter.add(f"watch {self.resource}")
         self.watches += 1
         with self._lock:
@@ -340,31 +353,34 @@ class Informer:
                 **selector,
             )
         except Exception as exc:
-            failure = self._describe(exc, "watch", self.resource)
-            with self._lock:
-                self._connecting_since = None
-                if epoch != self._epoch:
-                    return 0.0
-                if failure.status == 410:
-                    self._rv = None
-                    return 0.0
-                self._failure = failure
-            return self._next_delay(delay)
+            return None, self._watch_refused(exc, epoch, delay)
         with self._lock:
             self._connecting_since = None
-            if epoch != self._epoch or self._stop.is_set():
-                stale = True
-            else:
-                stale = False
+            stale = epoch != self._epoch or self._stop.is_set()
+            if not stale:
                 self._stream = resp
                 if self._quick_breaks < 2:
                     self._failure = None  # connected again: the cache is being kept
         if stale:
             interrupt(resp)
-            return 0.0
-        started = time.monotonic()
-        applied = self.events_applied
-        outcome = self._consume(resp, epoch)
+            return None, 0.0
+        return resp, 0.0
+
+    def _watch_refused(self, exc: Exception, epoch: int, delay: float) -> float:
+        """The watch request itself failed: list afresh after a 410, else back off."""
+        failure = self._describe(exc, "watch", self.resource)
+        with self._lock:
+            self._connecting_since = None
+            if epoch != self._epoch:
+                return 0.0
+            if failure.status == 410:
+                self._rv = None
+                return 0.0
+            self._failure = failure
+        return self._next_delay(delay)
+
+    def _end_watch(self, resp: Any, epoch: int, outcome: str, progressed: bool) -> None:
+        """Book what one watch's end means for the cache, and give its connection back."""
         with self._lock:
             self._stream = None
             if outcome == "expired" and epoch == self._epoch:
@@ -373,7 +389,7 @@ class Informer:
             # bookmark), again and again, keeps nothing current: a proxy that
             # resets, truncates or garbles every answer. Connecting is not enough
             # to trust the cache then; the source's fetch re-lists and says why.
-            if self.events_applied != applied or outcome != "broken":
+            if progressed or outcome != "broken":
                 self._quick_breaks = 0
             else:
                 self._quick_breaks += 1
@@ -388,12 +404,14 @@ class Informer:
             else:
                 resp.close()
                 resp.release_conn()
-        lasted = time.monotonic() - started
+
+    def _wait_after(self, outcome: str, lasted: float, progressed: bool, delay: float,
+                    epoch: int) -> float:
+        """How long to wait before re-opening a watch that ended after `lasted` seconds."""
         if outcome == "broken":
             # Re-open at once after a first break, or after a watch that delivered events
             # (it was working: a proxy cutting streams every few seconds is no reason to
             # wait longer and longer); back off if it keeps breaking without progress.
-            progressed = self.events_applied != applied
             wait = (0.1 if lasted > 5.0 or delay < 0.1 or progressed
                     else self._next_delay(delay))
         elif outcome == "ended" and lasted < 0.5:
