@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from console.demo.cluster import Pod
+from console.demo.pods import Pod
 from console.demo.timefmt import rfc3339
 from console.demo.traffic import Traffic
 from console.model import Alert, AlertsReading, ScrapeTarget

@@ -5,7 +5,7 @@ console shows during a restart, a scale or a crash loop reads like a real
 cluster: a rolling update with maxSurge 25 % / maxUnavailable 25 % (one new pod
 at a time for 3 replicas), ReplicaSet-style pod names, kubelet back-off that
 doubles from 10 s to 5 min, graceful termination, and a Progressing condition
-that times out after `progressDeadlineSeconds`.
+that times out after `progressDeadlineSeconds`. One pod and its picture are demo/pods.py.
 """
 
 from __future__ import annotations
@@ -13,97 +13,32 @@ from __future__ import annotations
 import math
 import random
 import uuid
-from dataclasses import dataclass
 
 from console.demo.autoscaler import Autoscaler, PodUsage
 from console.demo.events import EventLog
-from console.demo.timefmt import rfc3339
-from console.model import (
-    ClusterReading,
-    Condition,
-    ContainerState,
-    DeploymentState,
-    HpaState,
-    PodState,
-    ScrapeTarget,
+from console.demo.pods import (
+    BACKOFF_MAX_S,
+    CONTAINER,
+    CONTAINER_START_S,
+    CPU_LIMIT_M,
+    CRASH_AFTER_S,
+    GRACE_S,
+    IMAGE,
+    MIB,
+    PORT,
+    READY_AFTER_S,
+    Pod,
+    ReplicaSet,
+    pod_state,
 )
+from console.demo.timefmt import rfc3339
+from console.model import ClusterReading, Condition, DeploymentState, HpaState, ScrapeTarget
 
-CONTAINER = "gateway"
-IMAGE = "apijson/gateway:latest"
-PORT = 8080
 NODES = ("node-1", "node-2", "node-3")
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 """The alphabet Kubernetes uses for generated name suffixes (no vowels, no look-alikes)."""
-
-CPU_LIMIT_M = 500.0
-MIB = 1024.0 * 1024.0
-CPU_REQUEST_M = 250.0
-MEMORY_REQUEST_BYTES = 256 * MIB
-MEMORY_LIMIT_BYTES = 512 * MIB
-"""The guide's container resources: requests 250m/256Mi, limits 500m/512Mi."""
-EXIT_CODE_ERROR = 1
-CONTAINER_START_S = 2
-"""Scheduled to running: the image is already on the node."""
-READY_AFTER_S = 5
-"""readinessProbe initialDelaySeconds: the first probe after it passes."""
-CRASH_AFTER_S = 1
-"""A broken revision exits as soon as it has read its configuration."""
-GRACE_S = 4
-"""Time a pod takes to drain in-flight requests after SIGTERM."""
-BACKOFF_START_S = 10
-BACKOFF_MAX_S = 300
 PROGRESS_DEADLINE_S = 600
 MAX_REPLICAS_ACCEPTED = 100
-
-
-@dataclass(slots=True)
-class ReplicaSet:
-    name: str
-    revision: int
-    broken: bool
-    spec_replicas: int = 0
-
-
-@dataclass(slots=True)
-class Pod:
-    """Mutable simulation state of one pod; `PodState` is its public, frozen picture."""
-
-    name: str
-    uid: str
-    rs: ReplicaSet
-    node: str
-    created_at: float
-    ip: str | None = None
-    started_at: int | None = None
-    ready_at: int | None = None
-    crash_at: int | None = None
-    next_start_at: int | None = None
-    backoff_s: int = BACKOFF_START_S
-    restarts: int = 0
-    last_termination: str | None = None
-    last_crash_at: int | None = None
-    deleting_at: int | None = None
-    cpu_m: float | None = None
-    memory_bytes: float | None = None
-    usage_bias: float = 1.0
-    memory_offset: float = 0.0
-
-    @property
-    def live(self) -> bool:
-        return self.deleting_at is None
-
-    def ready(self, t: float) -> bool:
-        return (
-            self.deleting_at is None
-            and self.started_at is not None
-            and self.ready_at is not None
-            and self.ready_at <= t
-        )
-
-    @property
-    def waiting_to_start(self) -> bool:
-        """Never started yet: the container is still being created."""
-        return self.started_at is None and self.restarts == 0 and self.last_termination is None
 
 
 class Cluster:
@@ -145,7 +80,8 @@ class Cluster:
         return rs
 
     def _ip(self) -> str:
-        # One flat pod range like the DESIGN example; wraps long before it could collide.
+        # One flat pod range, as in the README's snapshot example (10.244.0.17); wraps long
+        # before it could collide.
         self._next_ip = self._next_ip % 240 + 1
         return f"10.244.0.{self._next_ip + 10}"
 
@@ -434,54 +370,6 @@ class Cluster:
     def targets(self) -> tuple[ScrapeTarget, ...]:
         return tuple(target for target, _ in self.target_pods())
 
-    def pod_state(self, pod: Pod, now: float) -> PodState:
-        if pod.deleting_at is not None:
-            phase = "Running" if pod.started_at is not None else "Pending"
-            reason: str | None = "Terminating"
-        elif pod.waiting_to_start:
-            phase, reason = "Pending", "ContainerCreating"
-        elif pod.started_at is None:
-            phase, reason = "Running", "CrashLoopBackOff"
-        else:
-            phase, reason = "Running", None
-        return PodState(
-            name=pod.name,
-            phase=phase,
-            ready=pod.ready(now),
-            restarts=pod.restarts,
-            age_s=max(0.0, now - pod.created_at),
-            node=pod.node,
-            reason=reason,
-            uid=pod.uid,
-            cpu_millicores=None if pod.cpu_m is None else round(pod.cpu_m, 1),
-            memory_bytes=None if pod.memory_bytes is None else float(round(pod.memory_bytes)),
-            last_termination_reason=pod.last_termination,
-            containers=(self._container_state(pod, reason, pod.ready(now)),),
-        )
-
-    @staticmethod
-    def _container_state(pod: Pod, pod_reason: str | None, ready: bool) -> ContainerState:
-        """The gateway container as the kubelet reports it, with the guide's resources."""
-        if pod.started_at is not None:
-            state, reason = "running", None
-        else:
-            state = "waiting"
-            reason = pod_reason if pod_reason != "Terminating" else None
-        return ContainerState(
-            name=CONTAINER,
-            image=IMAGE,
-            state=state,
-            reason=reason,
-            ready=ready,
-            restarts=pod.restarts,
-            last_termination_reason=pod.last_termination,
-            last_exit_code=EXIT_CODE_ERROR if pod.last_termination else None,
-            cpu_request_m=CPU_REQUEST_M,
-            cpu_limit_m=CPU_LIMIT_M,
-            memory_request_bytes=MEMORY_REQUEST_BYTES,
-            memory_limit_bytes=MEMORY_LIMIT_BYTES,
-        )
-
     def deployment_state(self, t: int, now: float) -> DeploymentState:
         live = [p for p in self.pods if p.live]
         ready = sum(1 for p in live if p.ready(now))
@@ -527,7 +415,7 @@ class Cluster:
         pods = sorted(self.pods, key=lambda p: (p.created_at, p.name))
         return ClusterReading(
             deployment=self.deployment_state(t, now),
-            pods=tuple(self.pod_state(p, now) for p in pods),
+            pods=tuple(pod_state(p, now) for p in pods),
             hpa=self.hpa_state(),
             events=self.events.recent(events),
         )

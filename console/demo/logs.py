@@ -15,7 +15,7 @@ import math
 import random
 from collections.abc import Sequence
 
-from console.demo.cluster import CONTAINER, PORT, Pod
+from console.demo.pods import CONTAINER, PORT, Pod
 from console.demo.timefmt import rfc3339_ms
 from console.demo.traffic import ERROR_KINDS, ModelConditions
 from console.sources.base import ActionError
