@@ -277,8 +277,9 @@ def _run(argv: list[str]) -> int:
     if command == "snapshot":
         return run_snapshot(settings, flags["format"], flags.get("output"))
     if command == "doctor":
+        from console.config.secrets import settings_scrubber
         from console.doctor.run import run_doctor
-        from console.text.scrub import ScrubbedOutput, settings_scrubber
+        from console.text.scrub import ScrubbedOutput
 
         report = ScrubbedOutput(sys.stdout)
         try:
@@ -298,12 +299,12 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
                  ) -> int:
     """Print one snapshot; exit 1 when a configured source failed (partial output still)."""
     from console.actions.files import write_private
+    from console.config.secrets import settings_scrubber
     from console.export.json_export import snapshot_json
     from console.export.markdown import snapshot_markdown
     from console.export.text import snapshot_text
     from console.sources import build_source_set
     from console.state.polling import collect_once
-    from console.text.scrub import settings_scrubber
 
     target = settings.target
     scrub = settings_scrubber(settings)

@@ -14,7 +14,7 @@ from typing import Any
 from console.config import values
 from console.config.layers import Found, Layers
 from console.config.limits import ReadLimits
-from console.config.settings import ENV_PREFIX, ConfigError, HttpEndpoint, Secret
+from console.config.types import ENV_PREFIX, ConfigError, HttpEndpoint, Secret
 
 TIMEOUT_RANGE = values.Bounds(at_least=0.1, at_most=3600.0)
 """A request timeout from 100ms to an hour: 0 would fail every request, more is a typo."""

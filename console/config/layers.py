@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from console.config.settings import ENV_PREFIX
+from console.config.types import ENV_PREFIX
 
 Found = tuple[Any, str]
 """A value and the name of where it was found."""

@@ -20,13 +20,13 @@ from console.config.layers import Found, Layers
 from console.config.limits import ReadLimits
 from console.config.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
 from console.config.schema import check_config
-from console.config.settings import (
+from console.config.targets import build_targets, scenario
+from console.config.types import (
     ConfigError,
     Settings,
     TargetSettings,
     default_config_path,
 )
-from console.config.targets import build_targets, scenario
 
 MAX_CONFIG_FILE = 1024 * 1024
 """A config file larger than this is the wrong file; reading stops there (think /dev/zero)."""

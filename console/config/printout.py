@@ -18,7 +18,7 @@ import tomli_w
 
 from console.config.limits import ReadLimits
 from console.config.profiles import DEFAULT_PRICES_PER_MTOK
-from console.config.settings import ENV_PREFIX, HttpEndpoint, Settings, TargetSettings
+from console.config.types import ENV_PREFIX, HttpEndpoint, Settings, TargetSettings
 from console.text.durations import format_duration, parse_duration
 from console.text.scrub import is_secret_header, mask_url
 from console.text.sizes import format_size

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from console.config.profiles import Profile
-from console.config.settings import ConfigError
+from console.config.types import ConfigError
 from console.config.values import boolean, label_name, shown, text
 
 

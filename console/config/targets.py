@@ -15,7 +15,7 @@ from typing import Any
 from console.config import values
 from console.config.endpoint import build_endpoint
 from console.config.layers import Found, Layers
-from console.config.settings import ENV_PREFIX, SCENARIOS, ConfigError, TargetSettings
+from console.config.types import ENV_PREFIX, SCENARIOS, ConfigError, TargetSettings
 
 DEMO_CLUSTERS = ("eu-west-1", "us-east-1", "ap-south-1", "eu-central-1", "us-west-2",
                  "sa-east-1", "ap-northeast-1", "ca-central-1")

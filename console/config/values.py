@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from console.config.settings import ConfigError
+from console.config.types import ConfigError
 from console.text.durations import format_duration, parse_duration
 from console.text.sizes import parse_size
 

@@ -44,6 +44,7 @@ from typing import IO, Any, Union
 
 from console.actions.files import open_append
 from console.clock import Clock
+from console.config.secrets import settings_scrubber
 from console.config.settings import Settings
 from console.model import (
     AlertsReading,
@@ -66,7 +67,7 @@ from console.state.trends import (
     trend_step_s,
 )
 from console.text.safe_text import NOTE_LIMIT, clean_line, json_escape
-from console.text.scrub import Scrubber, settings_scrubber
+from console.text.scrub import Scrubber
 
 MAGIC = "ai-gateway-console"
 VERSION = 1

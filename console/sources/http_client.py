@@ -39,9 +39,9 @@ except ImportError:  # pragma: no cover - a later httpx moved it: go without pro
 
 
 from console.config.limits import format_size
+from console.config.secrets import endpoint_scrubber
 from console.config.settings import HttpEndpoint
 from console.sources.base import SourceError
-from console.text.scrub import endpoint_scrubber
 
 MAX_REDIRECTS = 5
 ERROR_BODY_BYTES = 64 * 1024

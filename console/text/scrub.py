@@ -19,11 +19,8 @@ import io
 import json
 import re
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
-
-if TYPE_CHECKING:
-    from console.config.settings import HttpEndpoint, Settings
 
 MASK = "***"
 MIN_SECRET = 3
@@ -154,7 +151,7 @@ def without_urls(text: str) -> str:
     return _URL.sub(lambda m: "<url>" + m.group(2), text)
 
 
-def _header_credentials(value: str) -> tuple[list[str], list[tuple[str, str]]]:
+def header_credentials(value: str) -> tuple[list[str], list[tuple[str, str]]]:
     """A credential header's value, its token without the scheme, and a Basic pair."""
     secrets, pairs = [value], []
     scheme, _, token = value.strip().partition(" ")
@@ -168,38 +165,6 @@ def _header_credentials(value: str) -> tuple[list[str], list[tuple[str, str]]]:
             if sep:
                 pairs.append((user, password))
     return secrets, pairs
-
-
-def endpoint_scrubber(endpoint: HttpEndpoint) -> Scrubber:
-    """Every credential of one endpoint: token, password, the URL's password, the values of
-    its credential headers, and the basic-auth pairs they make."""
-    from urllib.parse import unquote
-
-    parts = urlsplit(endpoint.url)
-    secrets: list[str] = list(endpoint.secret_values())
-    pairs: list[tuple[str, str]] = []
-    if endpoint.username and endpoint.password is not None:
-        pairs.append((endpoint.username, endpoint.password.reveal()))
-    if parts.password:
-        secrets.append(parts.password)
-        pairs.append((unquote(parts.username or ""), unquote(parts.password)))
-    for name, value in endpoint.headers.items():
-        if is_secret_header(name, endpoint.secret_headers):
-            more, more_pairs = _header_credentials(value)
-            secrets += more
-            pairs += more_pairs
-    return Scrubber(secrets, pairs)
-
-
-def settings_scrubber(settings: Settings) -> Scrubber:
-    """Every endpoint credential of every target: the last filter where text leaves."""
-    scrubber = Scrubber()
-    for target in settings.targets:
-        for endpoint in (target.prometheus, target.alertmanager):
-            if endpoint is not None:
-                scrubber = scrubber.merged(endpoint_scrubber(endpoint))
-    return scrubber
-
 
 
 class ScrubbedOutput(io.StringIO):

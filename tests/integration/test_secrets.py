@@ -21,6 +21,7 @@ import pytest
 
 from console.clock import FixedClock
 from console.config.printout import describe_settings
+from console.config.secrets import endpoint_scrubber
 from console.config.settings import HttpEndpoint, Secret, Settings, TargetSettings, build_settings
 from console.hints import flatten
 from console.model import ClusterReading, SourceStatus
@@ -30,7 +31,7 @@ from console.sources.base import SourceError
 from console.sources.http_client import ApiClient
 from console.sources.kubernetes import KubernetesSource
 from console.sources.prometheus import PrometheusSource
-from console.text.scrub import Scrubber, endpoint_scrubber, mask_url
+from console.text.scrub import Scrubber, mask_url
 from tests.stack.hostile_http import HostileServer
 
 PASSWORD = "pa$$w0rd/with+odd=chars"
