@@ -1,7 +1,7 @@
 """The command line: the live console, `snapshot`, and the shared options.
 
 Bad usage never shows a traceback: argparse's own errors and every bad value are one
-ConfigError, printed as one line on stderr with exit code 2, as DESIGN.md promises.
+ConfigError, printed as one line on stderr with exit code 2 (the README's Configuration).
 Textual is imported only when the live console starts, so `snapshot` stays a
 light, scriptable command.
 """

@@ -41,7 +41,7 @@ APP_LABELS = {"app.kubernetes.io/name": "ai-gateway-console",
               "app.kubernetes.io/managed-by": "ai-gateway-console"}
 
 GATEWAY_CONFIG_MAP = "ai-gateway-config"
-"""The gateway's ConfigMap (DESIGN.md), the only one the console reads."""
+"""The gateway's ConfigMap in the deployment guide, the only one the console reads."""
 
 ERROR_RATIO_THRESHOLD = 0.05
 LATENCY_THRESHOLD_S = 2.0

@@ -1,4 +1,4 @@
-"""`snapshot --format json`: exactly the shape of DESIGN.md, for scripts and tickets."""
+"""`snapshot --format json`: exactly the README's JSON contract, for scripts and tickets."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from console.text.safe_text import json_escape
 
 
 def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
-    """The JSON contract as plain values, sources in DESIGN.md's order.
+    """The JSON contract as plain values, sources in the contract's order.
 
     Sources are a mapping filled by whoever assembled the snapshot; ordering
     them here keeps diffs between two exports readable.

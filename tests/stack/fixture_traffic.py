@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 PERIOD_S = 60.0
 PROVIDER_UPSTREAM = "holysheep"
-"""DESIGN.md's upstream: OpenAI-compatible, so both products call it with their OpenAI driver."""
+"""The guide's upstream: OpenAI-compatible, so both products call it with their OpenAI driver."""
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from console.text.format import (
 NOW = 1_795_687_200.0  # 2026-11-26T10:00:00Z
 NAN = float("nan")
 
-# The JSON contract of DESIGN.md, key by key and in its order.
+# The README's JSON contract, key by key and in its order.
 TOP_KEYS = [
     "generated_at", "window", "profile", "sources", "models", "targets",
     "deployment", "pods", "hpa", "alerts",

@@ -136,7 +136,7 @@ def test_manifests_rules_has_the_guides_alerts_verbatim(
     assert doc["metadata"]["namespace"] == "ai-services"
     assert doc["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     alerts = {r["alert"]: r for g in doc["spec"]["groups"] for r in g["rules"] if "alert" in r}
-    # The deployment guide's expressions (DESIGN.md), thresholds and `for`.
+    # The deployment guide's expressions, thresholds and `for`.
     guide = {
         "HighErrorRate": ("sum(rate(ai_gateway_errors_total[5m])) / "
                           "sum(rate(ai_gateway_requests_total[5m])) > 0.05", "2m", "warning"),
