@@ -123,7 +123,7 @@ async def test_model_drilldown_survives_failing_sources(tmp_path: Path) -> None:
     async def broken(*args: Any) -> Any:
         raise SourceError("connection refused at http://prometheus:9090")
 
-    app.sources.metrics.model_history = broken  # type: ignore[method-assign]
+    app.sources.metrics.model_history = broken  # type: ignore[method-assign,assignment]
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)
         screen = await open_model(pilot, app, ("holysheep", "gpt-4.1"))

@@ -207,7 +207,7 @@ def exec_kubeconfig(server: str, tmp_path: Path, script: str) -> Path:
     plugin = tmp_path / "hang-auth"
     plugin.write_text(script)
     plugin.chmod(0o755)
-    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+    user: dict[str, object] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
                      "command": str(plugin), "interactiveMode": "IfAvailable"}}
     return kubeconfig_for(server, tmp_path / "kubeconfig", user)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.fixture
-def console(hostile_stack: HostileStack, tmp_path: Path) -> PtyScreen:
+def console(hostile_stack: HostileStack, tmp_path: Path) -> Iterator[PtyScreen]:
     screen = PtyScreen(hostile_stack.console_args(refresh="1s"), hostile_stack.env(tmp_path),
                        tmp_path)
     screen.start()

@@ -8,6 +8,7 @@ retry, even when the answer is lost.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -311,21 +312,23 @@ def test_emulator_answers_are_valid_for_the_official_models(kubeconfig: Path) ->
     """Scale, SelfSubjectAccessReview and list answers, read with the client's typed methods."""
     from kubernetes import client, config
 
-    api = config.new_client_from_config(str(kubeconfig), persist_config=False)
+    # The client's loaders are untyped and its models' fields all optional: read as Any.
+    kube_config: Any = config
+    api = kube_config.new_client_from_config(str(kubeconfig), persist_config=False)
     try:
         apps = client.AppsV1Api(api)
-        scale = apps.read_namespaced_deployment_scale("ai-gateway", "ai-services")
+        scale: Any = apps.read_namespaced_deployment_scale("ai-gateway", "ai-services")
         assert (scale.spec.replicas, scale.status.selector) == (3, "app=ai-gateway")
-        review = client.AuthorizationV1Api(api).create_self_subject_access_review(
+        review: Any = client.AuthorizationV1Api(api).create_self_subject_access_review(
             client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec(
                 resource_attributes=client.V1ResourceAttributes(
                     namespace="ai-services", verb="delete", resource="pods"))))
         assert review.status.allowed is True
-        pods = client.CoreV1Api(api).list_namespaced_pod(
+        pods: Any = client.CoreV1Api(api).list_namespaced_pod(
             "ai-services", label_selector="app=ai-gateway")
         assert sorted(p.metadata.name for p in pods.items) == sorted(
             p["metadata"]["name"] for p in k.pods())
-        hpa = client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler(
+        hpa: Any = client.AutoscalingV2Api(api).read_namespaced_horizontal_pod_autoscaler(
             "ai-gateway-hpa", "ai-services")
         assert hpa.status.current_metrics[0].resource.current.average_utilization == 45
     finally:

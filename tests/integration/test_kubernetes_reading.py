@@ -9,6 +9,8 @@ types, other pod states).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from console.clock import FixedClock
@@ -158,11 +160,12 @@ def test_fixture_objects_are_valid_for_the_official_models() -> None:
     from kubernetes import client
 
     client.V1Namespace.from_dict(k.namespace())
-    assert client.V1Deployment.from_dict(k.deployment()).spec.replicas == 3
+    deployment: Any = client.V1Deployment.from_dict(k.deployment())  # fields all optional
+    assert deployment.spec.replicas == 3
     client.V1ReplicaSet.from_dict(k.replicaset())
     for pod in [*k.pods(), k.unselected_pod()]:
         client.V1Pod.from_dict(pod)
-    hpa = client.V2HorizontalPodAutoscaler.from_dict(k.hpa())
+    hpa: Any = client.V2HorizontalPodAutoscaler.from_dict(k.hpa())
     assert hpa.spec.behavior.scale_down.stabilization_window_seconds == 300
     for event in k.events():
         client.CoreV1Event.from_dict(event)

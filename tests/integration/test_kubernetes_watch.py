@@ -12,9 +12,11 @@ import asyncio
 import copy
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from console.model import ClusterReading
 from console.sources.kubernetes import KubernetesSource
 from tests.stack import kube_objects as k
 from tests.stack.kube_emulator import KubeEmulator
@@ -133,8 +135,11 @@ async def test_dropped_stream_recovers_without_a_relist(
     for round_ in range(2):
         kube_emulator.drop_watches()  # cut mid-stream, no final chunk
         kube_emulator.patch("Deployment", "ai-gateway", {"spec": {"replicas": 5 + round_}})
-        await fetch_until(kube_source, lambda r, n=5 + round_: r.deployment is not None
-                          and r.deployment.replicas == n)
+
+        def scaled(r: ClusterReading, n: int = 5 + round_) -> bool:
+            return r.deployment is not None and r.deployment.replicas == n
+
+        await fetch_until(kube_source, scaled)
     assert lists(kube_emulator, DEPLOYMENTS) == 1
     assert watches(kube_emulator, DEPLOYMENTS) >= 3
 
@@ -220,14 +225,17 @@ def test_the_official_watch_helper_agrees_with_the_emulator(
     from kubernetes import client, config, watch
     from kubernetes.client.exceptions import ApiException
 
-    api = config.new_client_from_config(str(kubeconfig), persist_config=False)
+    # The client's loaders and its Watch are untyped, its models' fields optional: Any.
+    kube_config: Any = config
+    kube_watch: Any = watch
+    api = kube_config.new_client_from_config(str(kubeconfig), persist_config=False)
     try:
         core = client.CoreV1Api(api)
-        listed = core.list_namespaced_pod("ai-services", label_selector="app=ai-gateway")
+        listed: Any = core.list_namespaced_pod("ai-services", label_selector="app=ai-gateway")
         rv = listed.metadata.resource_version
         kube_emulator.patch("Pod", k.POD_OK_1, {"metadata": {"annotations": {"seen": "yes"}}})
         kube_emulator.patch("Pod", k.POD_UNSELECTED, {"metadata": {"annotations": {"x": "y"}}})
-        events = list(watch.Watch().stream(
+        events = list(kube_watch.Watch().stream(
             core.list_namespaced_pod, "ai-services", label_selector="app=ai-gateway",
             resource_version=rv, timeout_seconds=1))
         assert [(e["type"], e["object"].metadata.name) for e in events] == [
@@ -235,7 +243,7 @@ def test_the_official_watch_helper_agrees_with_the_emulator(
         assert events[0]["object"].metadata.annotations == {"seen": "yes"}
         kube_emulator.compact()
         with pytest.raises(ApiException) as info:
-            list(watch.Watch().stream(core.list_namespaced_pod, "ai-services",
+            list(kube_watch.Watch().stream(core.list_namespaced_pod, "ai-services",
                                       resource_version=rv, timeout_seconds=1))
         assert info.value.status == 410
     finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import pytest
@@ -404,7 +404,7 @@ async def test_a_bearer_token_never_shows(
     for fault in faults:
         fault()
         for fetch in (lambda: source.fetch(WINDOW_S), alerts.fetch):
-            result = await poll("prometheus", fetch, None, system_clock)  # type: ignore[arg-type]
+            result = await poll("prometheus", fetch, None, system_clock)
             assert not result.status.ok
             messages.append(result.status.error or "")
         print(messages[-1])
@@ -463,6 +463,15 @@ class NoCluster:
         return ""
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
+        return ()
+
+    async def config_map(self, name: str) -> Mapping[str, str]:
+        return {}
+
+    async def namespaces(self) -> tuple[str, ...]:
+        return ()
+
+    async def deployments(self) -> tuple[str, ...]:
         return ()
 
     async def aclose(self) -> None:

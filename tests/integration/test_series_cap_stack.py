@@ -42,7 +42,7 @@ class ManyModels:
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.registry = CollectorRegistry()
-        self.registry.register(self)  # type: ignore[arg-type]
+        self.registry.register(self)
         self.port = 0
         self._server: Any = None
         self._thread: threading.Thread | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ SUFFIX = "[bcdfghjklmnpqrstvwxz2456789]"
 POD_NAME = re.compile(rf"ai-gateway-{SUFFIX}{{9,10}}-{SUFFIX}{{5}}")
 
 
-def demo(scenario: str = "steady", **target: str) -> tuple[SourceSet, FixedClock]:
+def demo(scenario: str = "steady", **target: Any) -> tuple[SourceSet, FixedClock]:
     clock = FixedClock()
     settings = Settings(targets=(TargetSettings("demo", **target),), demo=scenario)
     return demo_source_set(settings, settings.target, clock), clock
@@ -104,6 +105,7 @@ async def test_restart_rolls_the_pods_one_at_a_time() -> None:
         updated_seen.add(d.updated_replicas)
     assert seen_surge
     assert {1, 2, 3} <= updated_seen
+    assert d is not None
     assert d.restarted_at == restarted_at and not d.rolling
     after = {p.name for p in reading.pods}
     assert len(after) == 3 and not (after & before), "every pod was replaced"

@@ -36,6 +36,7 @@ from console.clock import FixedClock
 from console.config.profiles import PROFILES
 from console.config.settings import HttpEndpoint, Settings, TargetSettings, build_settings
 from console.manifests import prometheus_rule, rbac_documents, render, rule_groups
+from console.model import MetricsReading
 from console.sources.prometheus import PrometheusSource
 from console.sources.promql import build_queries
 from console.sources.recording_rules import build_recorded_queries, recording_rules
@@ -176,7 +177,7 @@ def test_rules_follow_the_profile() -> None:
 def test_rbac_validates_against_the_kubernetes_models() -> None:
     from kubernetes.client import ApiClient
 
-    api = ApiClient()
+    api: Any = ApiClient()  # its private deserializer and sanitizer are untyped
     deserialize = api._ApiClient__deserialize  # the client's own JSON-to-model path
     for doc in rbac_documents(settings_for()):
         model = deserialize(doc, f"V1{doc['kind']}")
@@ -316,7 +317,7 @@ async def test_recorded_figures_equal_the_raw_ones(ruled_prometheus: PrometheusS
         assert time.monotonic() < deadline, "no rule evaluation 1.5 s ago"
         time.sleep(0.3)
     latest = max(float(s["value"][1]) for s in stamps)
-    mismatches = []
+    mismatches: list[tuple[MetricsReading, MetricsReading]] = []
     # A scrape appended while a rule evaluates can land on one side only: try a few
     # evaluations (one per second); a real difference would show at every one of them.
     for back in range(4):

@@ -252,7 +252,9 @@ async def test_p95_is_scaled_by_the_profile_unit() -> None:
     }
     assert reading.models
     for m in reading.models:
-        assert m.p95_latency_s == pytest.approx(raw[m.key] * 0.001)
+        in_ms = raw[m.key]
+        assert in_ms is not None
+        assert m.p95_latency_s == pytest.approx(in_ms * 0.001)
         assert m.ttft_p95_s is None  # Kong has no TTFT metric
 
 

@@ -6,6 +6,7 @@ The real Prometheus with 5,000 models is tests/integration/test_series_cap_stack
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from console.clock import FixedClock
 from console.config.limits import ReadLimits
 from console.config.settings import HttpEndpoint, Settings, TargetSettings
 from console.sources.prometheus import PrometheusSource
+from console.sources.prometheus_answers import Samples
 from console.sources.series_cap import COUNT_LABEL, keep_busiest, narrowed, take_count
 
 RATES = {f"m{i}": float(i) for i in range(1, 8)}  # m7 is the busiest, m1 the quietest
@@ -24,7 +26,7 @@ def vector(rows: list[tuple[dict[str, str], float]]) -> dict[str, Any]:
         {"metric": labels, "value": [1700000000, repr(value)]} for labels, value in rows]}}
 
 
-def key(labels: dict[str, str]) -> tuple[str, ...]:
+def key(labels: Mapping[str, str]) -> tuple[str, ...]:
     return (labels.get("provider", ""), labels.get("model", ""))
 
 
@@ -41,8 +43,9 @@ def test_narrowed_queries_keep_names_and_restrict_every_figure_to_the_top() -> N
 
 
 def test_keep_busiest_cuts_every_figure_to_the_same_models() -> None:
-    rates = [({"provider": "p", "model": m}, v) for m, v in RATES.items()]
-    by_code = [({"provider": "p", "model": m, "code": c}, 1.0) for m in RATES for c in "45"]
+    rates: Samples = [({"provider": "p", "model": m}, v) for m, v in RATES.items()]
+    by_code: Samples = [({"provider": "p", "model": m, "code": c}, 1.0)
+                        for m in RATES for c in "45"]
     capped = keep_busiest({"request_rate": rates, "errors_by_code": by_code, "up": [],
                            "ttft_p95": None}, key, 3)
     assert capped.total == 7
@@ -54,7 +57,7 @@ def test_keep_busiest_cuts_every_figure_to_the_same_models() -> None:
 
 
 def test_take_count_reads_the_total_from_its_own_series() -> None:
-    rows = [({"provider": "p", "model": "m7"}, 7.0), ({COUNT_LABEL: "all"}, 5000.0)]
+    rows: Samples = [({"provider": "p", "model": "m7"}, 7.0), ({COUNT_LABEL: "all"}, 5000.0)]
     capped = take_count({"request_rate": rows}, 1)
     assert capped.total == 5000
     assert capped.results["request_rate"] == rows[:1]
