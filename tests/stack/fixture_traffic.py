@@ -13,12 +13,13 @@ Kong some 401s answered by Kong itself before any model is called) and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 PERIOD_S = 60.0
 PROVIDER_UPSTREAM = "holysheep"
-"""DESIGN.md's upstream: OpenAI-compatible, so both products call it with their OpenAI driver."""
+"""The gateway's upstream provider: OpenAI-compatible, so both products call it with their
+OpenAI driver."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ MIXES: Mapping[str, tuple[ModelTraffic, ...]] = {"": MIXED, "-all-success": ALL_
 """File-name suffix -> traffic."""
 
 
-def cumulative(observations: list[tuple[float, int]], bounds: tuple[float, ...]) -> list[int]:
+def cumulative(observations: Sequence[tuple[float, int]], bounds: tuple[float, ...]) -> list[int]:
     """Histogram bucket counts (cumulative, one per bound, +Inf last) of (value, count) pairs."""
     counts = [sum(n for v, n in observations if v <= b) for b in bounds]
     return [*counts, sum(n for _, n in observations)]

@@ -189,7 +189,7 @@ class _State:
         self.tokens_out += n * t.output_tokens_per_request
 
 
-class _GatewayCollector(Collector):  # type: ignore[misc]
+class _GatewayCollector(Collector):
     def __init__(self, exporter: GatewayExporter) -> None:
         self._exporter = exporter
 

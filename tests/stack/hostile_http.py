@@ -25,6 +25,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -172,7 +173,7 @@ def _handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
             else:
                 self._send(200, json.dumps(arg).encode())
 
-        def _send(self, code: int, body: bytes, extra: list[tuple[str, str]] = ()) -> None:
+        def _send(self, code: int, body: bytes, extra: Sequence[tuple[str, str]] = ()) -> None:
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -46,7 +46,7 @@ and printed by tostring(tonumber()) ("250", "+Inf"), values by LuaJIT's %.14g.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from tests.stack.fixture_traffic import ModelTraffic, cumulative
 
@@ -93,7 +93,7 @@ def _ai_labels(t: ModelTraffic) -> list[tuple[str, str]]:
             ("workspace", WORKSPACE)]
 
 
-def _histogram(name: str, labels: list[tuple[str, str]], observations: list[tuple[float, int]],
+def _histogram(name: str, labels: list[tuple[str, str]], observations: Sequence[tuple[float, int]],
                bounds: tuple[int, ...]) -> list[tuple[str, str]]:
     """(sort key, printed line) of a histogram's buckets, count and sum."""
     width = len(str(max(bounds))) + 2

@@ -1,6 +1,6 @@
 """The gateway's Kubernetes objects in the real API's JSON shapes, for the emulator.
 
-They follow the deployment guide (DESIGN.md): namespace ai-services, the
+They follow the gateway's own deployment (README, Configuration): namespace ai-services, the
 Deployment ai-gateway (3 replicas, app=ai-gateway, port 8080, probes /health
 and /ready, requests 250m/256Mi, limits 500m/512Mi), its ReplicaSet's three
 pods (one in CrashLoopBackOff), the autoscaling/v2 HPA ai-gateway-hpa (3..10,

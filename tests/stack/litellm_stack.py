@@ -84,7 +84,8 @@ class Deployment:
     deployment: str
     input_usd_per_mtok: float
     output_usd_per_mtok: float
-    """Output prices are DESIGN.md's price table; input prices are ours."""
+    """Output prices are the gateway's price table (README, Configuration: `[prices]`);
+    input prices are ours."""
 
     def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
         return (prompt_tokens * self.input_usd_per_mtok

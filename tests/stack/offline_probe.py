@@ -46,7 +46,8 @@ class ProbeUnavailable(RuntimeError):
 
 def _qname(packet: bytes) -> str:
     """The first question's name of a DNS query (header is 12 bytes, then labels)."""
-    labels, i = [], 12
+    labels: list[str] = []
+    i = 12
     while i < len(packet) and packet[i] != 0 and len(labels) < 64:
         size = packet[i]
         labels.append(packet[i + 1:i + 1 + size].decode("ascii", "replace"))

@@ -72,7 +72,7 @@ class ScrapeJob:
 
 
 def alert_rules(namespace: str = "ai_gateway", job: str = "ai-gateway", for_s: int = 2) -> str:
-    """The seed's three alerts (see DESIGN.md), with `for:` in seconds."""
+    """The gateway's three alert rules (README, Demo scenarios), with `for:` in seconds."""
     ns = namespace
     return f"""groups:
 - name: ai-gateway.rules

@@ -33,7 +33,7 @@ def period_of(text: str, default: float = 60.0) -> float:
     return float(match.group(1)) if match else default
 
 
-class _FileCollector(Collector):  # type: ignore[misc]
+class _FileCollector(Collector):
     def __init__(self, text: str, advance: bool, period_s: float) -> None:
         self._families = list(text_string_to_metric_families(text))
         self._advance = advance
