@@ -7,10 +7,17 @@ worse, into a method nobody calls (a silent return to the slow path). So each
 name a patch replaces or reads is listed here with the parameters the patch
 was written for; `install()` installs a patch only when all of its names check
 out, and tests/unit/test_textual_patches.py fails naming each one that does not.
+
+Names and parameters can stay while a method's body changes under a mirror of
+it, so the test also compares the source of each mirrored method with the one
+the patch was read against (`READ_AGAINST`); install() does not, as reading
+sources at every start would cost more than the patches save.
 """
 
 from __future__ import annotations
 
+import ast
+import hashlib
 import importlib
 import inspect
 import io
@@ -149,3 +156,42 @@ _MISSING = object()
 def missing(patch: str | None = None) -> list[str]:
     """Every way the installed Textual differs from what `patch` (or any patch) expects."""
     return [p for e in EXPECTED if patch in (None, e.patch) and (p := problem(e)) is not None]
+
+
+READ_AGAINST: dict[tuple[str, str], str] = {
+    ("textual._compositor", "Compositor._get_renders"): "8ac93299aa5d3bef",
+    ("textual._compositor", "Compositor._render_chops"): "ca8c3359d7afd017",
+    ("textual._compositor", "Compositor.render_partial_update"): "888dccc892d8ecc2",
+    ("textual._compositor", "ChopsUpdate.render_segments"): "4c1cdb567e0b8354",
+    ("textual._styles_cache", "StylesCache.render"): "0945715ef8aede9b",
+    ("textual._styles_cache", "StylesCache.render_line"): "928d7496e850dbf6",
+}
+"""The first 16 hex digits of the SHA-256 of each mirrored method's source (decorators
+included) in Textual 8.2.7 and 8.2.8, which have the same source for all six."""
+
+
+def source_of(module: str, path: str) -> str | None:
+    """A method's source as its module's file has it, whether or not it is patched now."""
+    text = inspect.getsource(importlib.import_module(module))
+    class_name, method = path.split(".")
+    lines = text.splitlines(keepends=True)
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and (
+                        item.name == method):
+                    first = item.decorator_list[0].lineno if item.decorator_list else item.lineno
+                    return "".join(lines[first - 1:item.end_lineno])
+    return None
+
+
+def changed_sources() -> list[str]:
+    """Each mirrored method whose source is not the one its patch was read against."""
+    changed = []
+    for (module, path), digest in READ_AGAINST.items():
+        source = source_of(module, path)
+        found = None if source is None else hashlib.sha256(source.encode()).hexdigest()[:16]
+        if found != digest:
+            changed.append(f"{module}.{path}: source {found or 'not found'}, read against "
+                           f"{digest}")
+    return changed
