@@ -4,7 +4,7 @@ A number shown in the live table, in a pasted text snapshot and in an incident
 note must read the same, and a figure flagged red on screen must carry the same
 symbol in plain text: otherwise the on-call engineer and the person reading the
 ticket disagree about what was bad. The thresholds are the gateway's own alert
-rules (DESIGN.md: HighErrorRate > 5 %, HighLatency P95 > 2 s), so the colours
+rules (README, What you see: HighErrorRate > 5 %, HighLatency P95 > 2 s), so the colours
 agree with what fires.
 
 This module imports nothing from `console` or Textual, so widgets may use it
