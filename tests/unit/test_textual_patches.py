@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.version import InvalidVersion, Version
 from textual._compositor import ChopsUpdate, Compositor
 from textual._styles_cache import StylesCache
 
@@ -69,11 +70,19 @@ def test_the_installed_textual_is_the_pinned_one_and_the_pin_is_the_patches_rang
 
 
 @pytest.mark.parametrize(("found", "tested"), [
-    ("8.2.7", True), ("8.2.8", True), ("8.2.9", True), ("8.2.6", False), ("8.0.0", False),
-    ("8.3.0", False), ("8.3.0rc1", False), ("9.0.0", False), ("not a version", False)])
-def test_only_the_textual_releases_read_against_count_as_tested(found: str,
-                                                                tested: bool) -> None:
+    ("8.2.7", True), ("8.2.8", True), ("8.2.9", True), ("8.2.8.post1", True),
+    ("8.2.8.dev0", True), ("8.2.10rc1", True), ("8.2.7rc1", False), ("8.2.6", False),
+    ("8.2", False), ("8.0.0", False), ("8.3", False), ("8.3.0", False), ("8.3.0rc1", False),
+    ("8.3.0.dev0", False), ("9.0.0", False), ("10.2.8", False), ("not a version", False)])
+def test_the_tested_range_reads_versions_as_the_pin_does(found: str, tested: bool) -> None:
+    """version.py compares by hand (start-up time); pip's specifier is the reference."""
     assert version.tested_textual(found) is tested
+    try:
+        parsed = Version(found)
+    except InvalidVersion:
+        return
+    pin = Requirement(version.REQUIREMENT).specifier
+    assert pin.contains(parsed, prereleases=True) is tested
 
 
 # ------------------------------------------------------------- the check can fail
@@ -128,6 +137,8 @@ def test_install_is_idempotent_and_uninstall_gives_textual_its_methods_back(
     assert textual_patches.cropped_writes()
 
     assert textual_patches.install(environ={}) == first  # a second install wraps nothing
+    late = textual_patches.install(environ={SWITCH: "0"})  # says so; undoes nothing
+    assert late == textual_patches.Patches(True, True, True, skipped=(f"{SWITCH}=0",))
     assert partial_renders.textual_methods() == (get_renders, render_chops)
     assert Compositor._get_renders is partial_renders._get_renders
 

@@ -53,7 +53,8 @@ def switched_off(environ: Mapping[str, str]) -> bool:
 
 
 def install(environ: Mapping[str, str] | None = None) -> Patches:
-    """Install every replacement whose Textual checks out; idempotent.
+    """Install every replacement whose Textual checks out; idempotent. Returns what is in
+    place afterwards (the switch installs nothing; it does not undo an earlier install).
 
     `environ` (by default the process's) is read for the switch only.
     """
@@ -61,10 +62,10 @@ def install(environ: Mapping[str, str] | None = None) -> Patches:
 
     environment = os.environ if environ is None else environ
     if switched_off(environment):
-        return Patches(skipped=(f"{ENV_SWITCH}={environment[ENV_SWITCH]}",))
+        return _state((f"{ENV_SWITCH}={environment[ENV_SWITCH]}",))
     if not version.tested_textual():
         found = version.textual_version() or "no Textual metadata"
-        return Patches(skipped=(f"textual {found} is not {version.REQUIREMENT}",))
+        return _state((f"textual {found} is not {version.REQUIREMENT}",))
     skipped: list[str] = []
     for name, module in _modules().items():
         problems = contract.missing(name)
