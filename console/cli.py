@@ -22,6 +22,7 @@ from console import __version__
 from console.clock import Clock, system_clock
 from console.config.settings import SCENARIOS, ConfigError, Settings, build_settings, describe
 from console.config.values import shown
+from widgets.textual_patches import install as install_textual_patches
 
 PROG = "ai-gateway-console"
 SUBCOMMANDS = ("snapshot", "replay", "doctor", "manifests")
@@ -354,6 +355,7 @@ def run_console(settings: Settings) -> int:
     from console.app import GatewayConsole
     from console.record.recorder import RecordError
 
+    install_textual_patches()  # before any widget: a refresh repaints only what changed
     try:
         app = GatewayConsole.from_settings(settings)
     except RecordError as exc:
@@ -372,6 +374,7 @@ def run_replay(files: Sequence[str], speed: float, paused: bool) -> int:
         return _fail(exc)
     from console.replay_app import ReplayConsole
 
+    install_textual_patches()  # before any widget: a refresh repaints only what changed
     app = ReplayConsole(recording, speed=speed, playing=not paused)
     app.run()
     return app.return_code or 0

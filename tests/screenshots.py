@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from tests.app_harness import demo_app, demo_fleet_app, wait_for_data, wait_for_fleet
+from widgets import textual_patches
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
@@ -38,6 +39,7 @@ async def shoot(name: str, scenario: str, size: tuple[int, int], keys: tuple[str
 
 
 async def main() -> None:
+    textual_patches.install()  # the screen as the CLI starts it
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, scenario, size, keys in SHOTS:

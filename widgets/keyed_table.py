@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import ClassVar, TypeVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -28,30 +27,14 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from widgets import textual_patches
 from widgets.columns import Cell, Column, Styled
-from widgets.partial_renders import install as _install_partial_renders
-from widgets.partial_writes import install as _install_partial_writes
-from widgets.row_styles import RowStylesCache
-from widgets.row_styles import installable as _row_styles_installable
+from widgets.row_lines import PAD, CellParts, cell_parts, fit, join_line
 from widgets.table_rows import RowStore, SyncResult
 
 __all__ = ["Cell", "Column", "KeyedTable", "Styled"]
 
 H = TypeVar("H", bound=Hashable)
-
-_install_partial_renders()  # a changed cell renders its rows, not the whole screen
-CELL_REGIONS = _install_partial_writes()
-"""True when Textual writes only the dirty span of a line (widgets/partial_writes.py):
-then each run of changed cells is its own region, else one region per row."""
-
-ROW_STYLES = _row_styles_installable()
-"""True when a changed row may skip Textual's general line styling (widgets/row_styles.py)."""
-
-CellParts = tuple[str, tuple[Segment, ...], str]
-"""A cell as drawn: base-style text before, its own styled segments, base-style text after."""
-
-PAD = 1
-"""Blank cells either side of each column, as DataTable draws them."""
 
 LAZY_MARGIN = 2
 """Rows just beyond the edges are built too, so one step of the cursor finds them ready."""
@@ -122,8 +105,7 @@ class KeyedTable(ScrollView, can_focus=True):
 
     def __init__(self, columns: Sequence[Column], **kwargs: str | bool | None) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        if ROW_STYLES:
-            self._styles_cache = RowStylesCache()  # a changed row skips restyling
+        textual_patches.adopt_row_styles(self)  # when installed: a changed row skips restyling
         self._rows = RowStore(columns)
         self._cursor = 0
         self.cells_updated = 0
@@ -264,11 +246,12 @@ class KeyedTable(ScrollView, can_focus=True):
     def _refresh_cells(self, cells: dict[str, tuple[int, ...]]) -> None:
         """Repaint only the changed cells on screen: one region per run of adjacent ones.
 
-        With partial writes cropped at both ends (widgets/partial_writes.py) a
+        With partial writes cropped at both ends (widgets/textual_patches) a
         region per run of changed cells writes just those cells; without it
         Textual writes each region from the widget's left edge (textual#5625),
         so then one region per row, first to last changed column.
         """
+        per_run = textual_patches.cropped_writes()
         top, height = self._top_and_rows()
         scroll_x = int(self.scroll_x)
         offsets = self._offsets
@@ -280,7 +263,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 continue
             runs: list[list[int]] = []
             for i in sorted(columns):
-                if runs and (i == runs[-1][-1] + 1 or not CELL_REGIONS):
+                if runs and (i == runs[-1][-1] + 1 or not per_run):
                     runs[-1].append(i)
                 else:
                     runs.append([i])
@@ -349,7 +332,7 @@ class KeyedTable(ScrollView, can_focus=True):
         if y == 0:
             if self._header is None:
                 self._header = self._render_header(base)
-            return self._fit(self._header, scroll_x, width, self._header_style(base))
+            return fit(self._header, scroll_x, width, self._header_style(base))
         index = int(self.scroll_y) + y - 1
         order = self._rows.order
         if index >= len(order):
@@ -358,103 +341,34 @@ class KeyedTable(ScrollView, can_focus=True):
         strip = self._strips.get(key)
         if strip is None:
             strip = self._strips[key] = self._render_row(key, base)
-        line = self._fit(strip, scroll_x, width, base)
+        line = fit(strip, scroll_x, width, base)
         if index == self._cursor:
             line = Strip(Segment.apply_style(line, cursor, over), line.cell_length)
         return line
-
-    @staticmethod
-    def _fit(strip: Strip, scroll_x: int, width: int, style: Style) -> Strip:
-        """The visible part of a line: rows are made as wide as the view, so mostly itself."""
-        if scroll_x == 0 and strip.cell_length == width:
-            return strip
-        return strip.crop_extend(scroll_x, scroll_x + width, style)
 
     def _header_style(self, base: Style) -> Style:
         return base + self.get_component_rich_style("keyed-table--header")
 
     def _render_header(self, base: Style) -> Strip:
         style = self._header_style(base)
-        parts = [self._cell_parts(col.label, width, style)
+        console = self.app.console
+        parts = [cell_parts(col.label, width, style, console)
                  for col, width in zip(self._rows.columns, self._rows.widths, strict=True)]
-        return self._line(parts, style)
+        return join_line(parts, style, self._offsets[-1], self._width)
 
     def _render_row(self, key: str, base: Style) -> Strip:
         cached = self._parts.get(key)
         if cached is None:
             cached = self._parts[key] = [None] * len(self._rows.columns)
         cells = self._rows.cells[key]
+        console = self.app.console
         parts: list[CellParts] = []
         for i, width in enumerate(self._rows.widths):
             part = cached[i]
             if part is None:
-                part = cached[i] = self._cell_parts(cells[i], width, base)
+                part = cached[i] = cell_parts(cells[i], width, base, console)
             parts.append(part)
-        return self._line(parts, base)
-
-    def _line(self, parts: list[CellParts], style: Style) -> Strip:
-        """A whole line of cells, at least as wide as the view so that drawing it need not
-        crop or extend it.
-
-        Runs of text in the line's own `style` (padding, plain cells) become one
-        Segment: every step after this (styles cache, colour filter, compositor cuts,
-        the writer) costs per Segment, and a row had three per cell before.
-        """
-        segments: list[Segment] = []
-        plain = ""
-        for lead, body, trail in parts:
-            if body:
-                if plain or lead:
-                    segments.append(Segment(plain + lead, style))
-                segments.extend(body)
-                plain = trail
-            else:
-                plain += lead + trail
-        length = self._offsets[-1]
-        if length < self._width:
-            plain += " " * (self._width - length)
-            length = self._width
-        if plain:
-            segments.append(Segment(plain, style))
-        return Strip(segments, length)
-
-    def _cell_parts(self, cell: Cell, width: int, base: Style) -> CellParts:
-        """One cell padded to its column: text in the line's `base` style before and after,
-        and the segments in a style of their own between (none for a plain cell). Cropped
-        with an ellipsis when too long.
-
-        Most cells are a string or Styled, and Texts mostly have one style (no
-        spans): those take no trip through Rich's layout, which was most of what a
-        changed cell cost.
-        """
-        pad = " " * PAD
-        if not isinstance(cell, Text):
-            text, named = (cell, "") if isinstance(cell, str) else cell
-            if cell_len(text) > width:
-                cut = Text(text)
-                cut.truncate(width, overflow="ellipsis")
-                text = cut.plain
-            space = " " * (width - cell_len(text))
-            if not named:
-                return pad + text + space + pad, (), ""
-            return pad, (Segment(text, base + self.app.console.get_style(named)),), space + pad
-        if cell.cell_len > width:
-            cell = cell.copy()
-            cell.truncate(width, overflow="ellipsis")
-        space = " " * (width - cell.cell_len)
-        right = cell.justify == "right"
-        if not cell.style and not cell.spans:
-            text = space + cell.plain if right else cell.plain + space
-            return pad + text + pad, (), ""
-        console = self.app.console
-        style = base + console.get_style(cell.style) if cell.style else base
-        if cell.spans:
-            body = tuple(Segment.apply_style(cell.render(console), style))
-        else:
-            body = (Segment(cell.plain, style),)
-        if right:
-            return pad + space, body, pad
-        return pad, body, space + pad
+        return join_line(parts, base, self._offsets[-1], self._width)
 
     # -- cursor and keys ----------------------------------------------------------------
 

@@ -55,6 +55,7 @@ from console.model import (
 from console.state.polling import PollResult
 from console.views.overview import MODEL_COLUMNS, model_cells, model_row_key
 from tests.app_harness import demo_app, wait_for_data
+from widgets import textual_patches
 from widgets.columns import Cell, Styled
 from widgets.keyed_table import KeyedTable
 
@@ -63,8 +64,8 @@ CHANGE_P = 0.3
 
 
 class _DataTableApp(App[None]):
-    """The reference: Textual's DataTable updated cell by cell with `update_cell`, as
-    DESIGN.md sketches the overview, fed the same refreshes and timed the same way."""
+    """The reference: Textual's DataTable updated cell by cell with `update_cell`, as the
+    first sketch of the overview had it, fed the same refreshes and timed the same way."""
 
     CSS = "DataTable { height: 1fr; }"
 
@@ -300,6 +301,7 @@ def in_fresh_processes(what: str, models: int, pods: int, refreshes: int,
 
 
 def _main(argv: Sequence[str]) -> None:
+    textual_patches.install()  # as the CLI does: the console users run, and the reference too
     what, models, pods, refreshes = argv[0], *map(int, argv[1:4])
     if what == "reference":
         samples = asyncio.run(reference_cost(models, refreshes))

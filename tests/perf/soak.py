@@ -47,6 +47,7 @@ from tests.stack.fault_proxy import (
 from tests.stack.gateway_exporter import GatewayExporter, seed_models
 from tests.stack.kube_fixtures import loaded_emulator
 from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob
+from widgets import textual_patches
 
 
 def healthy(app: GatewayConsole) -> bool:
@@ -239,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tracemalloc", action="store_true",
                         help="trace allocations and print the 15 biggest growths (slower)")
     args = parser.parse_args(argv)
+    textual_patches.install()  # the console as the CLI starts it
     if args.fault_for >= args.fault_every:
         parser.error("--fault-for must be shorter than --fault-every")
     harness: Harness | None = None

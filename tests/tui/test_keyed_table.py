@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult
 
 from widgets.columns import Column
 from widgets.keyed_table import KeyedTable
+from widgets.textual_patches import Patches
 
 COLUMNS = (Column("name", "Name", 10), Column("value", "Value", 8))
 
@@ -103,8 +104,11 @@ async def test_cells_given_outright_replace_pending_lazy_rows() -> None:
         assert table.get_cell(f"k{n - 1}", "value") == "2"  # not rebuilt from older inputs
 
 
-async def test_one_changed_cell_is_all_that_is_written_to_the_terminal() -> None:
-    """textual#5625: a partial update used to be written from the widget's left edge."""
+async def test_one_changed_cell_is_all_that_is_written_to_the_terminal(
+        textual_patched: Patches) -> None:
+    """textual#5625: a partial update used to be written from the widget's left edge
+    (widgets/textual_patches/partial_writes.py writes from the dirty span's start)."""
+    assert textual_patched.partial_writes
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(KeyedTable)

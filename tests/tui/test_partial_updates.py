@@ -1,9 +1,9 @@
 """Our replacements of Textual internals draw and write what Textual would.
 
-widgets/partial_renders.py renders fewer widgets and rows for a partial
-update; widgets/partial_writes.py writes only the dirty span of each chop,
-without making a Strip for it; widgets/row_styles.py puts a table row between
-its borders without restyling it. Each would leave a stale or torn figure on
+widgets/textual_patches/partial_renders.py renders fewer widgets and rows for a
+partial update; partial_writes.py writes only the dirty span of each chop,
+without making a Strip for it; row_styles.py puts a table row between its
+borders without restyling it. Each would leave a stale or torn figure on
 a user's terminal if it were wrong, so these compare them with Textual's own
 code on the live console, byte for byte or segment for segment.
 """
@@ -21,23 +21,23 @@ from textual._compositor import ChopsUpdate, Compositor
 from textual._styles_cache import StylesCache
 from textual.strip import Strip
 
-import widgets.partial_renders as partial_renders
 from console.clock import FixedClock
 from tests.app_harness import demo_app, wait_for_data
 from widgets.keyed_table import KeyedTable
-from widgets.partial_writes import _render_cells
-from widgets.row_styles import RowStylesCache
+from widgets.textual_patches import Patches, partial_renders
+from widgets.textual_patches.partial_writes import _render_cells
+from widgets.textual_patches.row_styles import RowStylesCache
 
 
 async def test_partial_renders_write_the_same_bytes_as_textual(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, textual_patched: Patches) -> None:
     """Every partial update of a live demo, on every screen (overview, drill-down, help,
     filter, confirmation, a toast), drawn our way and then Textual's way from the same dirty
     regions: the bytes for the terminal must be equal."""
-    assert partial_renders.install()
+    assert textual_patched.partial_renders
     ours = (Compositor._get_renders, Compositor._render_chops)
-    textuals = (partial_renders._textual_get_renders, partial_renders._textual_render_chops)
-    assert None not in textuals and ours[0] is not textuals[0] and ours[1] is not textuals[1]
+    textuals = partial_renders.textual_methods()
+    assert textuals is not None and ours[0] is not textuals[0] and ours[1] is not textuals[1]
     render = Compositor.render_partial_update
     compared: list[int] = []
     app = None
@@ -50,11 +50,11 @@ async def test_partial_renders_write_the_same_bytes_as_textual(
             return None
         written = update.render_segments(app.console)
         compositor._dirty_regions.update(dirty)
-        Compositor._get_renders, Compositor._render_chops = textuals  # type: ignore[assignment]
+        Compositor._get_renders, Compositor._render_chops = textuals
         try:
             reference = render(compositor)
         finally:
-            Compositor._get_renders, Compositor._render_chops = ours  # type: ignore[method-assign]
+            Compositor._get_renders, Compositor._render_chops = ours
         assert reference is not None
         assert written == reference.render_segments(app.console)
         compared.append(len(written))
@@ -81,10 +81,11 @@ async def test_partial_renders_write_the_same_bytes_as_textual(
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
-async def test_table_rows_are_styled_as_textual_would(tmp_path: Path,
-                                                      size: tuple[int, int]) -> None:
+async def test_table_rows_are_styled_as_textual_would(tmp_path: Path, size: tuple[int, int],
+                                                      textual_patched: Patches) -> None:
     """Every KeyedTable's lines, drawn with the row shortcut and with Textual's own styles
     cache: focused and not, cursor row, scrolled down and sideways."""
+    assert textual_patched.row_styles
     app = demo_app(tmp_path, "provider-outage")
     async with app.run_test(size=size) as pilot:
         await wait_for_data(pilot)

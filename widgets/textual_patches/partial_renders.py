@@ -30,10 +30,6 @@ from itertools import pairwise
 from textual.geometry import Region
 from textual.strip import Strip
 
-from widgets.textual_version import tested_textual
-
-_installed = False
-
 
 def _get_renders(
     self: object, crop: Region | None = None
@@ -85,25 +81,39 @@ def _render_chops(self: object, crop: Region,
 _textual_get_renders: Callable[..., Iterable[tuple[Region, Region, list[Strip]]]] | None = None
 """Textual's own method, for a render without a crop."""
 _textual_render_chops: Callable[..., object] | None = None
-"""Textual's own method, kept for the tests that compare with it."""
+
+
+def textual_methods() -> tuple[Callable[..., object], Callable[..., object]] | None:
+    """Textual's own `_get_renders` and `_render_chops` while ours are in, for the tests
+    that draw each update both ways."""
+    if _textual_get_renders is None or _textual_render_chops is None:
+        return None
+    return _textual_get_renders, _textual_render_chops
 
 
 def install() -> bool:
-    """Patch Textual's compositor once; returns whether it is in place."""
-    global _installed, _textual_get_renders, _textual_render_chops
-    if _installed:
-        return True
-    try:
-        from textual._compositor import Compositor
-    except ImportError:
-        return False
-    original = getattr(Compositor, "_get_renders", None)
-    if not (callable(original) and callable(getattr(Compositor, "_render_chops", None))
-            and tested_textual()):
-        return False
-    _textual_get_renders = original
-    _textual_render_chops = Compositor._render_chops
-    Compositor._get_renders = _get_renders  # type: ignore[method-assign]
-    Compositor._render_chops = _render_chops  # type: ignore[method-assign,assignment]
-    _installed = True
+    """Put ours in place of Textual's two methods, once; the caller checked the contract."""
+    global _textual_get_renders, _textual_render_chops
+    from textual._compositor import Compositor
+
+    if _textual_get_renders is None:
+        _textual_get_renders = Compositor._get_renders
+        _textual_render_chops = Compositor._render_chops
+        Compositor._get_renders = _get_renders  # type: ignore[method-assign]
+        Compositor._render_chops = _render_chops  # type: ignore[method-assign,assignment]
     return True
+
+
+def uninstall() -> None:
+    """Give Textual its own methods back (for the tests that compare with them)."""
+    global _textual_get_renders, _textual_render_chops
+    from textual._compositor import Compositor
+
+    if _textual_get_renders is not None and _textual_render_chops is not None:
+        Compositor._get_renders = _textual_get_renders  # type: ignore[method-assign]
+        Compositor._render_chops = _textual_render_chops  # type: ignore[method-assign,assignment]
+    _textual_get_renders = _textual_render_chops = None
+
+
+def installed() -> bool:
+    return _textual_get_renders is not None

@@ -8,21 +8,20 @@ was most of the bytes of a refresh (tests/perf, "bytes per refresh": 600 B per
 changed table row where the changed cells are ~150 B).
 
 `install()` replaces it with the same loop cropping both ends (and skipping
-a chop that starts where the span ends). Idempotent, and
-a no-op on a Textual whose ChopsUpdate lacks the method (the fix landed, or the
-internals moved): then the console is only as frugal as before, never broken.
+a chop that starts where the span ends). widgets/textual_patches installs it
+only on a Textual whose ChopsUpdate is still what this mirrors (the fix landed,
+or the internals moved: then the console is only as frugal as before, never
+broken). The README's Performance notes hold the proposal to fix it upstream.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.console import Console
 from textual.strip import Strip
-
-from widgets.textual_version import tested_textual
-
-_installed = False
 
 
 def render_segments(self: object, console: Console) -> str:
@@ -86,20 +85,33 @@ def _move_to(x: int, y: int) -> str:
     return f"\x1b[{y + 1};{x + 1}H"
 
 
+_textual_render_segments: Callable[..., str] | None = None
+"""Textual's own writer while ours is in."""
+
+
 def install() -> bool:
-    """Patch Textual's partial-update writer once; returns whether it is in place."""
-    global _installed
-    if _installed:
-        return True
-    try:
-        from textual._compositor import ChopsUpdate
-    except ImportError:
-        return False
-    if not callable(getattr(ChopsUpdate, "render_segments", None)):
-        return False
-    if not tested_textual():
-        return False
-    ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
-    _installed = True
+    """Put ours in place of Textual's partial-update writer, once; the caller checked the
+    contract."""
+    global _textual_render_segments
+    from textual._compositor import ChopsUpdate
+
+    if _textual_render_segments is None:
+        _textual_render_segments = ChopsUpdate.render_segments
+        ChopsUpdate.render_segments = render_segments  # type: ignore[method-assign]
     return True
 
+
+def uninstall() -> None:
+    """Give Textual its own writer back."""
+    global _textual_render_segments
+    from textual._compositor import ChopsUpdate
+
+    if _textual_render_segments is not None:
+        ChopsUpdate.render_segments = _textual_render_segments  # type: ignore[method-assign]
+    _textual_render_segments = None
+
+
+def installed() -> bool:
+    """Whether a partial update is written cropped at both ends (KeyedTable then repaints
+    each run of changed cells as its own region)."""
+    return _textual_render_segments is not None

@@ -31,8 +31,7 @@ from textual.filter import LineFilter
 from textual.geometry import Region, Size, Spacing
 from textual.strip import Strip
 from textual.style import Style
-
-from widgets.textual_version import tested_textual
+from textual.widget import Widget
 
 Label = tuple[Content, Color, Color, Style]
 """A border title or subtitle as the styles cache takes it."""
@@ -108,6 +107,33 @@ def _confirmed_edges(strip: Strip, row: Strip, width: int) -> tuple[Segment, Seg
     return segments[0], segments[-1]
 
 
-def installable() -> bool:
-    """Use the shortcut only on the Textual line whose styles cache it mirrors."""
-    return tested_textual()
+_enabled = False
+"""Whether tables made from now on get a RowStylesCache (install() turns it on)."""
+
+
+def install() -> bool:
+    """Let tables made from now on use the shortcut; the caller checked the contract."""
+    global _enabled
+    _enabled = True
+    return True
+
+
+def uninstall() -> None:
+    """Tables made from now on style every line Textual's way; tables already made keep
+    the cache they have."""
+    global _enabled
+    _enabled = False
+
+
+def installed() -> bool:
+    return _enabled
+
+
+def adopt(widget: Widget) -> None:
+    """Give `widget` the shortcut styles cache, when it is on.
+
+    `Widget._styles_cache` is private: Textual makes a StylesCache for each widget
+    and has no hook to make another kind, so it is replaced right after.
+    """
+    if _enabled:
+        widget._styles_cache = RowStylesCache()
