@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,8 +65,8 @@ def us_models() -> list[ModelTraffic]:
 
 
 def ap_models() -> list[ModelTraffic]:
-    """A third cluster: one busy model and one that gets no traffic at all."""
-    return [ModelTraffic("deepseek-v3.2", rate=25.0, error_fraction=0.05, p95_latency_s=0.9),
+    """A third cluster: one busy model below every alert threshold and one with no traffic."""
+    return [ModelTraffic("deepseek-v3.2", rate=25.0, error_fraction=0.03, p95_latency_s=0.9),
             ModelTraffic("claude-sonnet-4.5", rate=0.0)]
 
 
@@ -191,14 +192,18 @@ class VictoriaStack:
             self.store = VictoriaMetrics(work, latency_offset=self.latency_offset)
             self.store.start(timeout_s)
             for name, models in self.clusters.items():
-                self._start_feed(name, models, work / name, timeout_s)
+                self._add_feed(name, models, work / name)
+            # Started side by side: each Prometheus takes a second or two to be ready.
+            with ThreadPoolExecutor(len(self.feeds) or 1) as pool:
+                for started in [pool.submit(f.prometheus.start, timeout_s)
+                                for f in self.feeds.values()]:
+                    started.result()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _start_feed(self, name: str, models: Sequence[ModelTraffic], work: Path,
-                    timeout_s: float) -> None:
+    def _add_feed(self, name: str, models: Sequence[ModelTraffic], work: Path) -> None:
         assert self.store is not None
         work.mkdir()
         exporter = GatewayExporter(models).start()
@@ -208,7 +213,6 @@ class VictoriaStack:
             remote_write=[{"url": self.store.remote_write_url, "name": "victoria",
                            "queue_config": REMOTE_WRITE_QUEUE}])
         self.feeds[name] = ClusterFeed(name, exporter, prometheus)
-        prometheus.start(timeout_s)
 
     def wait_for_samples(self, samples: int = 3, timeout_s: float = 30.0) -> None:
         """Every Prometheus scraped `samples` times and the store holds what each sent."""
