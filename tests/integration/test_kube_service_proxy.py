@@ -97,8 +97,10 @@ def test_services_are_listed_across_namespaces_by_label(kubeconfig: Path) -> Non
     doc = json.loads(raw_list.body)
     assert (doc["kind"], doc["apiVersion"]) == ("ServiceList", "v1")
     assert int(doc["metadata"]["resourceVersion"]) > 0
+    # The operator labels a PrometheusAgent's Service the same way; an agent answers no query.
     assert sorted((s["metadata"]["namespace"], s["metadata"]["name"]) for s in doc["items"]) == [
-        ("monitoring", "prometheus-operated"), ("team-a", "prometheus-operated")]
+        ("edge", "prometheus-agent-operated"), ("monitoring", "prometheus-operated"),
+        ("team-a", "prometheus-operated")]
     # Lens's first provider ("Helm 14.x") finds Kubecost's bundled Prometheus, not the others.
     assert [(s.metadata.namespace, s.metadata.name) for s in helm14.items] == [
         ("kubecost", "kubecost-prometheus-server")]

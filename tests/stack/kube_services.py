@@ -74,6 +74,17 @@ def operator_prometheus(namespace: str = "monitoring", port_name: str = "web",
                    owner=_operator_owner("Prometheus", owner, namespace))
 
 
+def operator_prometheus_agent(namespace: str = "monitoring", owner: str = "agent") -> Obj:
+    """`prometheus-agent-operated`: a PrometheusAgent's governing Service. It is built by the
+    same BuildStatefulSetService, so it too is labelled operated-prometheus=true, yet an
+    agent answers no queries (pkg/prometheus/agent/operator.go)."""
+    return service("prometheus-agent-operated", namespace,
+                   {**OPERATOR_MANAGED, "operated-prometheus": "true"},
+                   [_port("web", 9090, "web")],
+                   {"app.kubernetes.io/name": "prometheus-agent"}, headless=True,
+                   owner=_operator_owner("PrometheusAgent", owner, namespace))
+
+
 def operator_alertmanager(namespace: str = "monitoring", port_name: str = "web",
                           owner: str = "main") -> Obj:
     """`alertmanager-operated`: headless, publishNotReadyAddresses, ports web 9093 and the
@@ -170,4 +181,5 @@ def every_install() -> list[Obj]:
     """One of each, in separate namespaces, as a busy cluster might hold them."""
     return [*kube_prometheus_stack(), prometheus_chart_server(namespace="prometheus"),
             prometheus_chart_alertmanager(namespace="prometheus"), kubecost_prometheus(),
-            operator_prometheus("team-a"), operator_alertmanager("team-a")]
+            operator_prometheus("team-a"), operator_alertmanager("team-a"),
+            operator_prometheus_agent("edge")]
