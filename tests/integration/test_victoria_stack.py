@@ -37,10 +37,12 @@ FIGURES = {
            "(rate(ai_gateway_request_duration_seconds_bucket[{w}])))",
 }
 Key = tuple[str, str, str]
-SAME = 1e-2
-"""Store and Prometheus agree to 1e-4 on a quiet machine; a scrape delayed under load
-stamps a counter a few ms early, and Prometheus (extrapolating) and the store (no
-extrapolation) absorb that differently. Clusters' figures differ far more than this."""
+SAME = {"rate": 5e-2, "error_ratio": 1e-6, "p95": 1e-6}
+"""How close the store and each Prometheus must be. Rates agree to 2e-4 on a quiet machine,
+but a scrape delayed under load (load average 10 on 2 cores was seen) stamps a counter a
+few hundred ms early, and Prometheus (extrapolating) and the store (no extrapolation) absorb
+that differently: 3 % was seen. Ratios and quantiles divide counters of the same scrape,
+so they agree to 1e-13 whatever the load. Clusters' rates differ far more than 5 %."""
 
 
 def figure(name: str, on_store: bool) -> str:
@@ -106,7 +108,7 @@ def test_each_cluster_on_the_store_equals_its_own_prometheus(victoria: VictoriaS
     assert set(store) == set(local) - known_nan
     assert {k[0] for k in store} == {"eu", "us", "ap"}
     for key, value in store.items():
-        assert value == pytest.approx(local[key], rel=SAME, abs=1e-9), key
+        assert value == pytest.approx(local[key], rel=SAME[name], abs=1e-9), key
 
 
 def test_the_store_gives_the_traffic_each_gateway_served(victoria: VictoriaStack,
@@ -116,7 +118,7 @@ def test_the_store_gives_the_traffic_each_gateway_served(victoria: VictoriaStack
     truth = known(victoria)
     assert set(rates) == set(truth)
     for key, traffic in truth.items():
-        assert rates[key] == pytest.approx(traffic.rate, rel=2e-2, abs=1e-9), key
+        assert rates[key] == pytest.approx(traffic.rate, rel=SAME["rate"], abs=1e-9), key
         if traffic.rate and traffic.error_fraction:
             assert ratios[key] == pytest.approx(traffic.error_fraction, rel=1e-6), key
     assert ("us", "holysheep", "claude-sonnet-4.5") not in rates  # never served there
@@ -209,7 +211,7 @@ def test_query_range_on_the_store_equals_each_prometheus(victoria: VictoriaStack
             ours = store[(name, series["metric"]["model"])]
             assert [t for t, _ in ours] == [t for t, _ in series["values"]]
             for (_, a), (_, b) in zip(ours, series["values"], strict=True):
-                assert float(a) == pytest.approx(float(b), rel=SAME, abs=1e-9)
+                assert float(a) == pytest.approx(float(b), rel=SAME["rate"], abs=1e-9)
 
 
 def _prometheus_range(url: str, promql: str, params: dict[str, str]) -> tuple[int, Any]:

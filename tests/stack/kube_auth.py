@@ -100,24 +100,26 @@ class Identity:
 
 @dataclass
 class Authenticator:
-    """The emulator's authentication: static token, issued tokens, client certificates."""
+    """The emulator's authentication: static token, issued tokens, client certificates.
 
-    static_token: str
+    The static token is passed in per request (the emulator's `token`, which tests may
+    change mid-test to stand for a rotated credential)."""
+
     static_token_allowed: bool = True
     issuer: TokenIssuer | None = None
     token_user: str = "oncall@example.com"
     refused: list[str] = field(default_factory=list)
     """Why each refused request was refused, in order (for assertions)."""
 
-    def identify(self, authorization: str | None,
-                 peer: tuple[str, tuple[str, ...]] | None) -> Identity | None:
+    def identify(self, authorization: str | None, peer: tuple[str, tuple[str, ...]] | None,
+                 static_token: str) -> Identity | None:
         if peer is not None:
             return Identity(peer[0], peer[1], "x509")
         if not authorization or not authorization.startswith("Bearer "):
             self.refused.append("no credentials")
             return None
         token = authorization[len("Bearer "):]
-        if self.static_token_allowed and hmac.compare_digest(token, self.static_token):
+        if self.static_token_allowed and hmac.compare_digest(token.encode(), static_token.encode()):
             return Identity(self.token_user, ("system:authenticated",), "token")
         if self.issuer is not None:
             why = self.issuer.check(token)

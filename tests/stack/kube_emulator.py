@@ -354,7 +354,7 @@ class KubeEmulator:
         self._thread: threading.Thread | None = None
         self.port = 0
         # Issue 15: who may connect, the service proxy's backends, TLS (see start()).
-        self.auth = Authenticator(token)
+        self.auth = Authenticator()
         self.proxy = ServiceProxy()
         self.tls: TlsMaterial | None = None
         self.client_cert: str | None = None
@@ -943,7 +943,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         peer = getattr(self.connection, "getpeercert", None)
         identity = emu.auth.identify(self.headers.get("Authorization"),
-                                     peer_user(peer()) if peer else None)
+                                     peer_user(peer()) if peer else None, emu.token)
         if identity is None:
             self._error(401, "Unauthorized")
             return
