@@ -37,7 +37,11 @@ client runs unpatched against it:
   every open watch, including one whose request has arrived but whose stream
   has not begun; refusing connections while "down" (`go_down`/`come_back`);
 - bearer-token authentication (401 otherwise) and a request log, so tests can
-  assert "exactly one PATCH" and "nothing was sent".
+  assert "exactly one PATCH" and "nothing was sent";
+- for real clusters (issue 15): Services, listed across namespaces with selectors, and
+  the service proxy forwarding to real backends (kube_proxy.py); short-lived tokens
+  that a test exec plugin mints and that answer 401 once stale (kube_auth.py); HTTPS
+  with its own CA and, optionally, client certificates (kube_tls.py).
 
 Faults are checked before a request is handled, so a write answered with a
 fault changes nothing, as with a real API server that refused it.
@@ -50,6 +54,7 @@ import copy
 import json
 import re
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -61,6 +66,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.stack.kube_auth import Authenticator, TokenIssuer
+from tests.stack.kube_proxy import ServiceProxy
+from tests.stack.kube_tls import TlsMaterial, TlsServerMixin, make_tls, peer_user, server_context
+
 Obj = dict[str, Any]
 
 # (group, version, plural) -> (kind, namespaced)
@@ -69,6 +78,7 @@ RESOURCES: dict[tuple[str, str, str], tuple[str, bool]] = {
     ("", "v1", "pods"): ("Pod", True),
     ("", "v1", "events"): ("Event", True),
     ("", "v1", "configmaps"): ("ConfigMap", True),
+    ("", "v1", "services"): ("Service", True),
     ("apps", "v1", "deployments"): ("Deployment", True),
     ("apps", "v1", "replicasets"): ("ReplicaSet", True),
     ("autoscaling", "v2", "horizontalpodautoscalers"): ("HorizontalPodAutoscaler", True),
@@ -343,21 +353,47 @@ class KubeEmulator:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
+        # Issue 15: who may connect, the service proxy's backends, TLS (see start()).
+        self.auth = Authenticator()
+        self.proxy = ServiceProxy()
+        self.tls: TlsMaterial | None = None
+        self.client_cert: str | None = None
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
 
     # ---------------------------------------------------------- lifecycle
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
-    def start(self) -> KubeEmulator:
+    def start(self, *, tls: bool | TlsMaterial = False,
+              client_cert: str | None = None) -> KubeEmulator:
+        """Listen on loopback; with `tls`, HTTPS with a CA of its own (or the material
+        given), and with `client_cert` "optional" or "required", client certificates."""
+        if tls is True:
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="agc-kube-tls-")
+            tls = make_tls(Path(self._tls_dir.name))
+        self.tls = tls or None
+        self.client_cert = client_cert if self.tls else None
         self._stopping.clear()
         self._serve(self.port)
         return self
 
+    def use_short_lived_tokens(self, ttl_s: float, *, static_too: bool = False) -> TokenIssuer:
+        """From now on valid tokens are the issuer's (minted by exec_plugins.short_lived)
+        and go stale `ttl_s` after minting; the static token only with `static_too`."""
+        issuer = TokenIssuer(ttl_s)
+        self.auth.issuer = issuer
+        self.auth.static_token_allowed = static_too
+        return issuer
+
     def _serve(self, port: int) -> None:
         handler = type("BoundHandler", (_Handler,), {"emulator": self})
-        server = _QuietServer(("127.0.0.1", port), handler)
+        server_class: type[_QuietServer] = _QuietServer
+        if self.tls is not None:
+            server_class = type("TlsServer", (TlsServerMixin, _QuietServer), {
+                "ssl_context": server_context(self.tls, self.client_cert)})
+        server = server_class(("127.0.0.1", port), handler)
         server.daemon_threads = True
         self._server = server
         self.port = server.server_address[1]
@@ -404,15 +440,26 @@ class KubeEmulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def write_kubeconfig(self, path: Path, context: str = "emulator") -> Path:
-        """A kubeconfig with one context pointing here, with the bearer token."""
+    def write_kubeconfig(self, path: Path, context: str = "emulator", *,
+                         user: Obj | None = None) -> Path:
+        """A kubeconfig with one context pointing here: the bearer token, or `user` as
+        given (an exec plugin, say); over TLS the CA inline and, when client certificates
+        are asked for, the client's certificate and key inline, as kubeconfigs carry them."""
+        cluster: Obj = {"server": self.url}
+        if self.tls is not None:
+            cluster["certificate-authority-data"] = self.tls.ca.cert_data
+        if user is None and self.tls is not None and self.client_cert:
+            user = {"client-certificate-data": self.tls.client.cert_data,
+                    "client-key-data": self.tls.client.key_data}
+        elif user is None:
+            user = {"token": self.token}
         path.write_text(
             json.dumps(
                 {
                     "apiVersion": "v1",
                     "kind": "Config",
-                    "clusters": [{"name": "emulator", "cluster": {"server": self.url}}],
-                    "users": [{"name": "oncall", "user": {"token": self.token}}],
+                    "clusters": [{"name": "emulator", "cluster": cluster}],
+                    "users": [{"name": "oncall", "user": user}],
                     "contexts": [
                         {
                             "name": context,
@@ -857,6 +904,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def do_HEAD(self) -> None:
+        self._handle("HEAD")
+
     def _handle(self, method: str) -> None:
         emu = self.emulator
         split = urlsplit(self.path)
@@ -891,10 +941,15 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.status is not None:
                 self._error(fault.status, fault.message or f"injected fault {fault.status}")
                 return
-        if self.headers.get("Authorization") != f"Bearer {emu.token}":
+        peer = getattr(self.connection, "getpeercert", None)
+        identity = emu.auth.identify(self.headers.get("Authorization"),
+                                     peer_user(peer()) if peer else None, emu.token)
+        if identity is None:
             self._error(401, "Unauthorized")
             return
         try:
+            if emu.proxy.handle(self, method, path, split.query, raw, identity):
+                return  # Services' RBAC and the service proxy: kube_proxy.py
             self._route(method, path, query, body, content_type, watch, drop_gen)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

@@ -102,10 +102,16 @@ def alert_rules(namespace: str = "ai_gateway", job: str = "ai-gateway", for_s: i
 """
 
 
-def prometheus_config(jobs: Sequence[ScrapeJob], alertmanager: str | None) -> str:
-    """prometheus.yml as JSON (a subset of YAML), so no YAML writer is needed."""
+def prometheus_config(jobs: Sequence[ScrapeJob], alertmanager: str | None, *,
+                      external_labels: Mapping[str, str] | None = None,
+                      remote_write: Sequence[Mapping[str, Any]] = ()) -> str:
+    """prometheus.yml as JSON (a subset of YAML), so no YAML writer is needed.
+
+    `external_labels` and `remote_write` feed a global store (victoria_stack.py) the way
+    Thanos, Mimir and VictoriaMetrics are fed: each Prometheus labels what it sends."""
     config: dict[str, Any] = {
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s",
+                   **({"external_labels": dict(external_labels)} if external_labels else {})},
         "rule_files": ["rules.yml"],
         "scrape_configs": [
             {
@@ -124,6 +130,8 @@ def prometheus_config(jobs: Sequence[ScrapeJob], alertmanager: str | None) -> st
     }
     if alertmanager:
         config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]}
+    if remote_write:
+        config["remote_write"] = [dict(rw) for rw in remote_write]
     return json.dumps(config, indent=2)
 
 
@@ -203,6 +211,8 @@ class PrometheusStack:
     workdir: Path | None = None
     prometheus_port: int = 0
     alertmanager_port: int = 0
+    external_labels: Mapping[str, str] = field(default_factory=dict)
+    remote_write: Sequence[Mapping[str, Any]] = ()
     _servers: list[_Server] = field(default_factory=list)
     _tmp: tempfile.TemporaryDirectory[str] | None = None
 
@@ -238,7 +248,9 @@ class PrometheusStack:
                      "--cluster.listen-address=", "--log.level=warn"],
                     f"http://{am_target}", work / "alertmanager.log"))
             (work / "prom-data").mkdir(exist_ok=True)
-            (work / "prometheus.yml").write_text(prometheus_config(self.jobs, am_target))
+            (work / "prometheus.yml").write_text(prometheus_config(
+                self.jobs, am_target, external_labels=self.external_labels,
+                remote_write=self.remote_write))
             (work / "rules.yml").write_text(self.rules)
             self._servers.append(_Server(
                 "prometheus",
