@@ -18,6 +18,7 @@ import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -87,11 +88,11 @@ def test_services_are_listed_across_namespaces_by_label(kubeconfig: Path) -> Non
         raw_list = raw(api, "GET", "/api/v1/services",
                        query=[("labelSelector", "operated-prometheus=true")])
         core = client.CoreV1Api(api)
-        helm14 = core.list_service_for_all_namespaces(
+        helm14: Any = core.list_service_for_all_namespaces(
             label_selector="app=prometheus,component=server,heritage=Helm")
-        chart = core.list_service_for_all_namespaces(
+        chart: Any = core.list_service_for_all_namespaces(
             label_selector="app.kubernetes.io/name=prometheus,app.kubernetes.io/component=server")
-        in_ns = core.list_namespaced_service("monitoring", label_selector="release")
+        in_ns: Any = core.list_namespaced_service("monitoring", label_selector="release")
     finally:
         api.close()
     doc = json.loads(raw_list.body)

@@ -13,6 +13,7 @@ import json
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import urllib3
@@ -40,8 +41,8 @@ def tls_emulator(request: pytest.FixtureRequest) -> Iterator[KubeEmulator]:
 def pods_with_client(kubeconfig: Path) -> list[str]:
     api = api_client(kubeconfig)
     try:
-        return [p.metadata.name for p in
-                client.CoreV1Api(api).list_namespaced_pod("ai-services").items]
+        pods: Any = client.CoreV1Api(api).list_namespaced_pod("ai-services")
+        return [p.metadata.name for p in pods.items]
     finally:
         api.close()
 
