@@ -298,6 +298,33 @@ def replay_feed(app: GatewayConsole) -> ReplayFeed:
     return app.feed
 
 
+RECORDED = Path(__file__).resolve().parents[1] / "recorded" / "console"
+
+
+@pytest.mark.parametrize(("name", "files"), [("both", ["session.jsonl.1", "session.jsonl"]),
+                                             ("current", ["session.jsonl"])])
+async def test_a_recording_made_before_replays_as_it_replayed_then(
+        name: str, files: list[str]) -> None:
+    """tests/recorded/console: a session recorded, and replayed, by the console before
+    the replay feed; the same frames must draw the same title and panels."""
+    expected = json.loads((RECORDED / f"{name}.expected.json").read_text())
+    recording = load_recording([RECORDED / f for f in files])
+    assert len(recording.frames) == expected["frames"]
+    app = open_replay(recording, playing=False)
+    feed = replay_feed(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for shot in expected["shots"]:
+            feed.jump(shot["index"])
+            await pilot.pause()
+            assert str(app.query_one("#title").render()) == shot["title"], shot["index"]
+            assert json.loads(json.dumps(screen(app))) == shot["screen"], shot["index"]
+    # What the frames drew differs from frame to frame, or this would prove little.
+    assert len({json.dumps(shot["screen"]) for shot in expected["shots"]}) > 3
+    statuses = " ".join(shot["screen"]["status"] for shot in expected["shots"])
+    assert ("connection refused" in statuses) == (name == "both"), "the outage is in .1"
+
+
 def recorded(tmp_path: Path, n: int = 40) -> Path:
     path = tmp_path / "rec.jsonl"
     recorder = Recorder(path, HEADER, trend_points=TREND_POINTS)
