@@ -139,6 +139,8 @@ class GatewayConsole(PlainNotifications):
         """The action runner, bound to the target the overview shows."""
         return self.switcher.runner
 
+    # Shorthands into the state and the switcher, for scripts and tests that drive the
+    # console from outside (the integration tests read these while they inject faults).
     @property
     def current_target(self) -> TargetSettings:
         return self.runner.target
