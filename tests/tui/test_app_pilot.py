@@ -10,6 +10,7 @@ from textual.binding import Binding
 
 from console.app import GatewayConsole
 from console.clock import FixedClock
+from console.model import SourceName
 from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen
 from console.screens.help import HelpScreen
@@ -32,7 +33,7 @@ def audit_lines(tmp_path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-async def refresh(pilot: Any, app: GatewayConsole, *names: str) -> None:
+async def refresh(pilot: Any, app: GatewayConsole, *names: SourceName) -> None:
     before = dict(app.polls)
     app.refresh_now(*names)
     for _ in range(200):

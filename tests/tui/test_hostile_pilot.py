@@ -125,6 +125,7 @@ async def test_silence_dialog_shows_labels_as_written_and_a_click_confirms_nothi
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
         command = plain_text(dialog.query_one("#confirm-command", Static))
         assert UNBALANCED.raw in command and ANSWER.raw in command
         # Click along the whole command line: no part of it is a button.
@@ -132,7 +133,7 @@ async def test_silence_dialog_shows_labels_as_written_and_a_click_confirms_nothi
         for x in range(widget.region.width):
             await pilot.click(widget, offset=(x, 0))
         await pilot.pause(0.5)
-        assert app.screen is dialog and not dialog.answered
+        assert not dialog.answered and app.screen is dialog
         await pilot.press("n")
         await pilot.pause(0.3)
     assert len(hostile_stack.silences()) == before
@@ -152,6 +153,7 @@ async def test_prometheus_error_text_with_markup_at_start_up(
                                            or "").plain
             status = str(app.query_one("#status", Static).render())
             assert app.is_running
-    assert error in app.latest.metrics_status.error  # type: ignore[union-attr]
+    failed = app.latest.metrics_status
+    assert failed is not None and failed.error is not None and error in failed.error
     assert error in status
     assert subtitle.startswith("✗ ") and error in subtitle

@@ -27,6 +27,7 @@ from console.model import (
     ModelFigures,
     PodState,
     Snapshot,
+    SourceName,
     SourceStatus,
 )
 from console.record.codec import dump_snapshot, load_snapshot
@@ -219,7 +220,7 @@ def screen(app: GatewayConsole) -> dict[str, Any]:
     return out
 
 
-async def refresh(pilot: Any, app: GatewayConsole, *names: str) -> None:
+async def refresh(pilot: Any, app: GatewayConsole, *names: SourceName) -> None:
     before = dict(app.polls)
     app.refresh_now(*names)
     for _ in range(200):
