@@ -10,6 +10,7 @@ window, fleet, the command line) are the App's and work in the fleet view too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -52,6 +53,13 @@ MIN_SIZE = (80, 24)
 """Below this the console shows a message instead of its panels (README: works at 80x24)."""
 TREND_KEYS = ("rate_trend", "p95_trend")
 ModelRow = tuple[ModelFigures, tuple[float | None, ...], tuple[float | None, ...]]
+
+
+def shown_points(per_model: Mapping[ModelKey, Iterable[float | None]], key: ModelKey
+                 ) -> tuple[float | None, ...]:
+    """The points a sparkline cell shows: a row's inputs are compared every refresh,
+    and the older points kept for the drill-down never change its cells."""
+    return tuple(per_model.get(key, ()))[-SPARK_CELLS:]
 
 
 class OverviewScreen(Screen[None]):
@@ -213,11 +221,12 @@ class OverviewScreen(Screen[None]):
         # every refresh was most of the refresh's CPU (tests/perf).
         rows: dict[str, ModelRow] = {}
         if reading is not None:
+            rates = state.trends.get("request_rate", {})
+            p95s = state.trends.get("p95_latency_s", {})
             for m in models_in_triage_order(reading.models):
                 if self._matches(m.provider, m.model):
                     rows[model_row_key(m.key)] = (
-                        m, self._shown_trend("request_rate", m.key),
-                        self._shown_trend("p95_latency_s", m.key))
+                        m, shown_points(rates, m.key), shown_points(p95s, m.key))
         low_bandwidth = self.host.settings.low_bandwidth
 
         def build(row: ModelRow) -> tuple[Cell, ...]:
@@ -235,11 +244,6 @@ class OverviewScreen(Screen[None]):
             if status is None or status.ok
             else f"✗ {status.error}"
         ))
-
-    def _shown_trend(self, figure: str, key: ModelKey) -> tuple[float | None, ...]:
-        """The points a sparkline cell shows: a row's inputs are compared every refresh,
-        and the older points kept for the drill-down never change its cells."""
-        return tuple(self.host.state.trends.get(figure, {}).get(key, ()))[-SPARK_CELLS:]
 
     def render_cluster(self) -> None:
         latest = self.host.state.latest
