@@ -353,7 +353,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
 
 def run_console(settings: Settings) -> int:
     from console.app import GatewayConsole
-    from console.record.recorder import RecordError
+    from console.record.frames import RecordError
 
     install_textual_patches()  # before any widget: a refresh repaints only what changed
     try:
@@ -366,15 +366,16 @@ def run_console(settings: Settings) -> int:
 
 def run_replay(files: Sequence[str], speed: float, paused: bool) -> int:
     """Open the console on a recording; a missing or corrupt file is one line and exit 2."""
-    from console.record.recorder import RecordError, load_recording
+    from console.record.frames import RecordError
+    from console.record.reading import load_recording
 
     try:
         recording = load_recording([Path(f).expanduser() for f in files])
     except RecordError as exc:
         return _fail(exc)
-    from console.replay_app import ReplayConsole
+    from console.replay_app import open_replay
 
     install_textual_patches()  # before any widget: a refresh repaints only what changed
-    app = ReplayConsole(recording, speed=speed, playing=not paused)
+    app = open_replay(recording, speed=speed, playing=not paused)
     app.run()
     return app.return_code or 0

@@ -1,22 +1,25 @@
-"""Typed messages from the source workers to the App.
+"""Typed messages from the live feed's workers to the App.
 
-Each worker posts exactly one kind, so a handler knows which panel to update
-without inspecting the payload.
+Each worker posts exactly one kind, and each kind names its source, so the App
+hands the result to the one reducer (console/state/console_state.py) without
+inspecting the payload.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual.message import Message
 
-from console.model import AlertsReading, ClusterReading, MetricsReading
+from console.model import AlertsReading, ClusterReading, MetricsReading, SourceName
 from console.sources.base import History
 from console.state.polling import PollResult
 
 
 @dataclass
 class MetricsPolled(Message):
+    source: ClassVar[SourceName] = "prometheus"
     result: PollResult[MetricsReading]
     target: str = ""
     """The target polled ("" for the only one); with `origin`, the fleet's routing."""
@@ -26,6 +29,7 @@ class MetricsPolled(Message):
 
 @dataclass
 class ClusterPolled(Message):
+    source: ClassVar[SourceName] = "kubernetes"
     result: PollResult[ClusterReading]
     target: str = ""
     """The target polled ("" for the only one); with `origin`, the fleet's routing."""
@@ -35,11 +39,15 @@ class ClusterPolled(Message):
 
 @dataclass
 class AlertsPolled(Message):
+    source: ClassVar[SourceName] = "alertmanager"
     result: PollResult[AlertsReading]
     target: str = ""
     """The target polled ("" for the only one); with `origin`, the fleet's routing."""
     origin: int = 0
     """id() of the SourceSet polled: a late result of a replaced target is dropped."""
+
+
+Polled = MetricsPolled | ClusterPolled | AlertsPolled
 
 
 @dataclass

@@ -5,8 +5,8 @@ exporters and widgets only read them. Nothing here does I/O or imports Textual:
 that keeps the data layer testable on recorded JSON and usable from `snapshot`.
 
 Fields marked ``internal`` in their metadata are for the console's own use
-(keys, drill-down details) and are left out of the JSON contract of DESIGN.md,
-which must stay exactly as documented.
+(keys, drill-down details) and are left out of the JSON contract (the README's
+`snapshot` section), which must stay exactly as documented.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from console.text.durations import utc_stamp
 
@@ -277,7 +277,10 @@ class AlertsReading:
     alerts: tuple[Alert, ...]
 
 
-SOURCE_NAMES = ("prometheus", "kubernetes", "alertmanager")
+SourceName = Literal["prometheus", "kubernetes", "alertmanager"]
+"""The three sources of a target; every per-source table, message and recording uses these."""
+SOURCE_NAMES: tuple[SourceName, ...] = ("prometheus", "kubernetes", "alertmanager")
+"""In the order the status line, the JSON contract and the fleet view list them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +309,7 @@ class Snapshot:
 
 
 def _clean_float(value: float) -> float | None:
-    # JSON has no NaN/Inf; an unknowable figure is null, as DESIGN.md says.
+    # JSON has no NaN/Inf; an unknowable figure is null, as the README's contract says.
     return value if math.isfinite(value) else None
 
 

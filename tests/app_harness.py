@@ -43,11 +43,11 @@ async def wait_for_data(pilot: Pilot[int], polls: int = 1, rounds: int = 200) ->
     app = pilot.app
     assert isinstance(app, GatewayConsole)
     for _ in range(rounds):
-        if all(n >= polls for n in app.polls.values()):
+        if all(n >= polls for n in app.state.polls.values()):
             await pilot.pause()
             return
         await pilot.pause(0.02)
-    raise AssertionError(f"sources not polled {polls} times: {app.polls}")
+    raise AssertionError(f"sources not polled {polls} times: {app.state.polls}")
 
 
 def demo_fleet_app(tmp_path: Path, clusters: int = 3, *, read_only: bool = False,
@@ -62,7 +62,7 @@ def demo_fleet_app(tmp_path: Path, clusters: int = 3, *, read_only: bool = False
     app = GatewayConsole.from_settings(settings, clock,
                                        audit=AuditLog(tmp_path / "audit.jsonl", clock),
                                        user="tester", export_dir=tmp_path)
-    for sources in app.fleet_sources.values():
+    for sources in app.switcher.sources.values():
         sources.cluster.simulation.advance()  # type: ignore[attr-defined]
     return app
 
@@ -72,13 +72,13 @@ async def wait_for_fleet(pilot: Pilot[int], rounds: int = 200) -> None:
     app = pilot.app
     assert isinstance(app, GatewayConsole)
     for _ in range(rounds):
-        latest = [app.fleet_latest.get(t.name) for t in app.targets]
+        latest = [app.state.latest_of.get(t.name) for t in app.state.targets]
         if all(lt is not None and None not in (lt.metrics_status, lt.cluster_status,
                                                lt.alerts_status) for lt in latest):
             await pilot.pause()
             return
         await pilot.pause(0.02)
-    raise AssertionError(f"fleet not polled: {app.fleet_latest.keys()}")
+    raise AssertionError(f"fleet not polled: {app.state.latest_of.keys()}")
 
 
 def cell_text(table: KeyedTable, row: str, col: str) -> str:

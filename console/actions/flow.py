@@ -23,7 +23,9 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from textual.app import App
 
 from console.actions.runner import (
     ActionRequest,
@@ -34,14 +36,15 @@ from console.actions.runner import (
     parse_silence_duration,
     where,
 )
+from console.config.settings import Settings
+from console.model import SourceName
 from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
 from console.sources.base import ActionError, SourceSet
+from console.state.console_state import ConsoleState
 
 if TYPE_CHECKING:
     from textual.worker import Worker
-
-    from console.app import GatewayConsole
 
 Phase = Literal["checking", "asking", "sending"]
 PHASES: dict[Phase, str] = {
@@ -66,17 +69,38 @@ class Pending:
         self.done = asyncio.Event()
 
 
-class ActionFlow:
-    """Owns the one action in hand for the App; the App's action keys call `start`."""
+class ActionHost(Protocol):
+    """The console an action is for: the runner of the target shown (it changes on a
+    switch), what the overview shows, and a refresh once something was written."""
 
-    def __init__(self, app: GatewayConsole) -> None:
+    @property
+    def runner(self) -> ActionRunner: ...
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def state(self) -> ConsoleState: ...
+
+    def refresh_now(self, *names: SourceName) -> None: ...
+
+
+class ActionFlow:
+    """Owns the one action in hand; the overview's action keys call `start`.
+
+    `app` shows the prompts and dialogs and runs the action's worker; `host` is the
+    console the action is for (the App too, seen through ActionHost).
+    """
+
+    def __init__(self, app: App[Any], host: ActionHost) -> None:
         self.app = app
+        self.host = host
         self.pending: Pending | None = None
 
     # ------------------------------------------------------------- entries
     def start(self, request: ActionRequest) -> None:
         """An action key: refuse it (audited) or begin its check, prompt and dialog."""
-        app, runner = self.app, self.app.runner
+        app, runner = self.app, self.host.runner
         action = runner.bind(request)
         busy = self.pending
         if busy is not None:
@@ -157,14 +181,14 @@ class ActionFlow:
         pending.phase = "sending"
         try:
             # The console's runner now: it refuses (and records) if the target changed.
-            message = await app.runner.run(action)
+            message = await self.host.runner.run(action)
         except ActionError as exc:
             pending.recorded = True  # run() wrote the line
             app.notify(str(exc), title=f"{action.kind} failed", severity="error", timeout=10)
             return
         pending.recorded = True
         app.notify(message, title="done")
-        app.refresh_now("kubernetes" if action.request.rbac else "alertmanager")
+        self.host.refresh_now("kubernetes" if action.request.rbac else "alertmanager")
 
     def _close(self, pending: Pending, result: str) -> None:
         """The action's one audit line, if nobody wrote it yet."""
@@ -203,7 +227,7 @@ class ActionFlow:
         return action
 
     def _replica_prompt(self, action: BoundAction) -> PromptScreen:
-        cluster = self.app.latest.cluster
+        cluster = self.host.state.latest.cluster
         dep = cluster.deployment if cluster else None
         hpa = cluster.hpa if cluster else None
         hint = (f"The HPA {hpa.name} (min {hpa.min_replicas}, max {hpa.max_replicas}) owns the "
@@ -216,12 +240,12 @@ class ActionFlow:
         action = pending.action
         request, ts = action.request, action.target
         warning = None
-        cluster = self.app.latest.cluster
+        cluster = self.host.state.latest.cluster
         hpa = cluster.hpa if cluster else None
         if request.kind == "scale" and hpa is not None:
             warning = (f"HPA {hpa.name} owns the replica count "
                        f"({hpa.min_replicas}..{hpa.max_replicas}); it will scale back.")
-        demo = self.app.settings.demo is not None
+        demo = self.host.settings.demo is not None
         place = (f"the Alertmanager of {ts.name}" if request.rbac is None
                  else where(ts, demo=demo))
         screen = ConfirmScreen(request.title(ts), action.object, request.command(ts), warning,

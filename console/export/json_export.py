@@ -17,7 +17,7 @@ def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
     """
     data = snapshot.to_json()
     sources: dict[str, Any] = data["sources"]
-    rank = {name: i for i, name in enumerate(SOURCE_NAMES)}
+    rank: dict[str, int] = {name: i for i, name in enumerate(SOURCE_NAMES)}
     data["sources"] = dict(
         sorted(sources.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
     )

@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from console.model import ClusterReading
+from console.record.frames import Frame
 from console.text.scrub import without_urls
-
-if TYPE_CHECKING:
-    from console.record.recorder import Frame
 
 
 def private_frame(frame: Frame, scrub: Callable[[str], str]) -> Frame:

@@ -5,12 +5,14 @@ models, total request rate), its replicas against the HPA's maximum, its firing
 alerts and the health of its sources — a dead target's row says what is wrong
 in one line. Below, every cluster's models in one table with a cluster column,
 re-sorted with `o`. `enter` opens the selected cluster's overview; `f` there
-comes back. The screen only renders what the App's workers polled.
+comes back. The screen only renders what the live feed polled: it reads the
+console's state through a read-only view and opens a target through a callback.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,6 +20,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from console.config.settings import Settings
+from console.state.console_state import StateView
 from console.state.fleet import SORTS, fleet_models, fleet_rows
 from console.text.durations import format_duration
 from console.views.fleet import (
@@ -28,9 +32,6 @@ from console.views.fleet import (
 )
 from widgets.keyed_table import KeyedTable
 from widgets.text_panel import TextPanel
-
-if TYPE_CHECKING:
-    from console.app import GatewayConsole
 
 ACTIONS_ELSEWHERE = ("restart", "scale", "delete_pod", "silence", "logs", "events", "filter",
                      "export", "cycle_window")
@@ -46,9 +47,12 @@ class FleetScreen(Screen[None]):
           for key in ("r", "s", "ctrl+d", "S", "l", "e", "slash", "x")),
     ]
 
-    def __init__(self, console: GatewayConsole) -> None:
+    def __init__(self, state: StateView, settings: Settings,
+                 open_target: Callable[[str], None]) -> None:
         super().__init__()
-        self.console = console
+        self.state = state
+        self.settings = settings
+        self.open_target = open_target
         self.sort = SORTS[0]
 
     def compose(self) -> ComposeResult:
@@ -65,13 +69,13 @@ class FleetScreen(Screen[None]):
         self.refresh_data()
 
     def refresh_data(self) -> None:
-        """Redraw from the App's latest readings of every target (rows update by key)."""
-        app = self.console
-        rows = fleet_rows(app.targets, app.fleet_latest, app.settings.read_only)
-        models = fleet_models(app.targets, app.fleet_latest, self.sort)
+        """Redraw from the latest readings of every target (rows update by key)."""
+        state, settings = self.state, self.settings
+        rows = fleet_rows(state.targets, state.latest_of, settings.read_only)
+        models = fleet_models(state.targets, state.latest_of, self.sort)
         targets = self.query_one("#fleet-targets", KeyedTable)
         table = self.query_one("#fleet-models", KeyedTable)
-        with app.batch_update():
+        with self.app.batch_update():
             targets.sync({r.target: fleet_cells(r) for r in rows})
             table.sync({m.key: fleet_model_cells(m) for m in models})
         healthy = sum(1 for r in rows if r.problem is None and not r.waiting)
@@ -80,11 +84,11 @@ class FleetScreen(Screen[None]):
         text = Text()
         text.append(" ai-gateway-console ", style="bold reverse")
         text.append(f"  fleet of {len(rows)}")
-        text.append(f"  window {format_duration(app.window_s)}", style="bold")
-        text.append(f"  every {format_duration(app.settings.refresh_s)}")
-        if app.settings.read_only:
+        text.append(f"  window {format_duration(state.window_s)}", style="bold")
+        text.append(f"  every {format_duration(settings.refresh_s)}")
+        if settings.read_only:
             text.append("  READ-ONLY", style="bold black on yellow")
-        if app.paused:
+        if state.paused:
             text.append("  ⏸ PAUSED", style="bold black on cyan")
         self.query_one("#fleet-title", TextPanel).show(text)
 
@@ -97,7 +101,7 @@ class FleetScreen(Screen[None]):
     def action_open(self) -> None:
         name = self.selected_target()
         if name is not None:
-            self.console.open_target(name)
+            self.open_target(name)
 
     def on_keyed_table_row_selected(self, event: KeyedTable.RowSelected) -> None:
         event.stop()  # the App's own handler drills into the overview's tables

@@ -1,14 +1,15 @@
 """A recording behind the source interfaces: the console reviews an incident as it was.
 
 `Timeline` is the replay cursor over a recording's frames and rebuilds the
-App's state at any frame (with checkpoints every few hundred frames, so
-stepping back in an hour-long recording stays instant). The three sources
+console's state at any frame by folding the frames through the live console's
+reducer (console/state/console_state.py), with checkpoints every few hundred
+frames, so stepping back in an hour-long recording stays instant. The three sources
 answer from the state at the cursor: a poll returns the recorded reading, or
 raises SourceError with the recorded error where the source had failed, so the
 status line reads as it did live. Every action is refused with
 REPLAY_REASON: a recording is history, there is nothing to act on.
 
-No Textual here; the replay console (console/replay_app.py) drives the cursor.
+No Textual here; the replay feed (console/feeds/replay.py) drives the cursor.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from console.model import (
     ModelKey,
     SourceStatus,
 )
-from console.record.recorder import DEFAULT_TREND_POINTS, Frame, Recording, ReplayState
+from console.record.frames import Frame, apply_frame
+from console.record.reading import Recording
 from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
-from console.state.trends import trend_step_s
+from console.state.console_state import ConsoleState
+from console.state.trends import TREND_POINTS, trend_step_s
 
 REPLAY_REASON = "replay: actions are disabled"
 CHECKPOINT_EVERY = 256
@@ -40,14 +43,14 @@ SEEK_STEP_S = 60.0
 class Timeline:
     """The cursor over a recording and the console state at it."""
 
-    def __init__(self, recording: Recording, trend_points: int = DEFAULT_TREND_POINTS) -> None:
+    def __init__(self, recording: Recording, trend_points: int = TREND_POINTS) -> None:
         self.recording = recording
         self.frames = recording.frames
         self.trend_points = trend_points
         self.index = 0
-        self._state = ReplayState(trend_points, trend_step_s(recording.header.refresh_s))
+        self._state = self._start()
         self._applied = -1  # index of the last frame folded into _state
-        self._checkpoints: dict[int, ReplayState] = {}
+        self._checkpoints: dict[int, ConsoleState] = {}
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -94,17 +97,24 @@ class Timeline:
                 break
         return best
 
-    def state(self) -> ReplayState:
-        """The App's state after the frame under the cursor."""
+    def _start(self) -> ConsoleState:
+        """The state before the first frame: the recorded target, nothing on screen yet."""
+        header = self.recording.header
+        return ConsoleState(header.target, window_s=header.window_s,
+                            trend_step_s=trend_step_s(header.refresh_s),
+                            trend_points=self.trend_points)
+
+    def state(self) -> ConsoleState:
+        """The console's state after the frame under the cursor."""
         if self._applied > self.index:
             start = max((k for k in self._checkpoints if k <= self.index), default=None)
             if start is None:
-                self._state, self._applied = ReplayState(self.trend_points), -1
+                self._state, self._applied = self._start(), -1
             else:
                 self._state, self._applied = self._checkpoints[start].copy(), start
         while self._applied < self.index:
             self._applied += 1
-            self._state.apply(self.frames[self._applied])
+            apply_frame(self._state, self.frames[self._applied])
             if self._applied % CHECKPOINT_EVERY == 0 and self._applied not in self._checkpoints:
                 self._checkpoints[self._applied] = self._state.copy()
         return self._state

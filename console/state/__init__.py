@@ -1,1 +1,2 @@
-"""The console's state, free of Textual: polls, trends, the fleet's rows."""
+"""The console's state, free of Textual: the one reducer (console_state.py), polls, trends,
+the fleet's rows."""

@@ -13,11 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from console.config.settings import TargetSettings
-from console.model import Alert, ModelFigures, SourceStatus, sort_alerts
+from console.model import SOURCE_NAMES, Alert, ModelFigures, SourceStatus, sort_alerts
 from console.state.polling import Latest
 from console.text.format import Level, model_level
-
-SOURCES = ("prometheus", "kubernetes", "alertmanager")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +64,8 @@ def _ok(status: SourceStatus | None) -> bool:
 
 def problem_line(latest: Latest) -> str | None:
     """What is wrong with a target, in one line: the failing sources and the first reason."""
-    failing = [(name, status) for name, status in zip(
-        SOURCES, (latest.metrics_status, latest.cluster_status, latest.alerts_status),
-        strict=True) if status is not None and not status.ok]
+    failing = [(name, status) for name in SOURCE_NAMES
+               if (status := latest.status(name)) is not None and not status.ok]
     if not failing:
         return None
     name, status = failing[0]
@@ -107,8 +104,7 @@ def fleet_row(target: TargetSettings, latest: Latest, read_only: bool = False) -
         hpa_max=hpa.max_replicas if hpa is not None else None,
         firing=firing_count(sort_alerts(alerts.alerts)) if alerts is not None else None,
         problem=problem_line(latest),
-        waiting=all(s is None for s in (latest.metrics_status, latest.cluster_status,
-                                        latest.alerts_status)),
+        waiting=all(latest.status(name) is None for name in SOURCE_NAMES),
     )
 
 

@@ -1,7 +1,8 @@
 """One poll of one source, turned into data plus an honest status.
 
-Shared by the live App (one worker per source) and `snapshot` (one round), so
-both report failures, latencies and the age of the last good data the same way.
+Shared by the live feed (one worker per source), replay and `snapshot` (one
+round), so all report failures, latencies and the age of the last good data the
+same way.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
@@ -19,6 +20,7 @@ from console.model import (
     ClusterReading,
     MetricsReading,
     Snapshot,
+    SourceName,
     SourceStatus,
     sort_alerts,
 )
@@ -34,7 +36,7 @@ NOT_CONFIGURED = SourceStatus(
 
 @dataclass(frozen=True, slots=True)
 class PollResult(Generic[T]):
-    source: str
+    source: SourceName
     reading: T | None
     status: SourceStatus
 
@@ -49,7 +51,7 @@ def one_line(exc: BaseException) -> str:
 
 
 async def poll(
-    name: str,
+    name: SourceName,
     fetch: Callable[[], Awaitable[T]],
     previous: SourceStatus | None,
     clock: Clock,
@@ -81,9 +83,16 @@ async def poll(
     return PollResult(name, None, SourceStatus(False, error, round(latency, 1), last_ok))
 
 
+Reading = MetricsReading | ClusterReading | AlertsReading
+READING_FIELDS: dict[SourceName, str] = {
+    "prometheus": "metrics", "kubernetes": "cluster", "alertmanager": "alerts"}
+"""The field of `Latest` that holds each source's reading (its status is `<field>_status`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Latest:
-    """The latest reading and status per source: what the App holds and exports."""
+    """The latest reading and status per source of one target: what the overview shows
+    and `snapshot` exports."""
 
     metrics: MetricsReading | None = None
     cluster: ClusterReading | None = None
@@ -91,6 +100,27 @@ class Latest:
     metrics_status: SourceStatus | None = None
     cluster_status: SourceStatus | None = None
     alerts_status: SourceStatus | None = None
+
+    def status(self, source: SourceName) -> SourceStatus | None:
+        status: SourceStatus | None = getattr(self, f"{READING_FIELDS[source]}_status")
+        return status
+
+    def reading(self, source: SourceName) -> Reading | None:
+        reading: Reading | None = getattr(self, READING_FIELDS[source])
+        return reading
+
+    def polled(self, source: SourceName, status: SourceStatus, reading: Reading | None
+               ) -> Latest:
+        """After one poll: its status replaces the last one, and a failed poll (no
+        reading) keeps the last good reading, so a panel shows data and its age."""
+        if source == "prometheus":
+            return replace(self, metrics_status=status, metrics=(
+                reading if isinstance(reading, MetricsReading) else self.metrics))
+        if source == "kubernetes":
+            return replace(self, cluster_status=status, cluster=(
+                reading if isinstance(reading, ClusterReading) else self.cluster))
+        return replace(self, alerts_status=status, alerts=(
+            reading if isinstance(reading, AlertsReading) else self.alerts))
 
 
 def alertmanager_status(alerts: SourceStatus, configured: bool) -> SourceStatus:
@@ -108,7 +138,8 @@ def assemble(
     alertmanager_configured: bool = True,
     context: str | None = None,
 ) -> Snapshot:
-    """The Snapshot of DESIGN.md from the latest readings; a failed source's parts are empty."""
+    """The Snapshot of the JSON contract (README, `snapshot`) from the latest readings;
+    a failed source's parts are empty."""
 
     def status(s: SourceStatus | None) -> SourceStatus:
         return s if s is not None else SourceStatus(False, "no data yet", None, None)

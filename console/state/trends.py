@@ -1,7 +1,8 @@
 """The trend sparklines beside each model: how many points, and how far apart.
 
-One rule for the live console (GatewayConsole) and for replay (record.ReplayState),
-so a replay draws exactly the sparklines the live console drew.
+One rule, applied by the one reducer (console/state/console_state.py) that both
+the live feed and replay feed, so a replay draws exactly the sparklines the live
+console drew.
 
 A point is added at most every TREND_STEP_S, not at every refresh: the figures
 beside the sparklines are live, and a sparkline of nine 2-second points spans
@@ -25,6 +26,13 @@ TREND_POINTS = 40
 """Points kept per model and figure (the table shows the last nine)."""
 
 TREND_STEP_S = 10.0
+
+TREND_FIGURES = ("request_rate", "p95_latency_s")
+"""The figures with a sparkline, in the order of their columns."""
+
+
+def empty_trends() -> Trends:
+    return {figure: {} for figure in TREND_FIGURES}
 
 
 def trend_step_s(refresh_s: float) -> float:

@@ -31,6 +31,7 @@ from textual.worker import WorkerState
 from console.app import GatewayConsole
 from console.clock import system_clock
 from console.config.settings import TargetSettings
+from console.model import SourceName
 from console.sources.base import SourceError
 from console.sources.kubernetes import KubernetesSource
 from tests.app_harness import cell_text
@@ -243,7 +244,7 @@ LISTED = "(deployments|pods)"
 """The essential kinds; whichever informer notices the fault first re-lists and fails."""
 
 
-def affected(source: str, fault: str) -> set[str]:
+def affected(source: SourceName, fault: str) -> set[SourceName]:
     """Sources a fault may legitimately fail: Prometheus refusing connections also takes the
     alerts (read from Prometheus' /api/v1/alerts) down; path-scoped faults do not."""
     if source == "prometheus" and fault == "refused":
@@ -253,11 +254,12 @@ def affected(source: str, fault: str) -> set[str]:
 
 # -- the matrix --------------------------------------------------------------------------------
 
-CASES = [(s, f) for s in ("prometheus", "alertmanager", "kubernetes") for f in FAULTS[s]]
+ORDER: tuple[SourceName, ...] = ("prometheus", "alertmanager", "kubernetes")
+CASES = [(s, f) for s in ORDER for f in FAULTS[s]]
 
 
 @pytest.mark.parametrize(("source", "fault"), CASES, ids=[f"{s}-{f}" for s, f in CASES])
-async def test_fault(campaign: Campaign, source: str, fault: str) -> None:
+async def test_fault(campaign: Campaign, source: SourceName, fault: str) -> None:
     run, app, pilot = campaign, campaign.app, campaign.pilot
     await until(pilot, lambda: healthy(app) and figures_right(app), 30.0,
                 "healthy with the right figures before the fault")

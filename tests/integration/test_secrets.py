@@ -25,8 +25,8 @@ from console.config.secrets import endpoint_scrubber
 from console.config.settings import HttpEndpoint, Secret, Settings, TargetSettings, build_settings
 from console.hints import flatten
 from console.model import ClusterReading, SourceStatus
+from console.record.frames import Frame
 from console.record.privacy import private_frame
-from console.record.recorder import Frame
 from console.sources.base import SourceError
 from console.sources.http_client import ApiClient
 from console.sources.kubernetes import KubernetesSource

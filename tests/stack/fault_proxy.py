@@ -45,6 +45,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.model import SOURCE_NAMES, SourceName
+
 if TYPE_CHECKING:
     from console.app import GatewayConsole
 
@@ -478,7 +480,7 @@ KUBE_TOKEN = "kube-tok-51b7e0c9-never-on-screen"
 TOKENS = (PROM_TOKEN, AM_TOKEN, KUBE_TOKEN)
 """Each source gets a credential; none may ever reach the screen, a notification or a log."""
 CONTEXT = "fault-ctx"
-SOURCES = ("prometheus", "kubernetes", "alertmanager")
+SOURCES: tuple[SourceName, ...] = SOURCE_NAMES
 
 
 def write_kubeconfig(path: Path, server: str) -> Path:

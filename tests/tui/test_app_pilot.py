@@ -10,10 +10,12 @@ from textual.binding import Binding
 
 from console.app import GatewayConsole
 from console.clock import FixedClock
+from console.model import SourceName
 from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen
 from console.screens.help import HelpScreen
 from console.screens.logs import LogsScreen
+from console.screens.overview import OverviewScreen
 from console.screens.prompt import PromptScreen
 from console.text.format import fmt_ratio_pct, fmt_seconds
 from tests.app_harness import cell_text, demo_app, wait_for_data
@@ -31,7 +33,7 @@ def audit_lines(tmp_path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-async def refresh(pilot: Any, app: GatewayConsole, *names: str) -> None:
+async def refresh(pilot: Any, app: GatewayConsole, *names: SourceName) -> None:
     before = dict(app.polls)
     app.refresh_now(*names)
     for _ in range(200):
@@ -86,7 +88,8 @@ async def test_help_lists_every_key(tmp_path: Path) -> None:
         from console.screens.help import KEYS
 
         listed = {k for k, _, _ in KEYS}
-        bound = {b.key_display or b.key for b in GatewayConsole.BINDINGS if isinstance(b, Binding)}
+        keymap = (*GatewayConsole.BINDINGS, *OverviewScreen.BINDINGS)
+        bound = {b.key_display or b.key for b in keymap if isinstance(b, Binding)}
         assert bound and bound <= listed, bound - listed
         await pilot.press("escape")
         await pilot.pause()
@@ -270,7 +273,7 @@ async def test_silence_and_expire_an_alert(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)
         app.query_one("#alerts", KeyedTable).focus()
-        alert = app._selected_alert()
+        alert = app.overview.selected_alert()
         assert alert is not None and alert.name == "HighErrorRate" and not alert.silenced
         await pilot.press("S")
         await pilot.pause(0.1)
@@ -282,7 +285,7 @@ async def test_silence_and_expire_an_alert(tmp_path: Path) -> None:
         await pilot.press("y")
         await pilot.pause(0.2)
         await refresh(pilot, app, "alertmanager")
-        silenced = app._selected_alert()
+        silenced = app.overview.selected_alert()
         assert silenced is not None and silenced.silenced
         await pilot.press("S")  # on a silenced alert: expire its silence
         await pilot.pause(0.1)

@@ -154,7 +154,7 @@ async def test_read_only_target_refuses_without_global_read_only(tmp_path: Path)
 
 async def test_ns_switch_with_completion_on_a_single_target(tmp_path: Path) -> None:
     app = demo_app(tmp_path)
-    app._make_sources = _demo_factory(app)
+    app.switcher.make_sources = _demo_factory(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)
         await pilot.press("colon")

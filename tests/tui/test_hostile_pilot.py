@@ -116,15 +116,22 @@ async def test_silence_dialog_shows_labels_as_written_and_a_click_confirms_nothi
     app = make_app(hostile_stack, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
         alerts = app.query_one("#alerts", KeyedTable)
-        await until(pilot, lambda: any(a.name == "HostileDialog"
-                                       for a in app.snapshot().alerts))
+        def dialog_key() -> str | None:
+            return next((a.key for a in app.snapshot().alerts if a.name == "HostileDialog"),
+                        None)
+
+        await until(pilot, lambda: (k := dialog_key()) is not None and k in alerts.row_keys)
         alerts.focus()
-        alerts.move_cursor(row=0)  # HostileDialog is critical: it heads the table
+        key = dialog_key()
+        assert key is not None
+        alerts.move_cursor(row=alerts.get_row_index(key))  # by key: rows may reorder
+        assert alerts.selected_key == key
         await pilot.press("S")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
         command = plain_text(dialog.query_one("#confirm-command", Static))
         assert UNBALANCED.raw in command and ANSWER.raw in command
         # Click along the whole command line: no part of it is a button.
@@ -132,7 +139,7 @@ async def test_silence_dialog_shows_labels_as_written_and_a_click_confirms_nothi
         for x in range(widget.region.width):
             await pilot.click(widget, offset=(x, 0))
         await pilot.pause(0.5)
-        assert app.screen is dialog and not dialog.answered
+        assert not dialog.answered and app.screen is dialog
         await pilot.press("n")
         await pilot.pause(0.3)
     assert len(hostile_stack.silences()) == before
@@ -152,6 +159,7 @@ async def test_prometheus_error_text_with_markup_at_start_up(
                                            or "").plain
             status = str(app.query_one("#status", Static).render())
             assert app.is_running
-    assert error in app.latest.metrics_status.error  # type: ignore[union-attr]
+    failed = app.latest.metrics_status
+    assert failed is not None and failed.error is not None and error in failed.error
     assert error in status
     assert subtitle.startswith("✗ ") and error in subtitle

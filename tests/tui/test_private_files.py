@@ -19,7 +19,8 @@ from console.actions.audit import AuditLog
 from console.actions.files import create_exclusive, ensure_private_dir, write_fresh_folder
 from console.cli import main
 from console.clock import FixedClock
-from console.record.recorder import Header, Recorder, RecordError
+from console.record.frames import Header, RecordError
+from console.record.recorder import Recorder
 from console.sources.base import History
 from tests.app_harness import demo_app, wait_for_data
 

@@ -16,6 +16,7 @@ from console.app import GatewayConsole
 from console.cli import main
 from console.clock import FixedClock
 from console.config.settings import SCENARIOS, build_settings
+from console.feeds.replay import ReplayFeed
 from console.model import (
     Alert,
     AlertsReading,
@@ -26,19 +27,14 @@ from console.model import (
     ModelFigures,
     PodState,
     Snapshot,
+    SourceName,
     SourceStatus,
 )
-from console.record.recorder import (
-    Frame,
-    Header,
-    Recorder,
-    RecordError,
-    dump_snapshot,
-    load_recording,
-    load_snapshot,
-    recorder_for,
-)
-from console.replay_app import ReplayConsole
+from console.record.codec import dump_snapshot, load_snapshot
+from console.record.frames import Frame, Header, RecordError
+from console.record.reading import load_recording
+from console.record.recorder import Recorder, recorder_for
+from console.replay_app import open_replay
 from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
 from console.sources import build_source_set
@@ -224,7 +220,7 @@ def screen(app: GatewayConsole) -> dict[str, Any]:
     return out
 
 
-async def refresh(pilot: Any, app: GatewayConsole, *names: str) -> None:
+async def refresh(pilot: Any, app: GatewayConsole, *names: SourceName) -> None:
     before = dict(app.polls)
     app.refresh_now(*names)
     for _ in range(200):
@@ -282,20 +278,54 @@ async def test_a_recorded_session_replays_with_the_same_figures(
     assert any(f.source == "history" for f in recording.frames), "sparklines come from history"
     # The session must actually change from checkpoint to checkpoint, or the test proves nothing.
     assert len({json.dumps(live, sort_keys=True) for _, live in seen}) == len(seen)
-    replay = ReplayConsole(recording, playing=False, export_dir=tmp_path)
+    replay = open_replay(recording, playing=False, export_dir=tmp_path)
+    feed = replay_feed(replay)
     async with replay.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         for frames_written, live in seen:
-            replay.action_jump(frames_written - 1)
+            feed.jump(frames_written - 1)
             await pilot.pause()
             assert screen(replay) == live, f"frame {frames_written}"
-        replay.action_jump(seen[0][0])  # one frame later than the first checkpoint
+        feed.jump(seen[0][0])  # one frame later than the first checkpoint
         await pilot.pause()
         assert screen(replay) != seen[0][1]
         assert "REPLAY" in str(replay.query_one("#title").render())
 
 
 # ------------------------------------------------------------------ the keys
+def replay_feed(app: GatewayConsole) -> ReplayFeed:
+    """The cursor behind a replay (the App is the live one, fed by it)."""
+    assert isinstance(app.feed, ReplayFeed)
+    return app.feed
+
+
+RECORDED = Path(__file__).resolve().parents[1] / "recorded" / "console"
+
+
+@pytest.mark.parametrize(("name", "files"), [("both", ["session.jsonl.1", "session.jsonl"]),
+                                             ("current", ["session.jsonl"])])
+async def test_a_recording_made_before_replays_as_it_replayed_then(
+        name: str, files: list[str]) -> None:
+    """tests/recorded/console: a session recorded, and replayed, by the console before
+    the replay feed; the same frames must draw the same title and panels."""
+    expected = json.loads((RECORDED / f"{name}.expected.json").read_text())
+    recording = load_recording([RECORDED / f for f in files])
+    assert len(recording.frames) == expected["frames"]
+    app = open_replay(recording, playing=False)
+    feed = replay_feed(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        for shot in expected["shots"]:
+            feed.jump(shot["index"])
+            await pilot.pause()
+            assert str(app.query_one("#title").render()) == shot["title"], shot["index"]
+            assert json.loads(json.dumps(screen(app))) == shot["screen"], shot["index"]
+    # What the frames drew differs from frame to frame, or this would prove little.
+    assert len({json.dumps(shot["screen"]) for shot in expected["shots"]}) > 3
+    statuses = " ".join(shot["screen"]["status"] for shot in expected["shots"])
+    assert ("connection refused" in statuses) == (name == "both"), "the outage is in .1"
+
+
 def recorded(tmp_path: Path, n: int = 40) -> Path:
     path = tmp_path / "rec.jsonl"
     recorder = Recorder(path, HEADER, trend_points=TREND_POINTS)
@@ -307,10 +337,11 @@ def recorded(tmp_path: Path, n: int = 40) -> Path:
 
 async def test_step_seek_and_jump_keys_move_the_cursor(tmp_path: Path) -> None:
     recording = load_recording([recorded(tmp_path)])
-    app = ReplayConsole(recording, playing=False)
+    app = open_replay(recording, playing=False)
+    feed = replay_feed(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        tl = app.timeline
+        tl = feed.timeline
         assert tl.index == 0 and "frame 1/121" in str(app.query_one("#title").render())
         await pilot.press("full_stop", "full_stop", "full_stop")
         assert tl.index == 3
@@ -324,12 +355,12 @@ async def test_step_seek_and_jump_keys_move_the_cursor(tmp_path: Path) -> None:
         await pilot.press("G")
         await pilot.pause()
         assert tl.at_end and "END" in str(app.query_one("#title").render())
-        assert app.replay_clock.now == tl.frame.t
+        assert feed.clock.now == tl.frame.t
         await pilot.press("g")
         assert tl.index == 0
         # Stepping back replays the same state as stepping forward did.
-        app.action_jump(300)  # past a timeline checkpoint (every 256 frames)... clamped to the end
-        app.action_jump(40)
+        feed.jump(300)  # past a timeline checkpoint (every 256 frames)... clamped to the end
+        feed.jump(40)
         await pilot.pause()
         forward = screen(app)
         await pilot.press(*["full_stop"] * 5, *["comma"] * 5)
@@ -338,24 +369,25 @@ async def test_step_seek_and_jump_keys_move_the_cursor(tmp_path: Path) -> None:
 
 async def test_playback_advances_and_pauses(tmp_path: Path) -> None:
     recording = load_recording([recorded(tmp_path)])
-    app = ReplayConsole(recording, playing=False, speed=20.0)
+    app = open_replay(recording, playing=False, speed=20.0)
+    feed = replay_feed(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
-        assert app.timeline.index == 0, "paused does not move"
+        assert feed.timeline.index == 0, "paused does not move"
         assert "PAUSED" in str(app.query_one("#title").render())
         await pilot.press("space")
         await pilot.pause(0.5)
-        assert app.timeline.index > 0
+        assert feed.timeline.index > 0
         await pilot.press("p")
         await pilot.pause()
-        stopped = app.timeline.index  # read after the pause took effect, not before
+        stopped = feed.timeline.index  # read after the pause took effect, not before
         await pilot.pause(0.3)
-        assert app.timeline.index == stopped and not app.playing
+        assert feed.timeline.index == stopped and not feed.playing
 
 
 async def test_actions_are_refused_in_replay_and_nothing_is_sent(tmp_path: Path) -> None:
     recording = load_recording([recorded(tmp_path, 3)])
-    app = ReplayConsole(recording, playing=False)
+    app = open_replay(recording, playing=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("G")
@@ -426,7 +458,7 @@ def test_record_and_replay_import_no_textual() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, console.record.recorder, console.sources.replay\n"
+    code = ("import sys, console.record.recorder, console.record.reading, console.sources.replay\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])

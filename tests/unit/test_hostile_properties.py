@@ -33,7 +33,7 @@ from console.export.markdown import snapshot_markdown
 from console.export.text import snapshot_text
 from console.hints import hint_values, hints_for, load_hints
 from console.model import Alert, ModelFigures, Snapshot, SourceStatus
-from console.record.recorder import dump_snapshot, load_snapshot
+from console.record.codec import dump_snapshot, load_snapshot
 from console.screens.details import events_table
 from console.screens.model_detail import alerts_text, errors_text, hints_text, targets_text
 from console.screens.pod_detail import containers_table, resources_text, status_text
