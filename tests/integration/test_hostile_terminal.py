@@ -104,7 +104,9 @@ def events_and_logs(console: PtyScreen) -> None:
     console.press("e")  # the pods table still has the focus: the crashing pod's events
     console.wait_for(f"events of pod/{ko.POD_CRASH}", "HX16[/]", "HX18[@click=screen.",
                      shown("HX13\u202eevil\u202c and"), shown("HX09nul\x00byte"))
-    console.press("escape", "l")
+    console.press("escape")  # `l` only once the events are gone: under load both keys
+    console.wait_until(lambda t: "events of pod/" not in t, what="events closed")  # land there
+    console.press("l")
     text = console.wait_for(*(shown(p.raw).split("⏎")[0] for p in CORPUS[:12]))
     for payload in MARKUP:
         assert payload.raw in text, payload.kind
@@ -113,6 +115,7 @@ def events_and_logs(console: PtyScreen) -> None:
 
 
 def silence_dialog(console: PtyScreen, stack: HostileStack) -> None:
+    stack.expire_active_silences()  # the stack is the session's: start unsilenced
     before = len(stack.silences())
     console.press("shift+tab", "S")  # pods -> alerts; HostileDialog (critical) heads them
     console.wait_for("Silence HostileDialog for how long?")

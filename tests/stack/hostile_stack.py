@@ -211,6 +211,21 @@ class HostileStack:
         found: list[dict[str, Any]] = json.loads(body)
         return found
 
+    def expire_active_silences(self) -> int:
+        """Expire what earlier tests left silenced (the stack is shared by the session: a
+        silenced HostileDialog turns `S` into expire and sorts below HostileControls)."""
+        import urllib.request
+
+        from tests.stack.prometheus_stack import DIRECT_OPENER
+
+        active = [s["id"] for s in self.silences() if s["status"]["state"] == "active"]
+        for sid in active:
+            request = urllib.request.Request(
+                f"{self.alertmanager_url}/api/v2/silence/{sid}", method="DELETE")
+            with DIRECT_OPENER.open(request, timeout=5) as resp:
+                assert resp.status == 200, resp.status
+        return len(active)
+
     def stop(self) -> None:
         if self.emulator is not None:
             self.emulator.stop()

@@ -112,6 +112,7 @@ async def test_events_with_unbalanced_markup(hostile_stack: HostileStack,
 async def test_silence_dialog_shows_labels_as_written_and_a_click_confirms_nothing(
     hostile_stack: HostileStack, tmp_path: Path
 ) -> None:
+    hostile_stack.expire_active_silences()
     before = len(hostile_stack.silences())
     app = make_app(hostile_stack, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
