@@ -330,4 +330,8 @@ class PrometheusSource:
                 missing[name] = self._api.scrub(str(exc))
         if not series and missing:
             raise SourceError(next(iter(missing.values())))
+        notes = self.profile.not_recorded_notes()
+        for role, figure in (("error_ratio", "error_ratio"), ("ttft", "ttft_p95_s")):
+            if role in notes and figure not in series:
+                missing[figure] = notes[role]
         return ModelHistory(key[0], key[1], start, step, series, missing)
