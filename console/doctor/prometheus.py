@@ -47,7 +47,8 @@ def metric_roles(profile: Profile) -> tuple[MetricRole, ...]:
     return (
         MetricRole("requests", profile.requests, True, "no request rate, so no models at all"),
         MetricRole("errors", errors_selector(profile), False,
-                   "error ratios read 0 % until a request fails (normal on a young gateway)"),
+                   "error ratios read 0 % until a request fails (normal on a young gateway)"
+                   if errors_selector(profile) else "error ratios unknown"),
         MetricRole("duration", suffixed(profile.duration, "_bucket"), True, "no latency"),
         MetricRole("tokens", tokens, False, "no tokens/s and no cost/h"),
         MetricRole("ttft", suffixed(profile.ttft, "_bucket") if profile.ttft else None, False,
@@ -122,6 +123,11 @@ async def prometheus_checks(settings: Settings, target: TargetSettings,
         version = str(build["data"].get("version") or "")
     checks = [Check("prometheus", "pass", f"reachable at {api.url}"
                     + (f" (Prometheus {version})" if version else ""))]
+    if settings.profile_note:  # `--profile auto` chose it: say how, warn if it only guessed
+        checks.append(Check("profile", "warn" if "using " in settings.profile_note else "pass",
+                            f"{settings.profile}: {settings.profile_note}",
+                            "give --profile (seed, litellm, envoy-ai-gateway, kong)"
+                            if "using " in settings.profile_note else ""))
     checks += [_metric_check(role, got.get(f"metric {role.role}"), profile) for role in roles]
     checks += labels
     checks.append(_targets_check(got["up"], up_query))
@@ -151,7 +157,10 @@ async def _label_checks(needs: tuple[LabelNeed, ...], got: Mapping[str, Any],
 def _metric_check(role: MetricRole, answer: Any, profile: Profile) -> Check:
     name = f"metric {role.role}"
     if role.series is None:
-        return Check(name, "skip", f"not part of the {profile.name} profile")
+        notes = profile.not_recorded_notes()
+        note = notes.get("error_ratio" if role.role == "errors" else role.role)
+        return Check(name, "skip", f"{note}: {role.without}" if note
+                     else f"not part of the {profile.name} profile")
     bad: Status = "fail" if role.core else "warn"
     rename = (f"check --profile, or name the real metric in the config's [metrics] table "
               f"({role.role} = \"...\")")

@@ -9,7 +9,12 @@ and the check must fail naming the labels that are there and the line that fixes
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +22,7 @@ from console.clock import FixedClock
 from console.config.types import HttpEndpoint, Settings, TargetSettings
 from console.doctor.checks import Check
 from console.doctor.prometheus import prometheus_checks
+from console.sources.profile_detect import detect
 from tests.stack.fixtures import require_binaries
 from tests.stack.litellm_record import FIXTURE as LITELLM
 from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob
@@ -51,7 +57,7 @@ async def checks(stack: PrometheusStack, profile: str,
     endpoint = HttpEndpoint(stack.prometheus_url, timeout_s=10.0)
     settings = Settings(targets=(TargetSettings("t", prometheus=endpoint),), profile=profile,
                         metrics_overrides=dict(overrides or {}))
-    got = await prometheus_checks(settings, settings.target, FixedClock(__import__("time").time()))
+    got = await prometheus_checks(settings, settings.target, FixedClock(time.time()))
     return {c.name: c for c in got}
 
 
@@ -106,3 +112,34 @@ async def test_envoy_grouped_by_request_model_passes_but_by_a_made_up_label_fail
     assert requests.status == "fail" and "gen_ai_original_model" in requests.detail
     # Several labels hold a model; the first one there by name is offered.
     assert requests.fix.startswith("in the config's [metrics] table: model_label = \"gen_ai_")
+
+
+async def test_auto_detects_from_the_names_present_and_says_what_else_is_there(
+        products: PrometheusStack) -> None:
+    """All three products in one Prometheus: the first profile wins, the others are named."""
+    found = await detect(HttpEndpoint(products.prometheus_url, timeout_s=10.0))
+    assert (found.profile, found.found) == ("litellm", True)
+    assert found.note == ("auto: litellm_proxy_total_requests_metric_total found; also "
+                          "envoy-ai-gateway, kong (give --profile to choose)")
+
+
+def test_doctor_says_which_profile_auto_chose_and_the_explicit_one_wins(
+        products: PrometheusStack, tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "no")}
+    env = {k: v for k, v in env.items() if not k.startswith("AI_GATEWAY_CONSOLE_")}
+
+    def doctor(*extra: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "console", "doctor", "--prometheus-url",
+                               products.prometheus_url, *extra], capture_output=True,
+                              text=True, env=env, timeout=60, check=False)
+        assert "Traceback" not in done.stderr
+        return done.stdout
+
+    auto = doctor()
+    assert "profile litellm (auto: litellm_proxy_total_requests_metric_total found" in (
+        auto.splitlines()[0])
+    assert any(ln.startswith("✓ PASS  profile") for ln in auto.splitlines())
+    kong = doctor("--profile", "kong")
+    assert kong.splitlines()[0].endswith("profile kong")
+    assert not any(ln[8:].startswith("profile") for ln in kong.splitlines())
+    assert "not recorded by Kong: error ratios unknown" in kong

@@ -9,7 +9,11 @@ for. These are the ground truth the console's LiteLLM profile is held to.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -326,3 +330,23 @@ async def test_console_errors_by_code_and_type_are_what_the_upstream_returned(
             math.fsum(m.errors_by_type.values()), rel=1e-9, abs=1e-12)
         assert math.fsum(m.errors_by_code.values()) == pytest.approx(
             m.error_ratio * m.request_rate, rel=1e-9, abs=1e-12)
+
+
+def test_snapshot_with_no_profile_detects_litellm(litellm_run: LiteLLMRun,
+                                                  tmp_path: Path) -> None:
+    """`snapshot --format json` with no --profile (auto): the real proxy's Prometheus says
+    litellm, one row per public model name, each figure known."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_GATEWAY_CONSOLE_")}
+    env |= {"XDG_CONFIG_HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none")}
+    done = subprocess.run([sys.executable, "-m", "console", "snapshot", "--format", "json",
+                           "--prometheus-url", litellm_run.prometheus.prometheus_url,
+                           "--window", "10m"], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+    assert "Traceback" not in done.stderr
+    data = json.loads(done.stdout)
+    assert data["profile"] == "litellm" and data["sources"]["prometheus"]["ok"]
+    assert [m["model"] for m in data["models"]] == PUBLIC
+    for m in data["models"]:
+        known = ("request_rate", "error_ratio", "p95_latency_s", "ttft_p95_s",
+                 "output_tokens_per_s", "cost_per_hour_usd")
+        assert all(m[k] is not None for k in known), m

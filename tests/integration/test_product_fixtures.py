@@ -24,6 +24,7 @@ from console.config.profiles import PROFILES
 from console.config.types import HttpEndpoint, Settings, TargetSettings
 from console.manifests import rule_groups
 from console.model import ModelFigures
+from console.screens.model_detail import errors_text, figures_text
 from console.sources.prometheus import PrometheusSource
 from tests.stack import envoy_exposition, kong_exposition
 from tests.stack.fixture_traffic import ALL_SUCCESS, MIXED, PERIOD_S, ModelTraffic
@@ -304,3 +305,27 @@ def test_kong_rules_evaluate_sensibly_on_the_fixture(fixtures_stack: PrometheusS
                   for r in fixtures_stack.query(alerts["HighLatency"])}
     assert per_series == {("kong", "claude-sonnet-4.5"), ("kong-all-success", "claude-sonnet-4.5")}
     assert fixtures_stack.query(alerts["UpstreamDown"]) == []
+
+
+@pytest.mark.stack
+async def test_kong_drilldown_says_not_recorded_instead_of_none(
+        fixtures_stack: PrometheusStack) -> None:
+    rows = await _reading(fixtures_stack, "kong", "kong")
+    model = rows["gpt-4.1"]
+    errors = errors_text(model).plain.splitlines()
+    assert errors == ["errors by HTTP code", "  not recorded by Kong",
+                      "errors by type", "  not recorded by Kong"]
+    figures = {ln.strip().split("  ", 1)[0]: ln.strip() for ln in
+               figures_text(model, "5s").plain.splitlines()[1:]}
+    assert figures["error ratio"] == "error ratio  — (not recorded by Kong)"
+    assert figures["TTFT P95"] == "TTFT P95  — (not recorded by Kong)"
+    settings = Settings(targets=(TargetSettings("kong"),), profile="kong", window_s=WINDOW_S)
+    source = PrometheusSource(HttpEndpoint(fixtures_stack.prometheus_url, timeout_s=10.0),
+                              settings, FixedClock(time.time()), scope='job="kong"')
+    try:
+        history = await source.model_history(model.key, WINDOW_S, 60.0, 5.0)
+    finally:
+        await source.aclose()
+    assert history.missing == {"error_ratio": "not recorded by Kong",
+                               "ttft_p95_s": "not recorded by Kong"}
+    assert any(v == v for v in history.series["p95_latency_s"])  # known (not all NaN)
