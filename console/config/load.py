@@ -18,7 +18,7 @@ from console.config import values
 from console.config.endpoint import TIMEOUT_RANGE, build_endpoint
 from console.config.layers import Found, Layers
 from console.config.limits import ReadLimits
-from console.config.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
+from console.config.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES, profile_named
 from console.config.schema import check_config
 from console.config.targets import build_targets, scenario
 from console.config.types import (
@@ -83,7 +83,7 @@ def _merge(layers: Layers, config_path: str | None) -> Settings:
     profile = _profile(layers, demo is not None)
     overrides = {str(k): str(v) for k, v in layers.cfg.get("metrics", {}).items()}
     try:
-        PROFILES.get(profile, PROFILES["seed"]).with_overrides(overrides)
+        profile_named(profile).with_overrides(overrides)
     except ValueError as exc:
         raise ConfigError(layers.in_file(str(exc))) from None
     window_s = values.duration(*_or(layers.pick("window"), "5m", "--window"), WINDOW_RANGE)

@@ -169,6 +169,12 @@ PROFILES: Mapping[str, Profile] = {
     ),
 }
 
+def profile_named(name: str) -> Profile:
+    """The profile of a `profile` setting; `auto` not yet resolved (a caller that skipped
+    sources/profile_detect.py's `resolve_profile`, as tests do) reads as the default."""
+    return PROFILES["seed" if name == "auto" else name]
+
+
 DEFAULT_PRICES_PER_MTOK: Mapping[str, float] = {
     "gpt-4.1": 8.00,
     "claude-sonnet-4.5": 15.00,

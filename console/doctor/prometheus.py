@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from console.clock import Clock
-from console.config.profiles import PROFILES, Profile
+from console.config.profiles import Profile, profile_named
 from console.config.settings import Settings, TargetSettings
 from console.doctor.checks import Check, Status, gather_named
 from console.doctor.labels import LabelNeed, label_check, label_needs, labels_pass, missing_labels
@@ -81,7 +81,7 @@ async def prometheus_checks(settings: Settings, target: TargetSettings,
     endpoint = target.prometheus
     if endpoint is None:  # build_settings refuses this outside --demo; be safe anyway
         return [Check("prometheus", "fail", "not configured", "give --prometheus-url")]
-    profile = PROFILES[settings.profile].with_overrides(settings.metrics_overrides)
+    profile = profile_named(settings.profile).with_overrides(settings.metrics_overrides)
     roles = metric_roles(profile)
     api = ApiClient(endpoint, "Prometheus")
     source = PrometheusSource(endpoint, settings, clock)

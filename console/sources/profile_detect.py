@@ -20,6 +20,7 @@ from console.sources.prometheus_answers import parse_vector
 
 AUTO = "auto"
 DEFAULT_PROFILE = "seed"
+"""What `profile_named("auto")` reads too (console/config/profiles.py)."""
 
 
 def request_metric(profile: str) -> str:
