@@ -39,3 +39,16 @@ def test_an_unknown_profile_names_auto_among_the_choices(
     assert main(["snapshot", "--prometheus-url", "http://127.0.0.1:9", "--profile", "kong2"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "choose from auto, seed, litellm" in err
+
+
+def test_the_title_names_the_detected_profile_and_the_demo_none() -> None:
+    from console.config.types import TargetSettings
+    from console.views.titles import TitleInputs, overview_title
+
+    def title(profile: str) -> str:
+        return overview_title(TitleInputs(
+            target=TargetSettings("t", context="prod"), demo=None, fleet=("t",), window_s=300,
+            refresh_s=2, read_only=False, paused=False, filter_text="", profile=profile)).plain
+
+    assert title("litellm (auto)").endswith("window 5m  every 2s  litellm (auto)")
+    assert "every 2s" in title("") and not title("").endswith(" ")
