@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -56,7 +57,8 @@ def _add_names(g: argparse._ArgumentGroup) -> None:
     g.add_argument("--namespace", help="namespace of the gateway (default ai-services)")
     g.add_argument("--deployment", help="the gateway's Deployment (default ai-gateway)")
     g.add_argument("--hpa", help="the gateway's HPA (default ai-gateway-hpa)")
-    g.add_argument("--profile", help="metric names: seed, litellm, envoy-ai-gateway, kong")
+    g.add_argument("--profile", help="metric names: auto (the default: detected from the "
+                   "metric names), seed, litellm, envoy-ai-gateway, kong")
 
 
 def _add_connection(p: argparse.ArgumentParser) -> None:
@@ -268,6 +270,11 @@ def _run(argv: list[str]) -> int:
                 labels = parse_labels(flags.get("label"))
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
+            if settings.profile == "auto":  # manifests asks no Prometheus: the default, said
+                settings = replace(settings, profile="seed")
+                if flags["kind"] == "rules":
+                    print(f"{PROG}: warning: no --profile given: rules for the seed gateway "
+                          "(give --profile litellm, kong or envoy-ai-gateway)", file=sys.stderr)
     except ConfigError as exc:
         return _fail(exc)
     if flags.get("print_config"):
@@ -275,6 +282,9 @@ def _run(argv: list[str]) -> int:
         return 0
     if settings.target.prometheus and settings.target.prometheus.insecure_skip_tls_verify:
         print(f"{PROG}: warning: TLS certificates are not verified", file=sys.stderr)
+    from console.sources.profile_detect import resolve_profile
+
+    settings = resolve_profile(settings)  # `auto`: one query, before any source is built
     if command == "snapshot":
         return run_snapshot(settings, flags["format"], flags.get("output"))
     if command == "doctor":

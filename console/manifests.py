@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from console.config.profiles import PROFILES, Profile
+from console.config.profiles import Profile, profile_named
 from console.config.settings import Settings
 from console.sources.promql import errors_selector, quote, suffixed
 from console.sources.recording_rules import RULES_WINDOW, recording_rules
@@ -148,7 +148,7 @@ def rbac_yaml(settings: Settings, variant: str = "both",
 
 
 def _profile(settings: Settings) -> Profile:
-    return PROFILES[settings.profile].with_overrides(settings.metrics_overrides)
+    return profile_named(settings.profile).with_overrides(settings.metrics_overrides)
 
 
 def _seconds(profile: Profile, seconds: float) -> str:

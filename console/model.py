@@ -50,6 +50,9 @@ class ModelFigures:
     errors_by_type: Mapping[str, float] = internal(default_factory=dict)
     errors_by_code: Mapping[str, float] = internal(default_factory=dict)
     input_tokens_per_s: float | None = internal()
+    not_recorded: Mapping[str, str] = internal(default_factory=dict)
+    """Figure (`error_ratio`, `errors_by_code`, ...) -> why it is unknown: `not recorded by
+    Kong`. Such a figure is None (or empty) because the gateway cannot give it at all."""
 
     @property
     def key(self) -> ModelKey:

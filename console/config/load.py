@@ -18,7 +18,7 @@ from console.config import values
 from console.config.endpoint import TIMEOUT_RANGE, build_endpoint
 from console.config.layers import Found, Layers
 from console.config.limits import ReadLimits
-from console.config.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES
+from console.config.profiles import DEFAULT_PRICES_PER_MTOK, PROFILES, profile_named
 from console.config.schema import check_config
 from console.config.targets import build_targets, scenario
 from console.config.types import (
@@ -80,10 +80,10 @@ def _merge(layers: Layers, config_path: str | None) -> Settings:
     flags = layers.flags
     demo_found = layers.pick("demo")
     demo = scenario(*demo_found) if demo_found else None
-    profile = _profile(layers)
+    profile = _profile(layers, demo is not None)
     overrides = {str(k): str(v) for k, v in layers.cfg.get("metrics", {}).items()}
     try:
-        PROFILES[profile].with_overrides(overrides)
+        profile_named(profile).with_overrides(overrides)
     except ValueError as exc:
         raise ConfigError(layers.in_file(str(exc))) from None
     window_s = values.duration(*_or(layers.pick("window"), "5m", "--window"), WINDOW_RANGE)
@@ -133,13 +133,15 @@ def _or(found: Found | None, default: Any, name: str) -> Found:
     return found if found is not None else (default, name)
 
 
-def _profile(layers: Layers) -> str:
+def _profile(layers: Layers, demo: bool) -> str:
+    """The profile named, else `auto` (detected from Prometheus when the console starts);
+    the demo simulates the seed gateway."""
     found = layers.pick("profile")
     if found is None:
-        return "seed"
-    if found[0] not in PROFILES:
+        return "seed" if demo else "auto"
+    if found[0] not in PROFILES and found[0] != "auto":
         raise ConfigError(f"{found[1]}: unknown profile {values.shown(found[0])} "
-                          f"(choose from {', '.join(PROFILES)})")
+                          f"(choose from auto, {', '.join(PROFILES)})")
     return str(found[0])
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from console.config.profiles import Profile
+from console.config.profiles import FIXED_FIELDS, OPTIONAL_ROLES, Profile
 from console.config.types import ConfigError
 from console.config.values import boolean, label_name, shown, text
 
@@ -79,9 +79,8 @@ def _prices(value: Any, where: str) -> None:
             raise ConfigError(f"{where} {model!r}: {price!r} is not a price in dollars")
 
 
-METRIC_ROLES = tuple(f.name for f in fields(Profile) if f.name != "name")
+METRIC_ROLES = tuple(f.name for f in fields(Profile) if f.name not in FIXED_FIELDS)
 """The `[metrics]` keys: every role a profile names (`requests`, `model_label`...)."""
-_OPTIONAL_METRICS = ("errors", "tokens", "ttft")
 
 
 def _metrics(value: Any, where: str) -> None:
@@ -108,7 +107,7 @@ def _metrics(value: Any, where: str) -> None:
             label_name(name, what)
         elif not isinstance(name, str):
             raise ConfigError(f"{what} must be a string, not {toml_type(name)}")
-        elif role not in _OPTIONAL_METRICS and not name:
+        elif role not in OPTIONAL_ROLES and not name:
             raise ConfigError(f"{what} must not be empty")
         else:
             text(name, what)

@@ -127,6 +127,9 @@ class Settings:
     targets: tuple[TargetSettings, ...]
     demo: str | None = None
     profile: str = "seed"
+    profile_note: str = ""
+    """How `--profile auto` chose the profile (console/sources/profile_detect.py); "" when
+    the user named it."""
     metrics_overrides: Mapping[str, str] = field(default_factory=dict)
     window_s: float = 300.0
     refresh_s: float = 2.0

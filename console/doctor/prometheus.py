@@ -1,5 +1,5 @@
-"""The doctor's Prometheus checks: reachable, each metric of the profile found, scrape
-targets up, recording rules used.
+"""The doctor's Prometheus checks: reachable, each metric of the profile found with the labels
+the console groups by (doctor/labels.py), scrape targets up, recording rules used.
 
 A core metric (requests, duration) with no series fails: the console would show no
 models or no latency. An optional one only warns. The queries are the console's own
@@ -9,14 +9,15 @@ will find them too. No Textual here.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from console.clock import Clock
-from console.config.profiles import PROFILES, Profile
+from console.config.profiles import Profile, profile_named
 from console.config.settings import Settings, TargetSettings
 from console.doctor.checks import Check, Status, gather_named
+from console.doctor.labels import LabelNeed, label_check, label_needs, labels_pass, missing_labels
 from console.sources.base import SourceError
 from console.sources.http_client import ApiClient
 from console.sources.prometheus_answers import parse_vector
@@ -38,14 +39,21 @@ def metric_roles(profile: Profile) -> tuple[MetricRole, ...]:
     tokens = profile.tokens
     if tokens and profile.tokens_is_histogram:
         tokens = suffixed(tokens, "_sum")
+    extra = tuple(
+        MetricRole(role, series, False, without) for role, series, without in (
+            ("input_tokens", profile.input_tokens, "no input tokens/s"),
+            ("spend", profile.spend, "cost/h from the price table instead"))
+        if series)  # only the products that have one: no skip line for every other profile
     return (
         MetricRole("requests", profile.requests, True, "no request rate, so no models at all"),
         MetricRole("errors", errors_selector(profile), False,
-                   "error ratios read 0 % until a request fails (normal on a young gateway)"),
+                   "error ratios read 0 % until a request fails (normal on a young gateway)"
+                   if errors_selector(profile) else "error ratios unknown"),
         MetricRole("duration", suffixed(profile.duration, "_bucket"), True, "no latency"),
         MetricRole("tokens", tokens, False, "no tokens/s and no cost/h"),
         MetricRole("ttft", suffixed(profile.ttft, "_bucket") if profile.ttft else None, False,
                    "no time to first token"),
+        *extra,
     )
 
 
@@ -73,7 +81,7 @@ async def prometheus_checks(settings: Settings, target: TargetSettings,
     endpoint = target.prometheus
     if endpoint is None:  # build_settings refuses this outside --demo; be safe anyway
         return [Check("prometheus", "fail", "not configured", "give --prometheus-url")]
-    profile = PROFILES[settings.profile].with_overrides(settings.metrics_overrides)
+    profile = profile_named(settings.profile).with_overrides(settings.metrics_overrides)
     roles = metric_roles(profile)
     api = ApiClient(endpoint, "Prometheus")
     source = PrometheusSource(endpoint, settings, clock)
@@ -90,8 +98,12 @@ async def prometheus_checks(settings: Settings, target: TargetSettings,
     for role in roles:
         if role.series:
             calls[f"metric {role.role}"] = query(f"count({role.series})")
+    needs = label_needs(profile, {r.role: r.series for r in roles if r.role != "spend"})
+    for need in needs:
+        calls[f"labels {need.role}"] = query(need.group_query())
     try:
         got = await gather_named(calls)
+        labels = await _label_checks(needs, got, query)
     finally:
         await api.aclose()
         await source.aclose()
@@ -111,16 +123,44 @@ async def prometheus_checks(settings: Settings, target: TargetSettings,
         version = str(build["data"].get("version") or "")
     checks = [Check("prometheus", "pass", f"reachable at {api.url}"
                     + (f" (Prometheus {version})" if version else ""))]
+    if settings.profile_note:  # `--profile auto` chose it: say how, warn if it only guessed
+        checks.append(Check("profile", "warn" if "using " in settings.profile_note else "pass",
+                            f"{settings.profile}: {settings.profile_note}",
+                            "give --profile (seed, litellm, envoy-ai-gateway, kong)"
+                            if "using " in settings.profile_note else ""))
     checks += [_metric_check(role, got.get(f"metric {role.role}"), profile) for role in roles]
+    checks += labels
     checks.append(_targets_check(got["up"], up_query))
     checks.append(_rules_check(got["rules"], profile, settings.window))
     return checks
 
 
+async def _label_checks(needs: tuple[LabelNeed, ...], got: Mapping[str, Any],
+                        query: Callable[[str], Awaitable[Any]]) -> list[Check]:
+    """A check per role whose series exist: pass, or fail naming the labels there and the
+    override; one more query (one series) only for a role that fails."""
+    missing: dict[str, list[tuple[str, str]]] = {}
+    for need in needs:
+        answer = got.get(f"labels {need.role}")
+        try:
+            found = None if isinstance(answer, Exception) else missing_labels(answer, need)
+        except SourceError:
+            found = None
+        if found is not None:
+            missing[need.role] = found
+    failing = [n for n in needs if missing.get(n.role)]
+    samples = await gather_named({n.role: query(n.sample_query()) for n in failing})
+    return [label_check(n, missing[n.role], samples[n.role]) if missing[n.role]
+            else labels_pass(n) for n in needs if n.role in missing]
+
+
 def _metric_check(role: MetricRole, answer: Any, profile: Profile) -> Check:
     name = f"metric {role.role}"
     if role.series is None:
-        return Check(name, "skip", f"not part of the {profile.name} profile")
+        notes = profile.not_recorded_notes()
+        note = notes.get("error_ratio" if role.role == "errors" else role.role)
+        return Check(name, "skip", f"{note}: {role.without}" if note
+                     else f"not part of the {profile.name} profile")
     bad: Status = "fail" if role.core else "warn"
     rename = (f"check --profile, or name the real metric in the config's [metrics] table "
               f"({role.role} = \"...\")")

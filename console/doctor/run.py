@@ -58,7 +58,8 @@ def run_doctor(settings: Settings, clock: Clock = system_clock, out: TextIO | No
     checks = asyncio.run(run_checks(settings, clock))
     colour = stream.isatty() and not os.environ.get("NO_COLOR")
     head = (f"ai-gateway-console doctor: target {target.name}, namespace {target.namespace}, "
-            f"deployment {target.deployment}, profile {settings.profile}")
+            f"deployment {target.deployment}, profile {settings.profile}"
+            + (f" ({settings.profile_note})" if settings.profile_note else ""))
     print(head, file=stream)
     print(report(checks, colour), file=stream)
     return 1 if any(c.status == "fail" for c in checks) else 0

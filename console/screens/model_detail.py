@@ -83,17 +83,24 @@ def concerned_alerts(alerts: tuple[Alert, ...], model: str) -> tuple[Alert, ...]
     return tuple(a for a in alerts if a.labels.get("model") in (None, model))
 
 
+def _or_note(m: ModelFigures, figure: str, value: float | None, shown: str) -> str:
+    """The figure, or `— (not recorded by Kong)` when the gateway cannot give it at all."""
+    note = m.not_recorded.get(figure)
+    return f"{shown} ({note})" if value is None and note else shown
+
+
 def figures_text(m: ModelFigures, window: str) -> Text:
     text = Text()
     rows = (
         ("request rate", fmt_rate(m.request_rate)),
-        ("error ratio", fmt_ratio_pct(m.error_ratio)),
+        ("error ratio", _or_note(m, "error_ratio", m.error_ratio, fmt_ratio_pct(m.error_ratio))),
         ("P50 / P95 / P99", " / ".join(fmt_seconds(v) for v in
                                        (m.p50_latency_s, m.p95_latency_s, m.p99_latency_s))),
-        ("TTFT P95", fmt_seconds(m.ttft_p95_s)),
+        ("TTFT P95", _or_note(m, "ttft", m.ttft_p95_s, fmt_seconds(m.ttft_p95_s))),
         ("tokens in / out", f"{fmt_tokens_per_s(m.input_tokens_per_s)} / "
                             f"{fmt_tokens_per_s(m.output_tokens_per_s)}"),
-        ("cost", fmt_usd_per_h(m.cost_per_hour_usd, unit=True)),
+        ("cost", _or_note(m, "cost", m.cost_per_hour_usd,
+                          fmt_usd_per_h(m.cost_per_hour_usd, unit=True))),
     )
     text.append(f"over the last {window}\n", style="dim")
     for name, value in rows:
@@ -102,9 +109,13 @@ def figures_text(m: ModelFigures, window: str) -> Text:
     return text
 
 
-def _breakdown(title: str, values: Mapping[str, float], total: float) -> Text:
+def _breakdown(title: str, values: Mapping[str, float], total: float,
+               not_recorded: str | None = None) -> Text:
     text = Text()
     text.append(f"{title}\n", style="bold")
+    if not_recorded and not values:
+        text.append(f"  {not_recorded}\n", style="dim")
+        return text
     if not values:
         text.append("  none in the window\n", style="dim")
         return text
@@ -117,9 +128,10 @@ def _breakdown(title: str, values: Mapping[str, float], total: float) -> Text:
 def errors_text(m: ModelFigures) -> Text:
     """Errors per second by HTTP code and by type, with each one's share of all errors."""
     text = _breakdown("errors by HTTP code", m.errors_by_code,
-                      math.fsum(m.errors_by_code.values()))
+                      math.fsum(m.errors_by_code.values()), m.not_recorded.get("errors_by_code"))
     text.append_text(_breakdown("errors by type", m.errors_by_type,
-                                math.fsum(m.errors_by_type.values())))
+                                math.fsum(m.errors_by_type.values()),
+                                m.not_recorded.get("errors_by_type")))
     return text
 
 

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from console.clock import Clock
-from console.config.profiles import PROFILES
+from console.config.profiles import profile_named
 from console.config.settings import HttpEndpoint, Settings
 from console.model import MetricsReading, ModelHistory, ModelKey
 from console.sources.base import History, SourceError
@@ -89,7 +89,8 @@ class PrometheusSource:
         group: tuple[str, ...] = (),
         scope: str = "",
     ) -> None:
-        self._base_profile = PROFILES[settings.profile].with_overrides(settings.metrics_overrides)
+        self._base_profile = profile_named(settings.profile).with_overrides(
+            settings.metrics_overrides)
         self.profile = scoped_profile(self._base_profile, scope)
         self.group = group
         """Labels grouped in front of (provider, model): ("cluster",) for a fleet's store."""
@@ -330,4 +331,8 @@ class PrometheusSource:
                 missing[name] = self._api.scrub(str(exc))
         if not series and missing:
             raise SourceError(next(iter(missing.values())))
+        notes = self.profile.not_recorded_notes()
+        for role, figure in (("error_ratio", "error_ratio"), ("ttft", "ttft_p95_s")):
+            if role in notes and figure not in series:
+                missing[figure] = notes[role]
         return ModelHistory(key[0], key[1], start, step, series, missing)

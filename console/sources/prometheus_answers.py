@@ -145,6 +145,10 @@ def assemble_models(
                 tokens_in[key] = by_dir[profile.input_token_value]
     else:
         tokens_out = per_model(get("tokens"), profile)
+    if profile.input_tokens:
+        tokens_in = per_model(get("input_tokens"), profile)
+    spend = per_model(get("spend"), profile)
+    unrecorded = profile.not_recorded_notes()
     by_type = per_model_by(get("errors_by_type"), profile, profile.error_type_label)
     by_code = per_model_by(get("errors_by_code"), profile, profile.code_label)
 
@@ -155,8 +159,7 @@ def assemble_models(
         provider, model = key
         quantiles = latency.get(key, {})
         out_tps = tokens_out.get(key)
-        price = prices.get(model)
-        cost = None if out_tps is None or price is None else out_tps * 3600 * price / 1e6
+        cost = spend[key] if key in spend else _priced(out_tps, prices.get(model))
         models.append(
             ModelFigures(
                 provider=provider,
@@ -172,9 +175,15 @@ def assemble_models(
                 errors_by_type=_finite(by_type.get(key, {})),
                 errors_by_code=_finite(by_code.get(key, {})),
                 input_tokens_per_s=tokens_in.get(key),
+                not_recorded=unrecorded,
             )
         )
     return tuple(models)
+
+
+def _priced(tokens_per_s: float | None, price: float | None) -> float | None:
+    """Cost per hour from the price table: the fallback when the gateway exports no spend."""
+    return None if tokens_per_s is None or price is None else tokens_per_s * 3600 * price / 1e6
 
 
 def _finite(values: Mapping[str, float | None]) -> dict[str, float]:

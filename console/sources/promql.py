@@ -79,7 +79,8 @@ def scoped_profile(profile: Profile, matcher: str) -> Profile:
 
     return replace(profile, requests=with_matchers(profile.requests, matcher),
                    errors=scope(profile.errors), duration=with_matchers(profile.duration, matcher),
-                   tokens=scope(profile.tokens), ttft=scope(profile.ttft))
+                   tokens=scope(profile.tokens), ttft=scope(profile.ttft),
+                   input_tokens=scope(profile.input_tokens), spend=scope(profile.spend))
 
 
 def _quantile(profile: Profile, histogram: str, q: float, window: str,
@@ -132,6 +133,10 @@ def build_queries(profile: Profile, window: str, group: tuple[str, ...] = (),
         direction = (profile.token_direction_label,) if profile.token_direction_label else ()
         by_direction = by_labels(profile, *direction, group=group)
         queries["tokens"] = f"sum {by_direction} (rate({tokens}[{window}]))"
+    if profile.input_tokens:
+        queries["input_tokens"] = f"sum {by} (rate({profile.input_tokens}[{window}]))"
+    if profile.spend:
+        queries["spend"] = f"sum {by} (rate({profile.spend}[{window}])) * 3600"
     for figure, label in (("errors_by_type", profile.error_type_label),
                           ("errors_by_code", profile.code_label)):
         if errors and label:

@@ -37,6 +37,8 @@ class TitleInputs:
     read_only: bool
     paused: bool
     filter_text: str
+    profile: str = ""
+    """The gateway profile read (`litellm (auto)` when detected); "" in the demo."""
 
 
 def _where(target: TargetSettings, demo: str | None, fleet: Sequence[str]) -> str:
@@ -54,6 +56,8 @@ def overview_title(inputs: TitleInputs) -> Text:
     text.append(_where(inputs.target, inputs.demo, inputs.fleet))
     text.append(f"  window {format_duration(inputs.window_s)}", style="bold")
     text.append(f"  every {format_duration(inputs.refresh_s)}")
+    if inputs.profile:
+        text.append(f"  {inputs.profile}")
     if inputs.read_only:
         text.append("  READ-ONLY", style=READ_ONLY_STYLE)
     if inputs.paused:

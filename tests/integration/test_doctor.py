@@ -72,6 +72,9 @@ def test_doctor_passes_on_the_test_stack(
                          ("ttft", "ai_gateway_time_to_first_token_seconds_bucket")):
         line = lines[f"metric {role}"]
         assert line.startswith("✓ PASS") and f"{metric}: " in line and " series" in line
+    for role in ("requests", "errors", "duration", "tokens", "ttft"):
+        assert lines[f"labels {role}"].startswith("✓ PASS"), lines[f"labels {role}"]
+    assert "by (provider, model, direction)" in lines["labels tokens"]
     # The stack's dead target is the gateway's problem, not the console's: a warning.
     assert lines["scrape targets"].startswith("! WARN")
     assert f"1 of 2 up; down: {gateway_stack.dead_target}" in lines["scrape targets"]
@@ -187,7 +190,9 @@ def test_doctor_fails_a_profile_whose_core_metrics_are_absent(
                                                 "--profile", "litellm"))
     assert code == 1
     assert lines["metric requests"].startswith("✗ FAIL")
-    assert "litellm_proxy_total_requests_metric_total: no series" in lines["metric requests"]
+    assert ('litellm_proxy_total_requests_metric_total{requested_model!="",api_provider!="None"}'
+            ": no series") in lines["metric requests"]
+    assert "labels requests" not in lines  # no series, no labels to check
     assert "check --profile" in lines["metric requests"]
     assert lines["metric tokens"].startswith("! WARN")  # optional: a warning only
 

@@ -9,13 +9,22 @@ for. These are the ground truth the console's LiteLLM profile is held to.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
 
+from console.clock import FixedClock
+from console.config.types import HttpEndpoint, Settings, TargetSettings
+from console.model import MetricsReading
+from console.sources.prometheus import PrometheusSource
+from console.text.durations import parse_duration
 from tests.stack.litellm_fixtures import CHAT_ROUTE, JOB, LiteLLMRun, litellm_run
 from tests.stack.litellm_load import ERROR_STATUSES
 from tests.stack.litellm_stack import DEPLOYMENTS, deployment
@@ -238,3 +247,106 @@ def test_the_offline_probe_catches_a_lookup(litellm_run: LiteLLMRun) -> None:
     except ProbeUnavailable as exc:
         pytest.skip(str(exc))
     assert result["dns_questions"] == [CANARY_HOST]
+
+
+# --------------------------------------------------------------------------------------------
+# The console's figures with --profile litellm, on the same run (issue 14)
+
+FAILED = "litellm_proxy_failed_requests_metric_total"
+TOTAL = "litellm_proxy_total_requests_metric_total"
+
+
+async def _console_reading(run: LiteLLMRun, window: str) -> MetricsReading:
+    """The console's source with the litellm profile, evaluated at `run.at` exactly."""
+    settings = Settings(targets=(TargetSettings("litellm"),), profile="litellm",
+                        window_s=parse_duration(window))
+    source = PrometheusSource(HttpEndpoint(run.prometheus.prometheus_url, timeout_s=10.0),
+                              settings, FixedClock(run.at))
+    try:
+        return await source.fetch(settings.window_s)
+    finally:
+        await source.aclose()
+
+
+def _window(run: LiteLLMRun) -> str:
+    """The whole load fits in it, so nothing of it has left the window at `run.at`."""
+    return f"{math.ceil(run.at - run.load.started) + 30}s"
+
+
+async def test_console_shows_one_row_per_public_model_with_promqls_figures(
+        litellm_run: LiteLLMRun) -> None:
+    """Each figure equals PromQL written from the facts (route filter, not the console's
+    matchers) at the same instant; no "None / —" row of refused scrapes or unknown models."""
+    w = _window(litellm_run)
+    reading = await _console_reading(litellm_run, w)
+    rows = {m.model: m for m in reading.models}
+    assert sorted(rows) == PUBLIC
+    assert {m.provider for m in reading.models} == {"openai"}
+
+    def promql(expr: str) -> dict[str, float]:
+        return {k[0]: v for k, v in litellm_run.by(expr, "requested_model").items()}
+
+    by = "sum by (requested_model)"
+    rate = promql(f"{by} (rate({TOTAL}{{{CHAT}}}[{w}]))")
+    failed = promql(f"{by} (rate({FAILED}{{{CHAT}}}[{w}]))")
+    p95 = promql(f"histogram_quantile(0.95, sum by (requested_model, le)"
+                 f" (rate(litellm_request_total_latency_metric_bucket[{w}])))")
+    ttft = promql(f"histogram_quantile(0.95, sum by (requested_model, le)"
+                  f" (rate(litellm_llm_api_time_to_first_token_metric_bucket[{w}])))")
+    out = promql(f"{by} (rate(litellm_output_tokens_metric_total[{w}]))")
+    tokens_in = promql(f"{by} (rate(litellm_input_tokens_metric_total[{w}]))")
+    spend = promql(f"{by} (rate(litellm_spend_metric_total[{w}])) * 3600")
+    for model, m in rows.items():
+        assert m.request_rate == pytest.approx(rate[model], rel=1e-9), model
+        assert m.error_ratio == pytest.approx(failed.get(model, 0.0) / rate[model], rel=1e-9)
+        assert m.p95_latency_s == pytest.approx(p95[model], rel=1e-9), model
+        assert m.ttft_p95_s == pytest.approx(ttft[model], rel=1e-9), model
+        assert m.output_tokens_per_s == pytest.approx(out[model], rel=1e-9), model
+        assert m.input_tokens_per_s == pytest.approx(tokens_in[model], rel=1e-9), model
+        # The gateway's own spend, not the price table (whose prices differ from the deployments').
+        assert m.cost_per_hour_usd == pytest.approx(spend[model], rel=1e-9), model
+        assert m.not_recorded == {}
+    assert rows["deepseek-v3.2"].error_ratio == 0.0  # no failed series at all, yet known
+
+
+async def test_console_errors_by_code_and_type_are_what_the_upstream_returned(
+        litellm_run: LiteLLMRun) -> None:
+    w = _window(litellm_run)
+    reading = await _console_reading(litellm_run, w)
+    codes = litellm_run.by(f"sum by (requested_model, exception_status)"
+                           f" (rate({FAILED}{{{CHAT}}}[{w}]))",
+                           "requested_model", "exception_status")
+    for m in reading.models:
+        sent = Counter(s.reply.status for s in litellm_run.load.of(m.model) if not s.ok)
+        assert set(m.errors_by_code) == {str(code) for code in sent}, m.model
+        assert set(m.errors_by_type) == {EXCEPTION_CLASS[code] for code in sent}, m.model
+        for code, value in m.errors_by_code.items():
+            assert value == pytest.approx(codes[(m.model, code)], rel=1e-9)
+        # Every error is one code and one type: both breakdowns add up to the error rate.
+        # (A series born at 1 and never increased has a rate of 0: gemini's one error per
+        # code reads 0/s, in PromQL as in the console; LiteLLM does not pre-create series.)
+        assert m.error_ratio is not None and m.request_rate is not None
+        assert math.fsum(m.errors_by_code.values()) == pytest.approx(
+            math.fsum(m.errors_by_type.values()), rel=1e-9, abs=1e-12)
+        assert math.fsum(m.errors_by_code.values()) == pytest.approx(
+            m.error_ratio * m.request_rate, rel=1e-9, abs=1e-12)
+
+
+def test_snapshot_with_no_profile_detects_litellm(litellm_run: LiteLLMRun,
+                                                  tmp_path: Path) -> None:
+    """`snapshot --format json` with no --profile (auto): the real proxy's Prometheus says
+    litellm, one row per public model name, each figure known."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_GATEWAY_CONSOLE_")}
+    env |= {"XDG_CONFIG_HOME": str(tmp_path), "KUBECONFIG": str(tmp_path / "none")}
+    done = subprocess.run([sys.executable, "-m", "console", "snapshot", "--format", "json",
+                           "--prometheus-url", litellm_run.prometheus.prometheus_url,
+                           "--window", "10m"], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+    assert "Traceback" not in done.stderr
+    data = json.loads(done.stdout)
+    assert data["profile"] == "litellm" and data["sources"]["prometheus"]["ok"]
+    assert [m["model"] for m in data["models"]] == PUBLIC
+    for m in data["models"]:
+        known = ("request_rate", "error_ratio", "p95_latency_s", "ttft_p95_s",
+                 "output_tokens_per_s", "cost_per_hour_usd")
+        assert all(m[k] is not None for k in known), m

@@ -218,11 +218,20 @@ def test_cli_values_are_refused_with_what_is_wrong(
     assert expected in err
 
 
+def test_manifests_rules_without_a_profile_say_which_they_wrote(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`auto` needs a Prometheus; manifests asks none: the default profile, said on stderr."""
+    assert main(["manifests", "rules"]) == 0
+    out, err = capsys.readouterr()
+    assert "(profile seed)" in out and "ai_gateway_requests_total" in out
+    assert err.count("\n") == 1 and "no --profile given: rules for the seed gateway" in err
+
+
 @pytest.mark.parametrize("argv", [
     ["snapshot", "--demo", "--format", "json"],
     ["snapshot", "--demo", "--format", "markdown"],
     ["--demo", "--print-config"],
-    ["manifests", "rules"],
+    ["manifests", "rules", "--profile", "seed"],
 ])
 def test_a_closed_pipe_is_no_traceback(argv: list[str], tmp_path: Path) -> None:
     """`| head -1` closes the pipe after a line: the command stops quietly, as Unix tools do."""

@@ -80,7 +80,9 @@ class FakePrometheus:
             payload = recorded(f"range_{name}")
         else:
             name = self.figure_of[query]
-            payload = recorded(f"query_{name}")
+            # The seed gateway has no spend or input-token counter: nothing recorded, no series.
+            payload = (recorded(f"query_{name}") if name not in ("spend", "input_tokens")
+                       else {"status": "success", "data": {"resultType": "vector", "result": []}})
         if name in self.status:
             return self.status[name]
         if self.profile is not SEED:
@@ -159,20 +161,29 @@ def test_every_profile_groups_by_its_own_labels_and_never_names_a_model(name: st
 
 
 def test_litellm_queries() -> None:
+    """LiteLLM 1.108.7's labels (tests/integration/test_litellm_stack.py pins them on the real
+    proxy): every role by requested_model, failures by exception_status/_class, refused
+    scrapes and unknown models (api_provider="None") left out."""
     plan = build_queries(PROFILES["litellm"], "5m").queries
-    assert "litellm_proxy_failed_requests_metric_total[5m]" in plan["error_ratio"]
-    # LiteLLM's token counter is output-only: no direction label to group by.
+    traffic = '{requested_model!="",api_provider!="None"}'
+    assert f"litellm_proxy_failed_requests_metric_total{traffic}[5m]" in plan["error_ratio"]
     assert plan["tokens"] == (
-        "sum by (api_provider, model) (rate(litellm_output_tokens_metric_total[5m]))"
+        "sum by (api_provider, requested_model) (rate(litellm_output_tokens_metric_total[5m]))"
     )
-    assert "by (api_provider, model, exception_class)" in plan["errors_by_type"]
-    assert "by (api_provider, model, status_code)" in plan["errors_by_code"]
+    assert plan["input_tokens"] == (
+        "sum by (api_provider, requested_model) (rate(litellm_input_tokens_metric_total[5m]))"
+    )
+    assert plan["spend"] == ("sum by (api_provider, requested_model)"
+                             " (rate(litellm_spend_metric_total[5m])) * 3600")
+    assert "by (api_provider, requested_model, exception_class)" in plan["errors_by_type"]
+    assert "by (api_provider, requested_model, exception_status)" in plan["errors_by_code"]
+    assert all(" model" not in q.replace("requested_model", "") for q in plan.values())
 
 
 def test_envoy_errors_are_a_selector_and_tokens_a_histogram_sum() -> None:
     plan = build_queries(PROFILES["envoy-ai-gateway"], "5m").queries
     errors = 'gen_ai_server_request_duration_seconds_count{error_type!=""}[5m]'
-    assert f"sum by (gen_ai_provider_name, gen_ai_request_model) (rate({errors}))" in (
+    assert f"sum by (gen_ai_provider_name, gen_ai_original_model) (rate({errors}))" in (
         plan["error_ratio"]
     )
     # The guard is the request counter: with no failed request yet the ratio is 0, not unknown.
@@ -180,14 +191,17 @@ def test_envoy_errors_are_a_selector_and_tokens_a_histogram_sum() -> None:
     assert "rate(gen_ai_client_token_usage_sum[5m])" in plan["tokens"]
     assert "gen_ai_token_type" in plan["tokens"]
     assert "rate(gen_ai_server_time_to_first_token_seconds_bucket[5m])" in plan["ttft_p95"]
+    # error_type is always _OTHER and no status is recorded: no breakdown to ask for.
+    assert "errors_by_code" not in plan and "errors_by_type" not in plan
 
 
 def test_kong_queries() -> None:
     plan = build_queries(PROFILES["kong"], "1h").queries
-    assert 'rate(kong_ai_llm_requests_total{status!~"2.."}[1h])' in plan["error_ratio"]
-    assert "kong_ai_llm_latency_ms_bucket[1h]" in plan["latency"]
+    assert "error_ratio" not in plan  # no status on Kong 3.9's AI metrics: unknown, not 100 %
+    assert "kong_ai_llm_provider_latency_ms_bucket[1h]" in plan["latency"]
     assert "ttft_p95" not in plan
     assert "by (ai_provider, ai_model, token_type)" in plan["tokens"]
+    assert "rate(kong_ai_llm_cost_total[1h])" in plan["spend"]
 
 
 def test_overridden_names_may_carry_a_selector() -> None:
@@ -256,6 +270,8 @@ async def test_p95_is_scaled_by_the_profile_unit() -> None:
         assert in_ms is not None
         assert m.p95_latency_s == pytest.approx(in_ms * 0.001)
         assert m.ttft_p95_s is None  # Kong has no TTFT metric
+        assert m.error_ratio is None  # nor any status on its AI metrics
+        assert m.not_recorded["error_ratio"] == "not recorded by Kong"
 
 
 @pytest.mark.parametrize("profile", ["litellm", "envoy-ai-gateway"])
