@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from console.analysis import Analysis, analyze
+from console.export import likely_cause
 from console.export.common import (
     deployment_summary,
     hpa_metric_text,
@@ -41,11 +43,13 @@ WORST_COUNT = 3
 
 
 def snapshot_markdown(
-    snapshot: Snapshot, now: float, audit_lines: Sequence[Mapping[str, Any]] = ()
+    snapshot: Snapshot, now: float, audit_lines: Sequence[Mapping[str, Any]] = (),
+    analysis: Analysis | None = None,
 ) -> str:
     """The snapshot as a Markdown incident note; `audit_lines` are audit-log records."""
     sections = [
         _title(snapshot),
+        _likely_cause(analysis or analyze(snapshot)),
         _what_fires(snapshot, now),
         _worst_models(snapshot),
         _workload(snapshot),
@@ -101,6 +105,16 @@ def _title(snapshot: Snapshot) -> str:
             f"- **Generated at:** {utc_stamp(snapshot.generated_at)}",
         ]
     )
+
+
+def _likely_cause(analysis: Analysis) -> str:
+    """Each finding a list item; the crashed container's words in a code span under it."""
+    out = []
+    for line, quote in likely_cause.items(analysis):
+        out.append(f"- {cell(line)}")
+        if quote:
+            out.append(f"  - log: {code(quote)}")
+    return "## Likely cause\n\n" + "\n".join(out)
 
 
 def _what_fires(snapshot: Snapshot, now: float) -> str:

@@ -85,12 +85,15 @@ def export(screen: Screen[None], host: OverviewHost) -> None:
     from console.actions.files import write_fresh_folder
     from console.export.json_export import snapshot_json
     from console.export.markdown import snapshot_markdown
+    from console.screens.overview_cause import current_analysis
 
     snap = host.snapshot()
+    cause = current_analysis(host)  # the one the panel shows, trends and all
     stamp = datetime.fromtimestamp(host.clock(), UTC).strftime("%Y%m%dT%H%M%SZ")
     files = {
-        "incident.md": snapshot_markdown(snap, host.clock(), host.runner.audit.session_dicts()),
-        "snapshot.json": snapshot_json(snap) + "\n",
+        "incident.md": snapshot_markdown(snap, host.clock(), host.runner.audit.session_dicts(),
+                                         cause),
+        "snapshot.json": snapshot_json(snap, cause) + "\n",
     }
     try:
         folder = write_fresh_folder(host.export_dir or Path.cwd(), f"incident-{stamp}-", files)
