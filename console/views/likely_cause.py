@@ -48,12 +48,15 @@ def fit(finding: Finding, cells: int) -> str:
     if cell_len(short) <= cells:
         return short
     key = f" [{finding.key}]" if finding.key else ""
+    room = cells - cell_len(head) - cell_len(SEPARATOR) - cell_len(key)
+    if finding.action and room >= 12:
+        return head + SEPARATOR + cut(finding.action, room) + key
     return cut(head, cells - cell_len(key)) + key
 
 
 def _extras(analysis: Analysis, hidden: int) -> str:
     parts = [f"+{hidden} more"] if hidden else []
-    parts += [u.split(":")[0] for u in analysis.unknown]
+    parts += [f"{u.split()[0]} unknown" for u in analysis.unknown]
     return " · ".join(parts)
 
 
