@@ -83,7 +83,8 @@ def _provider_finding(provider: str, bad: list[ModelFigures], all_of: list[Model
         cause = f"provider {provider} is failing, not the gateway pods"
     else:
         cause = f"several causes fit: provider {provider}, or the gateway pods ({pods_text})"
-    return Finding("provider-outage", cause, rule.rank, tuple(evidence), rule.action, rule.key)
+    return Finding("provider-outage", cause, rule.rank, tuple(evidence), rule.action, rule.key,
+                   about=(provider,))
 
 
 def _gateway_finding(bad: list[ModelFigures], known: list[ModelFigures],
@@ -110,7 +111,7 @@ def _model_finding(m: ModelFigures, siblings: list[ModelFigures]) -> Finding:
     if fine:
         evidence.append(f"{len(fine)} other {m.provider} models fine")
     return Finding("model-errors", f"model {m.provider}/{m.model} is failing", rule.rank,
-                   tuple(evidence), rule.action, rule.key)
+                   tuple(evidence), rule.action, rule.key, about=(f"{m.provider}/{m.model}",))
 
 
 def error_findings(snapshot: Snapshot, pods_known: bool,

@@ -29,6 +29,12 @@ class Finding:
     quote: str | None = None
     """A line a source wrote (the crashed container's log), cleaned and capped: shown
     on its own line, whole, because it usually names the cause better than we can."""
+    about: tuple[str, ...] = ()
+    """What it concerns: providers, `provider/model` keys, pod names; the drill-downs
+    show a finding's hint where it concerns what they show."""
+
+    def concerns(self, provider: str, model: str) -> bool:
+        return provider in self.about or f"{provider}/{model}" in self.about
 
     @property
     def suggestion(self) -> str:

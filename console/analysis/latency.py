@@ -115,4 +115,5 @@ def latency_findings(inputs: Inputs, pods_known: bool,
         cause += (" (load or rollout unknown)" if rise is None or not pods_known
                   else ", not load or a rollout")
     rule = RULES["latency"]
-    return [Finding("latency", cause, rule.rank, tuple(evidence), rule.action, rule.key)]
+    return [Finding("latency", cause, rule.rank, tuple(evidence), rule.action, rule.key,
+                    about=tuple(f"{m.provider}/{m.model}" for m in models))]

@@ -97,14 +97,16 @@ def rollout_findings(snapshot: Snapshot, t: Thresholds = THRESHOLDS) -> list[Fin
         if old:
             evidence.append(f"old pods {len(ready)}/{old} ready still serve")
         return [Finding("bad-rollout", f"the new revision{name} {what}", rule.rank,
-                        tuple(evidence), rule.action, rule.key, quote)]
+                        tuple(evidence), rule.action, rule.key, quote,
+                        tuple(p.name for p in failing))]
     if stalled:
         rule = RULES["bad-rollout"]
         return [Finding("bad-rollout", "the rollout is stalled", rule.rank, tuple(evidence),
                         rule.action, rule.key)]
     rule = RULES["pods-crashing"]
     return [Finding("pods-crashing", f"gateway pods crash ({len(bad)}/{len(snapshot.pods)})",
-                    rule.rank, tuple(evidence), rule.action, rule.key, quote)]
+                    rule.rank, tuple(evidence), rule.action, rule.key, quote,
+                    tuple(p.name for p in bad))]
 
 
 def _oom(pod: PodState) -> bool:
@@ -160,7 +162,7 @@ def hpa_findings(hpa: HpaState | None) -> list[Finding]:
         evidence.append("metrics unknown")
     rule = RULES["hpa-pinned"]
     return [Finding("hpa-pinned", f"HPA {hpa.name} pinned at max {hpa.max_replicas}",
-                    rule.rank, tuple(evidence), rule.action, rule.key)]
+                    rule.rank, tuple(evidence), rule.action, rule.key, about=(hpa.name,))]
 
 
 def target_findings(targets: Sequence[ScrapeTarget], explained: int) -> list[Finding]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from console.analysis import Analysis, Finding
+from console.hints import Hint, HintsError, finding_hint, load_hints
+from console.model import Snapshot
 from console.views.likely_cause import HEALTHY, WAITING
 
 UNKNOWN_KIND = "unknown"
@@ -46,3 +48,18 @@ def entries(analysis: Analysis) -> list[dict[str, Any]]:
     out = [_entry(f) for f in analysis.findings]
     out += [_entry(Finding(UNKNOWN_KIND, f"cannot tell: {u}", 9)) for u in analysis.unknown]
     return out
+
+
+def hints(snapshot: Snapshot, analysis: Analysis) -> list[Hint]:
+    """The hint of each finding that has one, worst first; none when the file is broken
+    (the model drill-down says why; an export must still be written)."""
+    try:
+        book = load_hints()
+    except HintsError:
+        return []
+    dep = snapshot.deployment
+    namespace = dep.namespace if dep else "NAMESPACE"
+    deployment = dep.name if dep else "DEPLOYMENT"
+    found = (finding_hint(book, f, namespace=namespace, deployment=deployment)
+             for f in analysis.findings)
+    return [h for h in found if h is not None]

@@ -49,7 +49,7 @@ def snapshot_markdown(
     """The snapshot as a Markdown incident note; `audit_lines` are audit-log records."""
     sections = [
         _title(snapshot),
-        _likely_cause(analysis or analyze(snapshot)),
+        _likely_cause(snapshot, analysis or analyze(snapshot)),
         _what_fires(snapshot, now),
         _worst_models(snapshot),
         _workload(snapshot),
@@ -107,13 +107,17 @@ def _title(snapshot: Snapshot) -> str:
     )
 
 
-def _likely_cause(analysis: Analysis) -> str:
-    """Each finding a list item; the crashed container's words in a code span under it."""
+def _likely_cause(snapshot: Snapshot, analysis: Analysis) -> str:
+    """Each finding a list item; the crashed container's words in a code span under it,
+    then the steps of its hint (console/hints.toml), for whoever picks the incident up."""
     out = []
     for line, quote in likely_cause.items(analysis):
         out.append(f"- {cell(line)}")
         if quote:
             out.append(f"  - log: {code(quote)}")
+    for hint in likely_cause.hints(snapshot, analysis):
+        out.append(f"\n**{cell(hint.title)}**\n")
+        out += [f"{i}. {cell(step)}" for i, step in enumerate(hint.steps, 1)]
     return "## Likely cause\n\n" + "\n".join(out)
 
 
