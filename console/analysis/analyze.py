@@ -43,8 +43,9 @@ def _unknown(snapshot: Snapshot) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _order(finding: Finding) -> tuple[int, str, str]:
-    return (finding.rank, finding.kind, finding.cause)
+def _order(finding: Finding) -> int:
+    """By rank; within one, the order the analyzers found them (each worst first)."""
+    return finding.rank
 
 
 def analyze(snapshot: Snapshot, trends: TrendSeries | None = None, step_s: float = 10.0,

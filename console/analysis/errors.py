@@ -101,15 +101,15 @@ def _gateway_finding(bad: list[ModelFigures], known: list[ModelFigures],
     return Finding("gateway-errors", cause, rule.rank, tuple(evidence), rule.action, rule.key)
 
 
-def _model_finding(m: ModelFigures, siblings: list[ModelFigures]) -> Finding:
+def _model_finding(m: ModelFigures, fine: int) -> Finding:
+    """One failing model; `fine` is how many of its provider's models are not failing."""
     rule = RULES["model-errors"]
     evidence = [f"{fmt_ratio_pct(m.error_ratio)} errors"]
     codes = top_errors([m])
     if codes:
         evidence.append(codes)
-    fine = [s for s in siblings if s.key != m.key and not failing(s)]
     if fine:
-        evidence.append(f"{len(fine)} other {m.provider} models fine")
+        evidence.append(f"{fine} other {m.provider} models fine")
     return Finding("model-errors", f"model {m.provider}/{m.model} is failing", rule.rank,
                    tuple(evidence), rule.action, rule.key, about=(f"{m.provider}/{m.model}",))
 
@@ -133,5 +133,14 @@ def error_findings(snapshot: Snapshot, pods_known: bool,
         others = {p: ms for p, ms in groups.items() if p not in wide}
         out.append(_provider_finding(provider, [m for m in groups[provider] if failing(m, t)],
                                      groups[provider], others, pods))
-    out += [_model_finding(m, groups[m.provider]) for m in bad if m.provider not in wide]
+    alone = sorted((m for m in bad if m.provider not in wide),
+                   key=lambda m: (-(m.error_ratio or 0.0), m.provider, m.model))
+    fine = {p: sum(not failing(m, t) for m in ms) for p, ms in groups.items()}
+    out += [_model_finding(m, fine[m.provider]) for m in alone[:t.model_findings]]
+    if len(alone) > t.model_findings:
+        rest = alone[t.model_findings:]
+        rule = RULES["model-errors"]
+        out.append(Finding("model-errors", f"{len(rest)} more models failing", rule.rank,
+                           (f"up to {_worst_ratio(rest)} errors",), rule.action, rule.key,
+                           about=tuple(f"{m.provider}/{m.model}" for m in rest)))
     return out

@@ -20,6 +20,8 @@ class Thresholds:
     provider_share: float = 0.5
     """More than this share of a provider's models failing: the provider, not one model."""
     provider_min_models: int = 2
+    model_findings: int = 5
+    """Failing models named one by one, worst first; the rest are one finding."""
     """A provider with fewer models (known figures) cannot show a provider-wide failure."""
     p95_s: float = P95_BAD_S
     """A model is slow above this P95 (HighLatency)."""

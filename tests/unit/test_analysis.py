@@ -289,3 +289,13 @@ def test_worst_first() -> None:
                                container=crashed()))
     analysis = analyze(snap(SLOW, pods, deployment=STALLED, hpa=hpa(10, 10, 92.0)))
     assert kinds(analysis) == ["bad-rollout", "hpa-pinned", "latency"]
+
+
+def test_many_failing_models_are_named_worst_first_then_counted() -> None:
+    models = [model(f"p{i}", f"bad{i}", errors=0.1 + i / 100) for i in range(8)]
+    models += [model(f"p{i}", f"ok{i}-{j}") for i in range(8) for j in range(2)]
+    found = analyze(snap(models)).findings
+    assert [f.cause for f in found] == [
+        f"model p{i}/bad{i} is failing" for i in (7, 6, 5, 4, 3)] + ["3 more models failing"]
+    assert found[0].evidence == ("17.0 % errors", "2 other p7 models fine")
+    assert found[-1].evidence == ("up to 12.0 % errors",)
