@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from console.analysis.finding import Finding
 from console.model import ModelFigures, PodState
 from console.text.format import fmt_seconds
 from console.text.safe_text import clean_line
@@ -51,6 +52,8 @@ class HintTemplate:
     cause: str
     live: tuple[str, ...] = ()
     steps: tuple[str, ...] = ()
+    findings: tuple[str, ...] = ()
+    """Shown only while the analyzers find one of these causes (console/analysis)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +127,7 @@ def parse_hints(text: str, source: str = HINTS_FILE) -> HintBook:
             cause=" ".join(cause.split()),
             live=_strings(entry.get("live"), f"{where} live"),
             steps=_strings(entry.get("steps"), f"{where} steps"),
+            findings=_strings(entry.get("findings"), f"{where} findings"),
         ))
     return HintBook({str(k): str(v) for k, v in context.items()}, tuple(hints))
 
@@ -241,8 +245,10 @@ def hint_values(
     values["config_key_jsonpath"] = book.config_key.replace(".", "\\.")
     if model.request_rate is not None and math.isfinite(model.request_rate):
         values["model_rpm"] = f"{model.request_rate * 60:.0f}"
-    if model.p99_latency_s is not None:
-        values["model_p99"] = fmt_seconds(model.p99_latency_s)
+    for name, figure in (("model_p99", model.p99_latency_s), ("model_p95", model.p95_latency_s),
+                         ("model_ttft", model.ttft_p95_s)):
+        if figure is not None and math.isfinite(figure):
+            values[name] = fmt_seconds(figure)
     if config is not None:
         values.update(flatten(config, "cfg"))
         providers = config.get("providers")
@@ -298,14 +304,36 @@ def fill(template: str, values: Mapping[str, str], *, keep_unknown: bool = True)
 
 
 def _matching(
-    book: HintBook, model: ModelFigures
+    book: HintBook, model: ModelFigures, kinds: Collection[str] = ()
 ) -> Iterable[tuple[HintTemplate, str, float | None]]:
-    """(template, code or type, rate) for each error class of the model, biggest first."""
+    """(template, code or type, rate) for each error class of the model, biggest first.
+
+    A hint for a cause found now (`kinds`) comes first and stands in for the general
+    hints of the codes it names; one for a cause not found is never shown."""
     if model.errors_by_code:
-        yield from _first_hints(book, model.errors_by_code, lambda hint: hint.codes)
+        rates, names_of = model.errors_by_code, _codes
     else:
         # No code label (another profile): fall back on error types that name one class only.
-        yield from _first_hints(book, model.errors_by_type, lambda hint: hint.types)
+        rates, names_of = model.errors_by_type, _types
+    found = HintBook(book.context, tuple(h for h in book.hints if set(h.findings) & set(kinds)))
+    covered: set[str] = set()
+    for hint in found.hints:
+        if not hint.codes and not hint.types:
+            yield hint, hint.findings[0], None
+    for hint, name, rate in _first_hints(found, rates, names_of):
+        covered.update(names_of(hint))
+        yield hint, name, rate
+    general = HintBook(book.context, tuple(
+        h for h in book.hints if not h.findings and not set(names_of(h)) & covered))
+    yield from _first_hints(general, rates, names_of)
+
+
+def _codes(hint: HintTemplate) -> Collection[str]:
+    return hint.codes
+
+
+def _types(hint: HintTemplate) -> Collection[str]:
+    return hint.types
 
 
 def _first_hints(
@@ -343,13 +371,51 @@ def render_hint(
 
 
 def hints_for(
-    book: HintBook, model: ModelFigures, values: Mapping[str, str], note: str | None = None
+    book: HintBook, model: ModelFigures, values: Mapping[str, str], note: str | None = None,
+    findings: Sequence[Finding] = (),
 ) -> tuple[Hint, ...]:
-    """The filled hint of every error class the model returns now, biggest rate first.
+    """The filled hint of every error class the model returns now, biggest rate first,
+    after the hints of the likely causes (`findings`) that concern this model.
 
     `note` says why live values are missing (ConfigMap unreadable); it is kept
     on a hint only when that hint actually lost a live line.
     """
+    own = [f for f in findings if f.concerns(model.provider, model.model)]
+    filled = dict(values)
+    if own:
+        filled.update(finding_values(own[0]))
     return tuple(
-        render_hint(t, code, rate, values, note) for t, code, rate in _matching(book, model)
+        render_hint(t, code, rate, filled, note)
+        for t, code, rate in _matching(book, model, {f.kind for f in own})
     )
+
+
+def finding_values(finding: Finding) -> dict[str, str]:
+    """The placeholders a likely cause fills: its words, its quote, what it concerns."""
+    values = {"finding_cause": finding.cause, "finding_evidence": "; ".join(finding.evidence)}
+    if finding.quote:
+        values["finding_quote"] = finding.quote
+    if finding.about:
+        first = finding.about[0]
+        if finding.kind == "hpa-pinned":
+            values["hpa"] = first
+        elif finding.kind == "provider-outage":
+            values["provider"] = first
+        elif "/" in first and finding.kind in ("latency", "model-errors"):
+            values["provider"], values["model"] = first.split("/", 1)
+        else:
+            values["finding_pod"] = first
+    return {k: clean_line(v) for k, v in values.items()}
+
+
+def finding_hint(book: HintBook, finding: Finding, *, namespace: str, deployment: str
+                 ) -> Hint | None:
+    """The hint of a likely cause that concerns no one model (a crash, a pinned HPA)."""
+    template = next((h for h in book.hints if finding.kind in h.findings), None)
+    if template is None:
+        return None
+    values = dict(book.context)
+    values.update(namespace=namespace, deployment=deployment)
+    values = {k: clean_line(v) for k, v in values.items()}
+    values.update(finding_values(finding))
+    return render_hint(template, finding.kind, None, values)

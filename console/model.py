@@ -145,6 +145,10 @@ class ContainerState:
     restarts: int
     last_termination_reason: str | None = None
     last_exit_code: int | None = None
+    last_termination_message: tuple[str, ...] = ()
+    """The kubelet's termination message of the last exit, line by line: with the
+    policy FallbackToLogsOnError, the tail of the crashed container's log (what it
+    said before it died); each line cleaned, the lines capped."""
     cpu_request_m: float | None = None
     cpu_limit_m: float | None = None
     memory_request_bytes: float | None = None
@@ -165,6 +169,9 @@ class PodState:
     memory_bytes: float | None = internal()
     last_termination_reason: str | None = internal()
     containers: tuple[ContainerState, ...] = internal(default_factory=tuple)
+    owner: str | None = internal()
+    """The ReplicaSet that owns the pod (ownerReferences): tells a new revision's pods
+    from the old ones during a rollout."""
 
 
 @dataclass(frozen=True, slots=True)

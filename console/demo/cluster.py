@@ -16,6 +16,7 @@ import uuid
 
 from console.demo.autoscaler import Autoscaler, PodUsage
 from console.demo.events import EventLog
+from console.demo.logs import termination_message
 from console.demo.pods import (
     BACKOFF_MAX_S,
     CONTAINER,
@@ -415,7 +416,7 @@ class Cluster:
         pods = sorted(self.pods, key=lambda p: (p.created_at, p.name))
         return ClusterReading(
             deployment=self.deployment_state(t, now),
-            pods=tuple(pod_state(p, now) for p in pods),
+            pods=tuple(pod_state(p, now, termination_message(p)) for p in pods),
             hpa=self.hpa_state(),
             events=self.events.recent(events),
         )

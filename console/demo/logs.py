@@ -19,6 +19,7 @@ from console.demo.pods import CONTAINER, PORT, Pod
 from console.demo.timefmt import rfc3339_ms
 from console.demo.traffic import ERROR_KINDS, ModelConditions
 from console.sources.base import ActionError
+from console.sources.kube_mapping import termination_message as termination_message_lines
 
 GATEWAY_VERSION = "1.8.2"
 MAX_SECONDS_SCANNED = 900
@@ -58,6 +59,13 @@ def crash_lines(t: float) -> list[str]:
         "main.main()",
         "\t/src/cmd/gateway/main.go:29 +0x65",
     ]
+
+
+def termination_message(pod: Pod) -> tuple[str, ...]:
+    """The kubelet's FallbackToLogsOnError message of the pod's last crash: its log's tail."""
+    if pod.last_crash_at is None or not pod.rs.broken:
+        return ()
+    return termination_message_lines("\n".join(crash_lines(pod.last_crash_at - 0.8)))
 
 
 def _request_line(rng: random.Random, t: float, c: ModelConditions) -> str:

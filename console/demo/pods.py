@@ -86,8 +86,11 @@ class Pod:
         return self.started_at is None and self.restarts == 0 and self.last_termination is None
 
 
-def pod_state(pod: Pod, now: float) -> PodState:
-    """The pod as the API shows it: phase, the reason a human reads, its one container."""
+def pod_state(pod: Pod, now: float, termination_message: tuple[str, ...] = ()) -> PodState:
+    """The pod as the API shows it: phase, the reason a human reads, its one container.
+
+    `termination_message` is what the kubelet keeps of the last exit (the guide's
+    pods use terminationMessagePolicy FallbackToLogsOnError: the log's tail)."""
     if pod.deleting_at is not None:
         phase = "Running" if pod.started_at is not None else "Pending"
         reason: str | None = "Terminating"
@@ -109,11 +112,13 @@ def pod_state(pod: Pod, now: float) -> PodState:
         cpu_millicores=None if pod.cpu_m is None else round(pod.cpu_m, 1),
         memory_bytes=None if pod.memory_bytes is None else float(round(pod.memory_bytes)),
         last_termination_reason=pod.last_termination,
-        containers=(container_state(pod, reason, pod.ready(now)),),
+        containers=(container_state(pod, reason, pod.ready(now), termination_message),),
+        owner=pod.rs.name,
     )
 
 
-def container_state(pod: Pod, pod_reason: str | None, ready: bool) -> ContainerState:
+def container_state(pod: Pod, pod_reason: str | None, ready: bool,
+                    termination_message: tuple[str, ...] = ()) -> ContainerState:
     """The gateway container as the kubelet reports it, with the guide's resources."""
     if pod.started_at is not None:
         state, reason = "running", None
@@ -129,6 +134,7 @@ def container_state(pod: Pod, pod_reason: str | None, ready: bool) -> ContainerS
         restarts=pod.restarts,
         last_termination_reason=pod.last_termination,
         last_exit_code=EXIT_CODE_ERROR if pod.last_termination else None,
+        last_termination_message=termination_message if pod.last_termination else (),
         cpu_request_m=CPU_REQUEST_M,
         cpu_limit_m=CPU_LIMIT_M,
         memory_request_bytes=MEMORY_REQUEST_BYTES,

@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from console.analysis import Analysis, analyze
+from console.export import likely_cause
 from console.export.common import (
     deployment_summary,
     hpa_metric_text,
@@ -41,11 +43,13 @@ WORST_COUNT = 3
 
 
 def snapshot_markdown(
-    snapshot: Snapshot, now: float, audit_lines: Sequence[Mapping[str, Any]] = ()
+    snapshot: Snapshot, now: float, audit_lines: Sequence[Mapping[str, Any]] = (),
+    analysis: Analysis | None = None,
 ) -> str:
     """The snapshot as a Markdown incident note; `audit_lines` are audit-log records."""
     sections = [
         _title(snapshot),
+        _likely_cause(snapshot, analysis or analyze(snapshot)),
         _what_fires(snapshot, now),
         _worst_models(snapshot),
         _workload(snapshot),
@@ -101,6 +105,20 @@ def _title(snapshot: Snapshot) -> str:
             f"- **Generated at:** {utc_stamp(snapshot.generated_at)}",
         ]
     )
+
+
+def _likely_cause(snapshot: Snapshot, analysis: Analysis) -> str:
+    """Each finding a list item; the crashed container's words in a code span under it,
+    then the steps of its hint (console/hints.toml), for whoever picks the incident up."""
+    out = []
+    for line, quote in likely_cause.items(analysis):
+        out.append(f"- {cell(line)}")
+        if quote:
+            out.append(f"  - log: {code(quote)}")
+    for hint in likely_cause.hints(snapshot, analysis):
+        out.append(f"\n**{cell(hint.title)}**\n")
+        out += [f"{i}. {cell(step)}" for i, step in enumerate(hint.steps, 1)]
+    return "## Likely cause\n\n" + "\n".join(out)
 
 
 def _what_fires(snapshot: Snapshot, now: float) -> str:

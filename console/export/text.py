@@ -16,6 +16,8 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from console.analysis import Analysis, analyze
+from console.export import likely_cause
 from console.export.common import (
     deployment_summary,
     hpa_metric_text,
@@ -49,7 +51,8 @@ FULL_MODELS_WIDTH = 90
 table, so that provider, model and the alerting figures stay readable in a narrow chat."""
 
 
-def snapshot_text(snapshot: Snapshot, now: float, width: int = 100) -> str:
+def snapshot_text(snapshot: Snapshot, now: float, width: int = 100,
+                  analysis: Analysis | None = None) -> str:
     """The snapshot as plain monospace text at most `width` columns wide.
 
     `now` (seconds since the epoch) dates the "data N s old" and alert ages,
@@ -69,7 +72,7 @@ def snapshot_text(snapshot: Snapshot, now: float, width: int = 100) -> str:
         highlight=False,
         soft_wrap=False,
     )
-    for block in _blocks(snapshot, now, width):
+    for block in _blocks(snapshot, now, width, analysis or analyze(snapshot)):
         console.print(block)
     # Tables pad their cells; trailing blanks only get in the way of a chat paste. The
     # fields are clean already; this is the format's own guard, as JSON's escapes are.
@@ -77,15 +80,27 @@ def snapshot_text(snapshot: Snapshot, now: float, width: int = 100) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _blocks(snapshot: Snapshot, now: float, width: int) -> list[RenderableType]:
+def _blocks(snapshot: Snapshot, now: float, width: int, analysis: Analysis
+            ) -> list[RenderableType]:
     blocks: list[RenderableType] = [_header(snapshot)]
     blocks.extend(_source_lines(snapshot, now))
+    blocks.append(_likely_cause(analysis))
     blocks.append(_models(snapshot, full=width >= FULL_MODELS_WIDTH))
     blocks.append(_deployment(snapshot))
     blocks.append(_pods(snapshot))
     blocks.append(_hpa(snapshot))
     blocks.append(_alerts(snapshot, now))
     return blocks
+
+
+def _likely_cause(analysis: Analysis) -> Table:
+    """The findings under a heading, indented, so a wrapped finding stays in its block."""
+    grid = Table.grid(padding=(0, 0, 0, 2), pad_edge=True)
+    grid.title, grid.title_justify = "likely cause", "left"
+    grid.add_column(overflow="fold")
+    for line in likely_cause.lines(analysis):
+        grid.add_row(Text(line))
+    return grid
 
 
 def _table(title: str, *columns: str, right: tuple[str, ...] = ()) -> Table:

@@ -22,6 +22,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Static
 
+from console.analysis import Finding
 from console.hints import (
     Hint,
     HintBook,
@@ -76,6 +77,8 @@ class ModelContext:
     alerts: tuple[Alert, ...] = ()
     targets: tuple[ScrapeTarget, ...] = ()
     pods: tuple[PodState, ...] | None = None
+    findings: tuple[Finding, ...] = ()
+    """The likely causes now: their hints come first where they concern the model."""
 
 
 def concerned_alerts(alerts: tuple[Alert, ...], model: str) -> tuple[Alert, ...]:
@@ -307,7 +310,7 @@ class ModelDetailScreen(DetailScreen):
             values = hint_values(self.book, namespace=self.namespace,
                                  deployment=self.deployment, model=m, config=self.config,
                                  pods=ctx.pods)
-            self.hints = hints_for(self.book, m, values, self.config_error)
+            self.hints = hints_for(self.book, m, values, self.config_error, ctx.findings)
         self.query_one("#model-hints", Static).update(hints_text(self.hints, problem))
         status = Text()
         if self.history_error:
@@ -321,11 +324,12 @@ def _one_line(exc: BaseException) -> str:
     return one_line(str(exc), 200) or type(exc).__name__  # it may quote a server
 
 
-def model_context(snapshot: Snapshot, key: ModelKey) -> ModelContext | None:
+def model_context(snapshot: Snapshot, key: ModelKey, findings: tuple[Finding, ...] = ()
+                  ) -> ModelContext | None:
     """The model's context from the overview's snapshot; pods only when the cluster answered."""
     model = next((m for m in snapshot.models if m.key == key), None)
     if model is None:
         return None
     cluster = snapshot.sources.get("kubernetes")
     pods = snapshot.pods if cluster is not None and cluster.ok else None
-    return ModelContext(model, snapshot.alerts, snapshot.targets, pods)
+    return ModelContext(model, snapshot.alerts, snapshot.targets, pods, findings)

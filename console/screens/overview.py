@@ -23,7 +23,7 @@ from textual.widgets import Footer, Input
 
 from console.actions.runner import ActionRequest
 from console.model import Alert, ModelFigures, ModelKey
-from console.screens import overview_open
+from console.screens import overview_cause, overview_open
 from console.screens.host import OverviewHost
 from console.state.console_state import Change, alertmanager_configured
 from console.text.format import fmt_count
@@ -100,6 +100,7 @@ class OverviewScreen(Screen[None]):
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         yield TextPanel(id="title")
+        yield TextPanel(id="likely-cause")
         yield KeyedTable(self._model_columns(), id="models")
         yield KeyedTable(ALERT_COLUMNS, id="alerts")
         with Horizontal(id="cluster"):
@@ -154,6 +155,7 @@ class OverviewScreen(Screen[None]):
                 f"need at least {MIN_SIZE[0]}x{MIN_SIZE[1]}")
         # Even under a dialog: the dialog keeps its own layout.
         self.set_class(small, "too-small")
+        self.render_likely_cause(size)
 
     def set_narrow(self, width: int, narrow_below: int = 110) -> None:
         """No media queries in TCSS: a class stacks the cluster row, compact, on terminals
@@ -175,10 +177,19 @@ class OverviewScreen(Screen[None]):
             self.render_alerts()
         else:
             return
+        self.render_likely_cause()
         self.render_status()
+
+    def render_likely_cause(self, size: Size | None = None) -> None:
+        """Every poll can change the cause; the panel repaints only when its text changed."""
+        if self.ready:
+            width, height = size or self.app.size
+            overview_cause.render(self.query_one("#likely-cause", TextPanel), self.host,
+                                  width, height)
 
     def render_all(self) -> None:
         self.render_title()
+        self.render_likely_cause()
         self.render_models()
         self.render_alerts()
         self.render_cluster()

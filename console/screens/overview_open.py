@@ -18,7 +18,8 @@ from console.model import PodState
 from console.screens.details import DetailScreen, events_table
 from console.screens.host import OverviewHost
 from console.screens.logs import LogsScreen
-from console.screens.model_detail import ModelDetailScreen, model_context
+from console.screens.model_detail import ModelContext, ModelDetailScreen, model_context
+from console.screens.overview_cause import current_analysis
 from console.screens.pod_detail import PodDetailScreen, find_pod
 from console.views.overview import model_row_key
 
@@ -69,14 +70,22 @@ async def model_detail(screen: Screen[None], host: OverviewHost, key: str | None
     if key is None or reading is None:
         return
     model = next((m for m in reading.models if model_row_key(m.key) == key), None)
-    context = model_context(host.snapshot(), model.key) if model is not None else None
-    if model is None or context is None:
+    if model is None:
+        return
+    key_of = model.key
+
+    def latest() -> ModelContext | None:
+        # The likely causes as the panel has them (trends too): theirs are the first hints.
+        return model_context(host.snapshot(), key_of, current_analysis(host).findings)
+
+    context = latest()
+    if context is None:
         return
     ts = host.runner.target
     await screen.app.push_screen(ModelDetailScreen(
         context, host.sources.metrics, host.sources.cluster,
         namespace=ts.namespace, deployment=ts.deployment, window_s=host.state.window_s,
-        latest=lambda: model_context(host.snapshot(), model.key),
+        latest=latest,
     ))
 
 
@@ -85,12 +94,13 @@ def export(screen: Screen[None], host: OverviewHost) -> None:
     from console.actions.files import write_fresh_folder
     from console.export.json_export import snapshot_json
     from console.export.markdown import snapshot_markdown
-
     snap = host.snapshot()
+    cause = current_analysis(host)  # the one the panel shows, trends and all
     stamp = datetime.fromtimestamp(host.clock(), UTC).strftime("%Y%m%dT%H%M%SZ")
     files = {
-        "incident.md": snapshot_markdown(snap, host.clock(), host.runner.audit.session_dicts()),
-        "snapshot.json": snapshot_json(snap) + "\n",
+        "incident.md": snapshot_markdown(snap, host.clock(), host.runner.audit.session_dicts(),
+                                         cause),
+        "snapshot.json": snapshot_json(snap, cause) + "\n",
     }
     try:
         folder = write_fresh_folder(host.export_dir or Path.cwd(), f"incident-{stamp}-", files)

@@ -247,7 +247,27 @@ def pod_state(
         memory_bytes=memory,
         last_termination_reason=last_termination,
         containers=container_states(obj),
+        owner=_owner(meta, "ReplicaSet"),
     )
+
+
+def _owner(meta: Obj, kind: str) -> str | None:
+    """The name of the object's owner of `kind` (its ReplicaSet, for a pod), if any."""
+    return next((_str(_map(ref).get("name")) for ref in _list(meta.get("ownerReferences"))
+                 if _map(ref).get("kind") == kind), None)
+
+
+TERMINATION_MESSAGE_LINES = 80
+"""The kubelet keeps a log tail of 80 lines (and 2048 bytes) as a termination message."""
+
+
+def termination_message(value: Any) -> tuple[str, ...]:
+    """A termination message as its last lines, each cleaned (tabs expanded): a log tail
+    keeps its lines."""
+    if not isinstance(value, str) or not value.strip():
+        return ()
+    lines = value[-4 * LINE_LIMIT:].splitlines()[-TERMINATION_MESSAGE_LINES:]
+    return tuple(clean_line(line.expandtabs()) for line in lines)
 
 
 def _millicores(value: Any) -> float | None:
@@ -286,6 +306,7 @@ def container_states(obj: Obj) -> tuple[ContainerState, ...]:
             restarts=_int(cs.get("restartCount")),
             last_termination_reason=_str(last.get("reason")),
             last_exit_code=exit_code if isinstance(exit_code, int) and last else None,
+            last_termination_message=termination_message(last.get("message")),
             cpu_request_m=_millicores(requests.get("cpu")),
             cpu_limit_m=_millicores(limits.get("cpu")),
             memory_request_bytes=parse_quantity(requests.get("memory")),

@@ -30,6 +30,10 @@ HPA_UID = "5b1d3e7a-0c4f-4a55-9d3e-0a1b2c3d4e02"
 POD_OK_1 = "ai-gateway-7d9f8b6c5-x2k4p"
 POD_OK_2 = "ai-gateway-7d9f8b6c5-m8q2n"
 POD_CRASH = "ai-gateway-7d9f8b6c5-r7t9w"
+CRASH_LINE = "panic: config error: HOLYSHEEP_API_KEY is required but not set"
+CRASH_MESSAGE = ('{"level":"info","msg":"loading configuration"}\n' + CRASH_LINE
+                 + "\n\ngoroutine 1 [running]:\nmain.main()\n\t/src/cmd/gateway/main.go:29\n")
+"""The crashed container's termination message, as the kubelet reports it."""
 POD_UNSELECTED = "ai-gateway-migrate-6kq2z"
 NOW = "2026-11-26T10:00:00Z"
 NOW_EPOCH = 1_795_687_200.0
@@ -201,6 +205,8 @@ def _pod(name: str, node: str, ip: str, *, restarts: int = 0, crash: bool = Fals
             "exitCode": 1, "reason": "Error",
             "startedAt": "2026-11-26T09:52:10Z", "finishedAt": "2026-11-26T09:52:14Z",
             "containerID": "containerd://4f1e9c0a7b",
+            # what the kubelet keeps of the exit (under FallbackToLogsOnError, the log's tail)
+            "message": CRASH_MESSAGE,
         }}
     else:
         state = {"running": {"startedAt": started}}

@@ -31,7 +31,8 @@ PACKAGES = ("console", "widgets")
 
 DATA_LAYER = ("console.model", "console.sources", "console.config", "console.text",
               "console.state", "console.record", "console.export", "console.demo",
-              "console.doctor", "console.manifests", "console.hints", "console.views")
+              "console.doctor", "console.manifests", "console.hints", "console.views",
+              "console.analysis")
 """Modules (and packages, with everything under them) that must run without Textual: the
 console's data, its sources, its exports and what each panel shows (Rich is allowed)."""
 

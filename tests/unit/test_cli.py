@@ -81,7 +81,7 @@ def test_snapshot_demo_json_has_the_design_shape(capsys: pytest.CaptureFixture[s
     assert code == 0
     data = json.loads(out)
     assert list(data) == ["generated_at", "window", "profile", "sources", "models", "targets",
-                          "deployment", "pods", "hpa", "alerts"]
+                          "deployment", "pods", "hpa", "alerts", "likely_cause"]
     assert data["window"] == "5m" and data["profile"] == "seed"
     assert all(s["ok"] for s in data["sources"].values())
     seed = {m["model"]: m for m in data["models"] if m["provider"] == "holysheep"}

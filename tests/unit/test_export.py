@@ -51,7 +51,7 @@ NAN = float("nan")
 # The README's JSON contract, key by key and in its order.
 TOP_KEYS = [
     "generated_at", "window", "profile", "sources", "models", "targets",
-    "deployment", "pods", "hpa", "alerts",
+    "deployment", "pods", "hpa", "alerts", "likely_cause",
 ]
 SOURCE_KEYS = ["ok", "error", "latency_ms"]
 MODEL_KEYS = [
@@ -322,7 +322,12 @@ def test_json_is_indented_by_two() -> None:
 
 
 def line_with(text: str, needle: str) -> str:
-    lines = [line for line in text.splitlines() if needle in line]
+    """The first line with `needle` outside the likely cause block (which names models too)."""
+    head, _, rest = text.partition("likely cause\n")
+    block = rest.splitlines()
+    while block and block[0].startswith("  "):
+        block.pop(0)
+    lines = [line for line in head.splitlines() + block if needle in line]
     assert lines, f"no line contains {needle!r}"
     return lines[0]
 
@@ -460,7 +465,7 @@ def test_markdown_title_and_sections_in_order() -> None:
     assert "**Window:** 5m" in md
     titles = [line[3:] for line in md.splitlines() if line.startswith("## ")]
     assert titles == [
-        "What fires", "Worst models", "Deployment", "HPA", "Pods", "Recent events",
+        "Likely cause", "What fires", "Worst models", "Deployment", "HPA", "Pods", "Recent events",
         "Source health", "Actions taken from the console",
     ]
 
