@@ -41,6 +41,11 @@ def _add_sources(p: argparse.ArgumentParser, *, fleet: bool = False) -> None:
                    help=f"run on the embedded simulator ({', '.join(SCENARIOS)}; default steady)")
     g.add_argument("--prometheus-url", help="Prometheus-compatible API (Thanos, Mimir, VM too)")
     g.add_argument("--alertmanager-url", help="Alertmanager API, for silenced state and silences")
+    g.add_argument("--prometheus-service", metavar="NS/NAME:PORT",
+                   help="read this Prometheus Service through the API server (default, "
+                        "with no URL: the best one found in the cluster)")
+    g.add_argument("--alertmanager-service", metavar="NS/NAME:PORT",
+                   help="the same for Alertmanager")
     g.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
     g.add_argument("--context", action="append",
                    help="kubeconfig context (default: the current one)" + (
@@ -324,7 +329,7 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
                 profile=settings.profile,
                 clock=clock,
                 alertmanager_configured=(
-                    settings.demo is not None or target.alertmanager is not None
+                    settings.demo is not None or target.has_alertmanager
                 ),
                 timeout_s=backstop_s,
             )
