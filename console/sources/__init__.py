@@ -32,9 +32,10 @@ def build_source_set(
 
     from console.config.settings import HttpEndpoint
     from console.sources.alertmanager import AlertmanagerSource
+    from console.sources.http_client import PLACEHOLDER
     from console.sources.kubernetes import KubernetesSource
     from console.sources.prometheus import PrometheusSource
-    from console.sources.service_proxy import PLACEHOLDER, ServiceProxy
+    from console.sources.service_proxy import ServiceProxy
 
     prometheus, alertmanager = target.prometheus, target.alertmanager
     proxy: ServiceProxy | None = None

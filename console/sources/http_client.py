@@ -76,6 +76,11 @@ def _ssl_context(endpoint: HttpEndpoint) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=verify)
 
 
+PLACEHOLDER = {"prometheus": "http://prometheus.service-proxy.invalid",
+               "alertmanager": "http://alertmanager.service-proxy.invalid"}
+"""The URL of a source read through a `RoutedTransport`: only it knows where that goes."""
+
+
 class ServiceNotFound(SourceError):
     """A routed transport found no Service to send to: for Alertmanager, "not configured"."""
 
@@ -86,9 +91,20 @@ class RoutedTransport(httpx.AsyncBaseTransport):
     before each request's deadline starts, since it may run an exec plugin under that
     plugin's own deadline and must fail with the plugin's name, not as a timeout."""
 
+    users = 0
+    """ApiClients using it: each closes it once, and only the last close closes it."""
+
     async def prepare(self, base_url: httpx.URL) -> str:
         """Where this base URL goes, as it may be shown; SourceError if nowhere."""
         raise NotImplementedError
+
+    def retain(self) -> None:
+        self.users += 1
+
+    def release(self) -> bool:
+        """One user fewer; True when that was the last (the owner then closes it)."""
+        self.users -= 1
+        return self.users <= 0
 
 
 class _Progress:
@@ -115,6 +131,8 @@ class ApiClient:
         self.api = api
         self.requests_sent = 0
         self._routed = transport if isinstance(transport, RoutedTransport) else None
+        if self._routed is not None:
+            self._routed.retain()
         parts = urlsplit(endpoint.url)
         auth: httpx.BasicAuth | None = None
         if endpoint.username is not None:

@@ -3,7 +3,7 @@
 `/api/v1/namespaces/NS/services/NAME:PORT/proxy/PATH` on the API server, with the
 kubeconfig's own credentials and TLS (its CA, client certificate, token or exec plugin):
 an engineer on a jump host needs no Prometheus URL and no port-forward. The sources do
-not change: they send to a placeholder origin (`PLACEHOLDER`), and this transport, given
+not change: they send to a placeholder origin (`http_client.PLACEHOLDER`), and this transport, given
 to their `ApiClient`, rewrites each request to the proxy. So the read limits, the
 deadline and the scrubbing of http_client.py all still apply.
 
@@ -37,10 +37,6 @@ from console.sources.exec_credential import ExecPluginError
 from console.sources.http_client import RoutedTransport, ServiceNotFound
 from console.sources.kube_session import KubeSession
 from console.sources.kube_watch import CallFailed, RequestCounter
-
-PLACEHOLDER = {"prometheus": "http://prometheus.service-proxy.invalid",
-               "alertmanager": "http://alertmanager.service-proxy.invalid"}
-"""The URL a proxied source is configured with; only this transport knows where it goes."""
 
 
 def proxy_path(ref: ServiceRef) -> str:
@@ -198,8 +194,10 @@ class ServiceProxy(RoutedTransport):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self) -> None:
-        """Closed by each ApiClient that uses it: the first call closes, the others find
-        nothing left. A plugin still running is killed (shut), so `q` never waits for it."""
+        """Closed by each ApiClient that uses it; the last one closes it. A plugin still
+        running is then killed (shut), so `q` never waits for it."""
+        if not self.release():
+            return
         inner, self._inner = self._inner, None
         if inner is not None:
             await inner.aclose()

@@ -114,3 +114,26 @@ def test_a_pinned_service_wins_and_a_bad_pin_is_one_line(
                  "monitoring/Bad Name"]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "--prometheus-service" in err
+
+
+def test_doctor_lists_every_candidate_and_the_choice(
+        emu: KubeEmulator, kubeconfig: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    code = main(["doctor", "--kubeconfig", str(kubeconfig), "--read-only"])
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    chosen = [ln for ln in lines if "← chosen" in ln]
+    assert len(chosen) == 2, out
+    assert "monitoring/kube-prometheus-stack-prometheus:http-web score 100" in chosen[0]
+    assert "monitoring/kube-prometheus-stack-alertmanager:http-web" in chosen[1]
+    candidates = "\n".join(ln for ln in lines if "prometheus candidate" in ln)
+    for seen in ("kubecost/kubecost-prometheus-server:http", "Kubecost's bundled one",
+                 "edge/prometheus-agent-operated:web", "serves no PromQL",
+                 "team-a/prometheus-operated:web", "prometheus/prometheus-server:http"):
+        assert seen in candidates, seen
+    service = next(ln for ln in lines if "prometheus service" in ln)
+    assert "PASS" in service and "best of" in service
+    # Prometheus and Alertmanager checked through the proxy, like any other.
+    assert any("PASS" in ln and "alertmanager " in ln and "reachable" in ln for ln in lines), out
+    assert code in (0, 1)
