@@ -164,11 +164,11 @@ def _manifests_parser() -> OneLineParser:
     man.add_argument("kind", nargs="?", choices=("rbac", "rules"), metavar="rbac|rules",
                      help="rbac: Roles and RoleBindings; rules: a PrometheusRule")
     _add_names(man.add_argument_group("the gateway"))
-    where = man.add_argument_group("rbac: where Prometheus and Alertmanager are read (no URL: "
-                                   "through the API server, which needs rules of its own)")
+    where = man.add_argument_group("rbac: Services read through the API server (with no "
+                                   "Prometheus URL in the config or environment)")
     for api in ("prometheus", "alertmanager"):
-        where.add_argument(f"--{api}-url")
-        where.add_argument(f"--{api}-service", metavar="NS/NAME:PORT")
+        where.add_argument(f"--{api}-service", metavar="NS/NAME:PORT",
+                           help=f"the {api} Service, to grant it alone")
     man.add_argument("--variant", choices=("read-only", "operator", "both"), default="both",
                      help="rbac: which Role (default both)")
     man.add_argument("--readers", default="ai-gateway-oncall-readers",

@@ -75,9 +75,9 @@ def documents(text: str) -> list[dict[str, Any]]:
 
 
 def test_manifests_rbac_prints_both_roles_for_the_namespace(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["manifests", "rbac", "--namespace", "gw-prod", "--deployment", "gw",
-                 "--prometheus-url", "http://prometheus:9090"])
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMETHEUS_URL", "http://prometheus:9090")  # not through the proxy
+    code = main(["manifests", "rbac", "--namespace", "gw-prod", "--deployment", "gw"])
     out = capsys.readouterr().out
     assert code == 0
     docs = documents(out)
@@ -110,9 +110,10 @@ def test_manifests_rbac_prints_both_roles_for_the_namespace(
     assert not any(r == "secrets" for _, r, _, _ in operator)
 
 
-def test_manifests_rbac_one_variant_and_own_groups(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["manifests", "rbac", "--variant", "read-only", "--readers", "sre",
-                 "--prometheus-url", "http://prometheus:9090"]) == 0
+def test_manifests_rbac_one_variant_and_own_groups(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMETHEUS_URL", "http://prometheus:9090")
+    assert main(["manifests", "rbac", "--variant", "read-only", "--readers", "sre"]) == 0
     docs = documents(capsys.readouterr().out)
     assert [d["kind"] for d in docs] == ["Role", "RoleBinding"]
     assert docs[1]["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
@@ -141,10 +142,10 @@ def test_manifests_rbac_for_services_found_through_the_api_server(
 
 
 def test_manifests_rbac_for_pinned_services_names_them(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AI_GATEWAY_CONSOLE_ALERTMANAGER_URL", "http://am:9093")
     assert main(["manifests", "rbac", "--variant", "read-only", "--prometheus-service",
-                 "monitoring/prometheus-operated:web", "--alertmanager-url",
-                 "http://am:9093"]) == 0
+                 "monitoring/prometheus-operated:web"]) == 0
     docs = documents(capsys.readouterr().out)
     assert [(d["kind"], d["metadata"].get("namespace")) for d in docs] == [
         ("Role", "ai-services"), ("RoleBinding", "ai-services"),
