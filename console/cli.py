@@ -140,6 +140,8 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
     _add_view(out, live=False, read_only=False)
     out.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     out.add_argument("--output", help="write to FILE instead of standard output")
+    out.add_argument("--target", metavar="NAME",
+                     help="only this target of the fleet (default: every target)")
     _add_config(snap)
     return main, {"snapshot": snap, "doctor": _doctor_parser(), "manifests": _manifests_parser(),
                   "replay": _replay_parser()}
@@ -151,7 +153,10 @@ def _doctor_parser() -> OneLineParser:
                            "and RBAC; exit 1 when a check fails.")
     _add_sources(doctor)
     _add_connection(doctor)
-    _add_view(doctor.add_argument_group("checks"), live=False, read_only=True)
+    checks = doctor.add_argument_group("checks")
+    _add_view(checks, live=False, read_only=True)
+    checks.add_argument("--target", metavar="NAME",
+                        help="only this target of the fleet (default: every target)")
     _add_config(doctor)
     return doctor
 
@@ -286,7 +291,8 @@ def _run(argv: list[str]) -> int:
     if settings.target.prometheus and settings.target.prometheus.insecure_skip_tls_verify:
         print(f"{PROG}: warning: TLS certificates are not verified", file=sys.stderr)
     if command == "snapshot":
-        return run_snapshot(settings, flags["format"], flags.get("output"))
+        return run_snapshot(settings, flags["format"], flags.get("output"),
+                            target_name=flags.get("target"))
     if command == "doctor":
         from console.config.secrets import settings_scrubber
         from console.doctor.run import run_doctor
@@ -294,7 +300,7 @@ def _run(argv: list[str]) -> int:
 
         report = ScrubbedOutput(sys.stdout)
         try:
-            return run_doctor(settings, out=report)
+            return run_doctor(settings, out=report, target_name=flags.get("target"))
         finally:
             report.emit(settings_scrubber(settings))
     if command == "manifests":
@@ -307,48 +313,24 @@ def _run(argv: list[str]) -> int:
 
 
 def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock = system_clock,
-                 ) -> int:
-    """Print one snapshot; exit 1 when a configured source failed (partial output still)."""
+                 target_name: str | None = None) -> int:
+    """Print one snapshot per target (console/export/fleet_snapshot.py); exit 1 when a
+    configured source failed (partial output still)."""
     from console.actions.files import write_private
     from console.config.secrets import settings_scrubber
-    from console.export.json_export import snapshot_json
-    from console.export.markdown import snapshot_markdown
-    from console.export.text import snapshot_text
-    from console.sources import build_source_set
-    from console.state.polling import collect_once
+    from console.export.fleet_snapshot import chosen_targets, collect_all, failure_lines, render_all
 
-    target = settings.target
+    try:
+        targets = chosen_targets(settings, target_name)
+    except ConfigError as exc:
+        return _fail(exc)
     scrub = settings_scrubber(settings)
     # A backstop for a source stuck in a thread; each has its own deadline, which it
     # must reach first so that its own line (naming what hung) is the one printed.
-    request_s = target.prometheus.deadline_s if target.prometheus else 5.0
+    request_s = max((t.prometheus.deadline_s for t in targets if t.prometheus), default=5.0)
     backstop_s = max(5.0, request_s * 2, settings.limits.exec_timeout_s + 2.0)
-
-    async def collect() -> Any:
-        sources = build_source_set(settings, target, clock)
-        try:
-            return await collect_once(
-                sources,
-                window_s=settings.window_s,
-                window=settings.window,
-                profile=settings.profile,
-                clock=clock,
-                alertmanager_configured=(
-                    settings.demo is not None or target.has_alertmanager
-                ),
-                timeout_s=backstop_s,
-            )
-        finally:
-            await sources.aclose()
-
-    snapshot = asyncio.run(collect())
-    if fmt == "json":
-        text = snapshot_json(snapshot)
-    elif fmt == "markdown":
-        text = snapshot_markdown(snapshot, clock())
-    else:
-        text = snapshot_text(snapshot, clock())
-    text = scrub(text)
+    snapshots = asyncio.run(collect_all(settings, targets, clock, backstop_s))
+    text = scrub(render_all(snapshots, targets, fmt, clock()))
     if output:
         try:
             write_private(Path(output), text + ("" if text.endswith("\n") else "\n"))
@@ -356,9 +338,10 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
             return _fail(f"cannot write {output}: {exc.strerror}")
     else:
         print(text.rstrip("\n"))
-    for name in snapshot.failed_sources:
-        print(scrub(f"{PROG}: {name}: {snapshot.sources[name].error}"), file=sys.stderr)
-    return 1 if snapshot.failed_sources else 0
+    failed = failure_lines(snapshots, targets, PROG)
+    for line in failed:
+        print(scrub(line), file=sys.stderr)
+    return 1 if failed else 0
 
 
 def run_console(settings: Settings) -> int:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from console.clock import Clock, system_clock
-from console.config.settings import Settings, TargetSettings
+from console.config.settings import ConfigError, Settings, TargetSettings
 from console.doctor.alertmanager import alertmanager_checks
 from console.doctor.checks import Check
 from console.doctor.demo import demo_checks
@@ -35,9 +35,10 @@ async def _bounded(name: str, work: Awaitable[list[Check]], deadline_s: float) -
                       "check the network path, or raise --timeout")]
 
 
-async def run_checks(settings: Settings, clock: Clock = system_clock) -> list[Check]:
-    """Every check of the first target, in report order."""
-    target = settings.target
+async def run_checks(settings: Settings, clock: Clock = system_clock,
+                     target: TargetSettings | None = None) -> list[Check]:
+    """Every check of one target (the first by default), in report order."""
+    target = target or settings.target
     if settings.demo is not None:
         return await demo_checks(settings, target, clock)
     timeout_s = target.prometheus.timeout_s if target.prometheus else 5.0
@@ -78,14 +79,27 @@ async def _discovered(target: TargetSettings, timeout_s: float, deadline_s: floa
 
 
 
-def run_doctor(settings: Settings, clock: Clock = system_clock, out: TextIO | None = None) -> int:
-    """Print the report; 0 when nothing failed (warnings allowed), 1 otherwise."""
+def run_doctor(settings: Settings, clock: Clock = system_clock, out: TextIO | None = None,
+               target_name: str | None = None) -> int:
+    """Print the report of every target (or the one named), all checked at once; 0 when
+    nothing failed (warnings allowed), 1 otherwise, 2 for an unknown target."""
+    from console.export.fleet_snapshot import chosen_targets
+
     stream = out or sys.stdout
-    target = settings.target
-    checks = asyncio.run(run_checks(settings, clock))
+    try:
+        targets = chosen_targets(settings, target_name)
+    except ConfigError as exc:
+        print(f"ai-gateway-console: {exc}", file=sys.stderr)
+        return 2
+
+    async def every() -> list[list[Check]]:
+        return list(await asyncio.gather(*(run_checks(settings, clock, t) for t in targets)))
+
+    reports = asyncio.run(every())
     colour = stream.isatty() and not os.environ.get("NO_COLOR")
-    head = (f"ai-gateway-console doctor: target {target.name}, namespace {target.namespace}, "
-            f"deployment {target.deployment}, profile {settings.profile}")
-    print(head, file=stream)
-    print(report(checks, colour), file=stream)
-    return 1 if any(c.status == "fail" for c in checks) else 0
+    for index, (target, checks) in enumerate(zip(targets, reports, strict=True)):
+        head = (f"ai-gateway-console doctor: target {target.name}, namespace "
+                f"{target.namespace}, deployment {target.deployment}, profile {settings.profile}")
+        print(("\n" if index else "") + head, file=stream)
+        print(report(checks, colour), file=stream)
+    return 1 if any(c.status == "fail" for checks in reports for c in checks) else 0
