@@ -137,3 +137,38 @@ def test_doctor_lists_every_candidate_and_the_choice(
     # Prometheus and Alertmanager checked through the proxy, like any other.
     assert any("PASS" in ln and "alertmanager " in ln and "reachable" in ln for ln in lines), out
     assert code in (0, 1)
+
+
+async def test_the_live_console_with_only_a_kubeconfig_shows_promql_figures(
+        emu: KubeEmulator, kubeconfig: Path, gateway_stack: GatewayStack,
+        tmp_path: Path) -> None:
+    from console.actions.audit import AuditLog
+    from console.app import GatewayConsole
+
+    settings = build_settings({"kubeconfig": str(kubeconfig), "refresh": "500ms"},
+                              env={"HOME": str(tmp_path)})
+    app = GatewayConsole.from_settings(settings, system_clock,
+                                       audit=AuditLog(tmp_path / "audit.jsonl", system_clock),
+                                       user="tester", export_dir=tmp_path)
+    prom = PrometheusConnect(url=gateway_stack.prometheus_url, disable_ssl=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 40  # the first connect imports the client: slow on a busy box
+        while not (app.latest.metrics and app.latest.metrics.models
+                   and app.latest.alerts_status and app.latest.alerts_status.ok):
+            assert loop.time() < deadline, (app.latest.metrics_status,
+                                            app.latest.alerts_status)
+            await pilot.pause(0.1)
+        await pilot.press("p")  # freeze, then ask Prometheus at the console's instant
+        await pilot.pause(0.5)
+        reading = app.latest.metrics
+        at = app.sources.metrics.last_eval_time  # type: ignore[attr-defined]
+        p95s = {r["metric"]["model"]: float(r["value"][1]) for r in prom.custom_query(
+            "histogram_quantile(0.95, sum by (provider, model, le) "
+            "(rate(ai_gateway_request_duration_seconds_bucket[5m])))",
+            params={"time": f"{at:.3f}"})}
+        shown = {m.model: m.p95_latency_s for m in reading.models}
+        assert set(shown) == set(p95s)
+        for model, p95 in p95s.items():
+            assert shown[model] == pytest.approx(p95, rel=1e-9)
+        await pilot.press("q")
