@@ -13,6 +13,7 @@ The port is read from the Service by name, never assumed. No Textual here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,10 @@ DEFAULT_PORTS = {"prometheus": 9090, "alertmanager": 9093}
 NOT_QUERYABLE = ("agent", "thanos", "sidecar", "node-exporter", "kube-state-metrics",
                  "pushgateway", "blackbox", "adapter", "operator", "discovery", "config-reloader")
 """Name parts of Services that carry "prometheus" in their name but answer no PromQL."""
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_PORT = re.compile(r"[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?")
+"""What a namespace, Service and port name may be: anything else from an API (hostile or
+broken) would change the proxy path it goes into, so it is no candidate."""
 FALLBACK_NAMESPACES = ("monitoring", "prometheus", "observability", "kube-prometheus-stack",
                        "kubecost")
 """Looked in, with the gateway's own namespace, when listing Services cluster-wide is
@@ -105,8 +110,8 @@ def _score(kind: str, name: str, namespace: str, labels: Mapping[str, str]) -> t
     if kind == "alertmanager" and "operator" in name:
         return 0, "the operator, not an Alertmanager"
     if app == f"kube-prometheus-stack-{kind}":
-        score, why = 100, f"kube-prometheus-stack's {kind} of release " \
-                          f"{labels.get('release', '?')}"
+        release = one_line(labels.get("release", "?"), 63)
+        score, why = 100, f"kube-prometheus-stack's {kind} of release {release}"
     elif labels.get("app.kubernetes.io/name") == kind and (
             kind == "alertmanager" or labels.get("app.kubernetes.io/component") == "server"):
         score, why = 90, f"the prometheus-community {kind} chart's Service"
@@ -133,10 +138,14 @@ def rank(services: Iterable[Mapping[str, Any]], kind: str, home: str = "",
     out: list[Candidate] = []
     for service in services:
         name, namespace = _meta(service, "name"), _meta(service, "namespace")
+        if not (_NAME.fullmatch(name) and _NAME.fullmatch(namespace)):
+            continue
         score, why = _score(kind, name, namespace, _labels(service))
         if not why:
             continue
         port = pick_port(service, kind)
+        if port is not None and not _PORT.fullmatch(port):
+            port = None
         if port is None and score > 0:
             why += "; no port named web, http-web or http"
         if score > 0 and near is not None and namespace == near:
@@ -161,7 +170,7 @@ def pinned(kind: str, ref: ServiceRef, service: Mapping[str, Any] | None) -> Dis
     if service is None:
         return Discovery(kind, (), None, f"pinned Service {ref} not found")
     port = pick_port(service, kind, ref.port) if ref.port else pick_port(service, kind)
-    if port is None:
+    if port is None or not _PORT.fullmatch(port):
         return Discovery(kind, (), None, f"pinned Service {ref} has no such port")
     chosen = Candidate(ref.namespace, ref.name, port, 1000, "pinned")
     return Discovery(kind, (chosen,), chosen, "pinned")

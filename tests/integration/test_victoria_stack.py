@@ -292,3 +292,27 @@ async def test_the_store_answers_as_many_queries_for_one_target_as_for_three(
     _, _, three = await console_on_store(victoria, tmp_path, ("eu", "us", "ap"), refreshes=2)
     print(f"store requests per refresh: {one:g} for 1 target, {three:g} for 3")
     assert one == three > 0
+
+
+def test_snapshot_prints_every_target_of_the_store(victoria: VictoriaStack, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from console.cli import main
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = fleet_config(tmp_path, victoria.url, ("eu", "us", "ap"))
+    # No cluster API here: kubernetes fails (exit 1), the store's figures are all printed.
+    code = main(["snapshot", "--config", str(config), "--window", WINDOW, "--kubeconfig",
+                 str(tmp_path / "none"), "--format", "json"])
+    captured = capsys.readouterr()
+    docs = json.loads(captured.out)
+    assert code == 1 and [d["target"] for d in docs] == ["eu", "us", "ap"]
+    truth = known(victoria)
+    for doc in docs:
+        assert doc["sources"]["prometheus"]["ok"]
+        assert {(m["provider"], m["model"]) for m in doc["models"]} == {
+            (p, m) for c, p, m in truth if c == doc["target"]}
+    assert all(line.startswith(("ai-gateway-console: eu: kubernetes",
+                                "ai-gateway-console: us: kubernetes",
+                                "ai-gateway-console: ap: kubernetes"))
+               for line in captured.err.splitlines())

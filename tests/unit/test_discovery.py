@@ -81,3 +81,15 @@ def test_bad_service_refs_are_one_line_naming_the_flag(text: str) -> None:
     message = str(caught.value)
     assert message.startswith("--prometheus-service") and "\n" not in message
     assert "\x1b" not in message
+
+
+def test_hostile_names_from_the_api_are_no_candidates() -> None:
+    """A name or port that would change the proxy path (or reach the terminal) is skipped."""
+    evil = [ks.operator_prometheus("monitoring")]
+    evil[0]["metadata"]["name"] = "prometheus/../../secrets"
+    bad_port = ks.kps_prometheus()
+    bad_port["spec"]["ports"][0]["name"] = "web?x=\x1b[2J"
+    bad_port["metadata"]["labels"]["release"] = "r\x1b]0;owned\x07" + "x" * 500
+    found = rank([*evil, bad_port], "prometheus")
+    assert [(c.name, c.port) for c in found] == [("kube-prometheus-stack-prometheus", None)]
+    assert not found[0].usable and "\x1b" not in found[0].why and len(found[0].why) < 300
