@@ -98,7 +98,8 @@ def _merge(layers: Layers, config_path: str | None) -> Settings:
     defaults = _default_target(layers, read_only, default_timeout, limits)
     targets = build_targets(layers, defaults, demo, default_timeout)
     # No URL: Prometheus is looked for in the cluster, which needs a kubeconfig to ask.
-    lost = [t.name for t in targets if t.prometheus is None and not _has_kubeconfig(t, layers.env)]
+    lost = [] if demo is not None else [
+        t.name for t in targets if t.prometheus is None and not _has_kubeconfig(t, layers.env)]
     if demo is None and lost and not (
             flags.get("allow_no_prometheus") or flags.get("print_config")):
         raise ConfigError(
@@ -136,7 +137,8 @@ def _has_kubeconfig(target: TargetSettings, env: Mapping[str, str]) -> bool:
     from console.sources.kubeconfig import kubeconfig_path
 
     path = kubeconfig_path(target.kubeconfig, env)
-    return path is None or any(Path(p).expanduser().is_file()
+    # os.path.expanduser leaves "~nosuchuser" as it is; Path.expanduser raises.
+    return path is None or any(os.path.isfile(os.path.expanduser(p))
                                for p in path.split(os.pathsep) if p)
 
 

@@ -37,6 +37,8 @@ API_GROUPS = {
 
 
 WRITE_VERBS = frozenset({"create", "patch", "delete", "update"})
+ASKING = frozenset({"selfsubjectaccessreviews"})
+"""Created, but only to ask a question: sending it again changes nothing."""
 
 
 class KubeReadError(SourceError, ActionError):
@@ -192,7 +194,7 @@ class KubeSession:
                 failure = self.describe(exc, verb, resource, object_name)
                 if (failure.status != 401 or isinstance(exc, ExecPluginError)
                         or attempt == 2 or not self._renew(refused)
-                        or verb in WRITE_VERBS):
+                        or (verb in WRITE_VERBS and resource not in ASKING)):
                     raise failure from None
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -29,6 +29,7 @@ from tests.stack.fixtures import GatewayStack
 from tests.stack.kube_auth import TokenIssuer
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import loaded_emulator
+from tests.stack.kube_objects import POD_OK_1
 from tests.stack.measure import console_env, run_console
 
 pytestmark = pytest.mark.stack
@@ -149,3 +150,28 @@ def test_q_quits_at_once_while_the_plugin_hangs(emu: KubeEmulator, tmp_path: Pat
     print(f"q took {took:.2f} s while the plugin hung")
     assert took < 2.0, f"q took {took:.1f} s"
     assert proc.proc.returncode == 0
+
+
+async def test_the_cluster_source_renews_a_revoked_token_once_for_a_read_not_a_write(
+        emu: KubeEmulator, issuer: TokenIssuer, tmp_path: Path) -> None:
+    from console.sources.base import ActionError
+    from console.sources.kubernetes import KubernetesSource
+
+    plugin = exec_plugins.short_lived(tmp_path, issuer)
+    kubeconfig = emu.write_kubeconfig(tmp_path / "kubeconfig", user=plugin.user())
+    settings = build_settings({"kubeconfig": str(kubeconfig)}, env={"HOME": str(tmp_path)})
+    source = KubernetesSource(settings.target, system_clock)
+    try:
+        await source.fetch()
+        ran = plugin.calls
+        issuer.revoke_before()
+        logs = await source.logs(POD_OK_1)
+        assert logs and plugin.calls == ran + 1  # refused, renewed once, sent once more
+        issuer.revoke_before()
+        emu.clear_requests()
+        with pytest.raises(ActionError, match="credentials expired or invalid"):
+            await source.delete_pod(POD_OK_1)
+        assert len(emu.requests_where("DELETE")) == 1  # a write is never sent twice
+        assert plugin.calls == ran + 2  # but its token is renewed for the next attempt
+    finally:
+        await source.aclose()
