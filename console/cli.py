@@ -42,6 +42,11 @@ def _add_sources(p: argparse.ArgumentParser, *, fleet: bool = False) -> None:
                    help=f"run on the embedded simulator ({', '.join(SCENARIOS)}; default steady)")
     g.add_argument("--prometheus-url", help="Prometheus-compatible API (Thanos, Mimir, VM too)")
     g.add_argument("--alertmanager-url", help="Alertmanager API, for silenced state and silences")
+    g.add_argument("--prometheus-service", metavar="NS/NAME:PORT",
+                   help="read this Prometheus Service through the API server (default, "
+                        "with no URL: the best one found in the cluster)")
+    g.add_argument("--alertmanager-service", metavar="NS/NAME:PORT",
+                   help="the same for Alertmanager")
     g.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
     g.add_argument("--context", action="append",
                    help="kubeconfig context (default: the current one)" + (
@@ -137,6 +142,8 @@ def build_parser() -> tuple[OneLineParser, dict[str, OneLineParser]]:
     _add_view(out, live=False, read_only=False)
     out.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     out.add_argument("--output", help="write to FILE instead of standard output")
+    out.add_argument("--target", metavar="NAME",
+                     help="only this target of the fleet (default: every target)")
     _add_config(snap)
     return main, {"snapshot": snap, "doctor": _doctor_parser(), "manifests": _manifests_parser(),
                   "replay": _replay_parser()}
@@ -148,7 +155,10 @@ def _doctor_parser() -> OneLineParser:
                            "and RBAC; exit 1 when a check fails.")
     _add_sources(doctor)
     _add_connection(doctor)
-    _add_view(doctor.add_argument_group("checks"), live=False, read_only=True)
+    checks = doctor.add_argument_group("checks")
+    _add_view(checks, live=False, read_only=True)
+    checks.add_argument("--target", metavar="NAME",
+                        help="only this target of the fleet (default: every target)")
     _add_config(doctor)
     return doctor
 
@@ -161,6 +171,11 @@ def _manifests_parser() -> OneLineParser:
     man.add_argument("kind", nargs="?", choices=("rbac", "rules"), metavar="rbac|rules",
                      help="rbac: Roles and RoleBindings; rules: a PrometheusRule")
     _add_names(man.add_argument_group("the gateway"))
+    where = man.add_argument_group("rbac: Services read through the API server (with no "
+                                   "Prometheus URL in the config or environment)")
+    for api in ("prometheus", "alertmanager"):
+        where.add_argument(f"--{api}-service", metavar="NS/NAME:PORT",
+                           help=f"the {api} Service, to grant it alone")
     man.add_argument("--variant", choices=("read-only", "operator", "both"), default="both",
                      help="rbac: which Role (default both)")
     man.add_argument("--readers", default="ai-gateway-oncall-readers",
@@ -286,7 +301,8 @@ def _run(argv: list[str]) -> int:
 
     settings = resolve_profile(settings)  # `auto`: one query, before any source is built
     if command == "snapshot":
-        return run_snapshot(settings, flags["format"], flags.get("output"))
+        return run_snapshot(settings, flags["format"], flags.get("output"),
+                            target_name=flags.get("target"))
     if command == "doctor":
         from console.config.secrets import settings_scrubber
         from console.doctor.run import run_doctor
@@ -294,7 +310,7 @@ def _run(argv: list[str]) -> int:
 
         report = ScrubbedOutput(sys.stdout)
         try:
-            return run_doctor(settings, out=report)
+            return run_doctor(settings, out=report, target_name=flags.get("target"))
         finally:
             report.emit(settings_scrubber(settings))
     if command == "manifests":
@@ -307,48 +323,24 @@ def _run(argv: list[str]) -> int:
 
 
 def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock = system_clock,
-                 ) -> int:
-    """Print one snapshot; exit 1 when a configured source failed (partial output still)."""
+                 target_name: str | None = None) -> int:
+    """Print one snapshot per target (console/export/fleet_snapshot.py); exit 1 when a
+    configured source failed (partial output still)."""
     from console.actions.files import write_private
     from console.config.secrets import settings_scrubber
-    from console.export.json_export import snapshot_json
-    from console.export.markdown import snapshot_markdown
-    from console.export.text import snapshot_text
-    from console.sources import build_source_set
-    from console.state.polling import collect_once
+    from console.export.fleet_snapshot import chosen_targets, collect_all, failure_lines, render_all
 
-    target = settings.target
+    try:
+        targets = chosen_targets(settings, target_name)
+    except ConfigError as exc:
+        return _fail(exc)
     scrub = settings_scrubber(settings)
     # A backstop for a source stuck in a thread; each has its own deadline, which it
     # must reach first so that its own line (naming what hung) is the one printed.
-    request_s = target.prometheus.deadline_s if target.prometheus else 5.0
+    request_s = max((t.prometheus.deadline_s for t in targets if t.prometheus), default=5.0)
     backstop_s = max(5.0, request_s * 2, settings.limits.exec_timeout_s + 2.0)
-
-    async def collect() -> Any:
-        sources = build_source_set(settings, target, clock)
-        try:
-            return await collect_once(
-                sources,
-                window_s=settings.window_s,
-                window=settings.window,
-                profile=settings.profile,
-                clock=clock,
-                alertmanager_configured=(
-                    settings.demo is not None or target.alertmanager is not None
-                ),
-                timeout_s=backstop_s,
-            )
-        finally:
-            await sources.aclose()
-
-    snapshot = asyncio.run(collect())
-    if fmt == "json":
-        text = snapshot_json(snapshot)
-    elif fmt == "markdown":
-        text = snapshot_markdown(snapshot, clock())
-    else:
-        text = snapshot_text(snapshot, clock())
-    text = scrub(text)
+    snapshots = asyncio.run(collect_all(settings, targets, clock, backstop_s))
+    text = scrub(render_all(snapshots, targets, fmt, clock()))
     if output:
         try:
             write_private(Path(output), text + ("" if text.endswith("\n") else "\n"))
@@ -356,9 +348,10 @@ def run_snapshot(settings: Settings, fmt: str, output: str | None, clock: Clock 
             return _fail(f"cannot write {output}: {exc.strerror}")
     else:
         print(text.rstrip("\n"))
-    for name in snapshot.failed_sources:
-        print(scrub(f"{PROG}: {name}: {snapshot.sources[name].error}"), file=sys.stderr)
-    return 1 if snapshot.failed_sources else 0
+    failed = failure_lines(snapshots, targets, PROG)
+    for line in failed:
+        print(scrub(line), file=sys.stderr)
+    return 1 if failed else 0
 
 
 def run_console(settings: Settings) -> int:

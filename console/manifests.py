@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from console.config.profiles import Profile, profile_named
-from console.config.settings import Settings
+from console.config.settings import Settings, TargetSettings
 from console.sources.promql import errors_selector, quote, suffixed
 from console.sources.recording_rules import RULES_WINDOW, recording_rules
 
@@ -96,10 +96,59 @@ def operator_rules(deployment: str) -> tuple[RbacRule, ...]:
     )
 
 
+def proxy_rules(target: TargetSettings, operator: bool
+                ) -> tuple[tuple[RbacRule, ...], dict[str, tuple[RbacRule, ...]]]:
+    """What reading Prometheus/Alertmanager through the API server's service proxy needs:
+    (cluster-wide rules, rules per namespace). Discovery lists Services in every
+    namespace; a pinned Service is read by name in its own namespace. The proxy's verb
+    is the HTTP method's: queries are GETs; silences are POST (create) and expiring one
+    DELETE (delete), so only the operator variant gets those, and only on Alertmanager."""
+    wide: dict[str, set[str]] = {}
+    spaced: dict[str, list[RbacRule]] = {}
+    looked_for = target.prometheus is None
+    for kind, url, pin in (("prometheus", target.prometheus, target.prometheus_service),
+                           ("alertmanager", target.alertmanager, target.alertmanager_service)):
+        if url is not None or (pin is None and not looked_for):
+            continue
+        verbs = ("get", "create", "delete") if operator and kind == "alertmanager" else ("get",)
+        if pin is None:
+            wide.setdefault("services", set()).add("list")
+            wide.setdefault("services/proxy", set()).update(verbs)
+            continue
+        # The proxy's object name is the whole id, NAME:PORT, as the console sends it.
+        ids = (f"{pin.name}:{pin.port}",) if pin.port and not pin.port.isdigit() else ()
+        spaced.setdefault(pin.namespace, []).extend((
+            RbacRule("", ("services",), ("get",), (pin.name,)),
+            RbacRule("", ("services/proxy",), verbs, ids)))
+    order = ("get", "list", "create", "delete")
+    cluster = tuple(RbacRule("", (res,), tuple(v for v in order if v in verbs))
+                    for res, verbs in wide.items())
+    return cluster, {ns: tuple(rules) for ns, rules in spaced.items()}
+
+
+def _pair(name: str, namespace: str | None, rules: Sequence[RbacRule],
+          group: str) -> list[dict[str, Any]]:
+    """A Role and its RoleBinding (a ClusterRole and ClusterRoleBinding without namespace)."""
+    kind = "Role" if namespace else "ClusterRole"
+    meta: dict[str, Any] = {"name": name, "labels": dict(APP_LABELS)}
+    if namespace:
+        meta["namespace"] = namespace
+    return [
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta,
+         "rules": [r.as_dict() for r in rules]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": f"{kind}Binding",
+         "metadata": dict(meta, labels=dict(APP_LABELS)),
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": name},
+         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                       "name": group}]},
+    ]
+
+
 def rbac_documents(settings: Settings, variant: str = "both",
                    readers: str = "ai-gateway-oncall-readers",
                    operators: str = "ai-gateway-oncall-operators") -> list[dict[str, Any]]:
-    """Role + RoleBinding per variant, in the target namespace, bound to a group each."""
+    """Role + RoleBinding per variant, in the target namespace, bound to a group each;
+    and, when a Service is read through the API server, the rules that needs."""
     target = settings.target
     wanted = [("read-only", read_only_rules(), readers),
               ("operator", operator_rules(target.deployment), operators)]
@@ -108,21 +157,12 @@ def rbac_documents(settings: Settings, variant: str = "both",
         if variant not in (name, "both"):
             continue
         role = f"ai-gateway-console-{name}"
-        meta = {"name": role, "namespace": target.namespace, "labels": dict(APP_LABELS)}
-        docs.append({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": meta,
-            "rules": [r.as_dict() for r in rules],
-        })
-        docs.append({
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": dict(meta, labels=dict(APP_LABELS)),
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
-                          "name": group}],
-        })
+        docs += _pair(role, target.namespace, rules, group)
+        cluster, spaced = proxy_rules(target, operator=name == "operator")
+        if cluster:
+            docs += _pair(f"{role}-services", None, cluster, group)
+        for namespace, ns_rules in spaced.items():
+            docs += _pair(f"{role}-services", namespace, ns_rules, group)
     return docs
 
 
@@ -140,6 +180,14 @@ def rbac_yaml(settings: Settings, variant: str = "both",
         "# system:basic-user, so no rule for it is needed here.",
         "# Bind your own groups (or kind: User / ServiceAccount) in the subjects.",
     ]
+    if any(proxy_rules(target, operator=True)):
+        header += [
+            "# Prometheus/Alertmanager are read through the API server's service proxy:",
+            "# `services` list finds them (cluster-wide; pin one with --prometheus-service",
+            "# to narrow it to get in its namespace), `services/proxy` get reads them; the",
+            "# operator variant adds create/delete on it because silences are written",
+            "# through the proxy (POST and DELETE on Alertmanager's API).",
+        ]
     return _documents(header, rbac_documents(settings, variant, readers, operators))
 
 

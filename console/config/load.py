@@ -97,15 +97,18 @@ def _merge(layers: Layers, config_path: str | None) -> Settings:
     limits = read_limits(layers)
     defaults = _default_target(layers, read_only, default_timeout, limits)
     targets = build_targets(layers, defaults, demo, default_timeout)
-    if demo is None and any(t.prometheus is None for t in targets) and not (
+    # No URL: Prometheus is looked for in the cluster, which needs a kubeconfig to ask.
+    lost = [] if demo is not None else [
+        t.name for t in targets if t.prometheus is None and not _has_kubeconfig(t, layers.env)]
+    if demo is None and lost and not (
             flags.get("allow_no_prometheus") or flags.get("print_config")):
-        missing = next(t.name for t in targets if t.prometheus is None)
         raise ConfigError(
-            "no Prometheus configured: give --prometheus-url (or PROMETHEUS_URL), "
-            "or run the embedded demo with --demo"
+            "no Prometheus configured and no kubeconfig to find one in the cluster: give "
+            "--prometheus-url (or PROMETHEUS_URL), a kubeconfig, or run the embedded demo "
+            "with --demo"
             if len(targets) == 1 else
-            f"target {values.shown(missing)} has no Prometheus: give it a "
-            "[targets.prometheus] url, or a shared one with --prometheus-url"
+            f"target {values.shown(lost[0])} has no Prometheus: give it a "
+            "[targets.prometheus] url, a shared one with --prometheus-url, or a kubeconfig"
         )
     record = layers.pick("record")
     seed = flags.get("seed")
@@ -127,6 +130,16 @@ def _merge(layers: Layers, config_path: str | None) -> Settings:
                                           "--record-max-size"), at_least=MIN_RECORD_SIZE),
         limits=limits,
     )
+
+
+def _has_kubeconfig(target: TargetSettings, env: Mapping[str, str]) -> bool:
+    """A kubeconfig file exists for the target, or it runs in a pod (its service account)."""
+    from console.sources.kubeconfig import kubeconfig_path
+
+    path = kubeconfig_path(target.kubeconfig, env)
+    # os.path.expanduser leaves "~nosuchuser" as it is; Path.expanduser raises.
+    return path is None or any(os.path.isfile(os.path.expanduser(p))
+                               for p in path.split(os.pathsep) if p)
 
 
 def _or(found: Found | None, default: Any, name: str) -> Found:
@@ -178,6 +191,7 @@ def _default_target(layers: Layers, read_only: bool, timeout: float,
 
     kubeconfig = layers.pick("kubeconfig", ("KUBECONFIG",))
     cluster_label = layers.config("cluster_label")
+    prom_pin, am_pin = (layers.pick(f"{api}_service") for api in ("prometheus", "alertmanager"))
     return TargetSettings(
         name="default",
         kubeconfig=values.nonempty(*kubeconfig) if kubeconfig else None,
@@ -193,4 +207,6 @@ def _default_target(layers: Layers, read_only: bool, timeout: float,
         read_only=read_only,
         cluster_label=(values.label_name(*cluster_label) if cluster_label else "cluster"),
         limits=limits,
+        prometheus_service=values.service_ref(*prom_pin) if prom_pin else None,
+        alertmanager_service=values.service_ref(*am_pin) if am_pin else None,
     )

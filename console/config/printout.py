@@ -86,7 +86,12 @@ def _toml_duration(seconds: float) -> str | float:
 
 def _target_table(target: TargetSettings, *, top_level: bool) -> dict[str, Any]:
     table: dict[str, Any] = {} if top_level else {"name": target.name}
-    optional = {"context": target.context, "kubeconfig": target.kubeconfig}
+    optional: dict[str, str | None] = {
+        "context": target.context, "kubeconfig": target.kubeconfig,
+        "prometheus_service": (str(target.prometheus_service)
+                               if target.prometheus_service else None),
+        "alertmanager_service": (str(target.alertmanager_service)
+                                 if target.alertmanager_service else None)}
     if not top_level:
         optional |= {"cluster": target.cluster, "demo": target.demo}
     table |= {k: v for k, v in optional.items() if v is not None}

@@ -123,6 +123,7 @@ TARGET_KEYS: Mapping[str, Field] = {
     "name": "string", "context": "string", "kubeconfig": "string", "namespace": "string",
     "deployment": "string", "hpa": "string", "read_only": "bool", "cluster": "string",
     "cluster_label": "string", "demo": "string",
+    "prometheus_service": "string", "alertmanager_service": "string",
     "prometheus": Table(ENDPOINT_KEYS),
     "alertmanager": Table(ENDPOINT_KEYS),
 }
@@ -132,6 +133,7 @@ TOP_KEYS: Mapping[str, Field] = {
     "record_max_size": "size", "kubeconfig": "string", "context": "strings",
     "namespace": "string", "deployment": "string", "hpa": "string", "cluster_label": "string",
     "prometheus_url": "string", "alertmanager_url": "string",
+    "prometheus_service": "string", "alertmanager_service": "string",
     "max_body_size": "size", "deadline": "duration", "max_series": "count",
     "exec_timeout": "duration",
     "prometheus": Table(ENDPOINT_KEYS),

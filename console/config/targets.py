@@ -65,7 +65,9 @@ def build_targets(layers: Layers, defaults: TargetSettings, demo: str | None,
         chosen = [replace(defaults, name=c, context=c) for c in from_file]
     if len(chosen) > 1 and demo is None:
         # Several targets on one shared store: each selects its own series by label.
+        # Without a shared store, each target finds its own Prometheus in its cluster.
         chosen = [t if t.cluster is not None or t.prometheus is not defaults.prometheus
+                  or defaults.prometheus is None
                   else replace(t, cluster=t.context or t.name) for t in chosen]
     return tuple(chosen)
 
@@ -103,6 +105,9 @@ def _target_table(table: Mapping[str, Any], index: int, defaults: TargetSettings
     for key in ("namespace", "deployment", "hpa"):
         if (found := get(key)) is not None:
             changes[key] = values.kube_name(*found, label=key == "namespace")
+    for key in ("prometheus_service", "alertmanager_service"):
+        if (found := get(key)) is not None:
+            changes[key] = values.service_ref(*found)
     if (found := get("cluster_label")) is not None:
         changes["cluster_label"] = values.label_name(*found)
     if (found := get("read_only")) is not None:

@@ -100,6 +100,19 @@ class HttpEndpoint:
         return tuple(out)
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceRef:
+    """A Service read through the API server's service proxy (`NS/NAME:PORT`)."""
+
+    namespace: str
+    name: str
+    port: str | None = None
+    """The Service port's name or number; None: read from the Service (web, http-web, http)."""
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}" + (f":{self.port}" if self.port else "")
+
+
 @dataclass(frozen=True)
 class TargetSettings:
     """One cluster context with its Prometheus and Alertmanager."""
@@ -120,6 +133,16 @@ class TargetSettings:
     demo: str | None = None
     """Under --demo, this target's own scenario (None: the settings' scenario)."""
     limits: ReadLimits = field(default_factory=ReadLimits)
+    prometheus_service: ServiceRef | None = None
+    """Pinned Prometheus Service (`--prometheus-service`); with no URL and no pin, the
+    console looks for one in the cluster (console/sources/discovery.py)."""
+    alertmanager_service: ServiceRef | None = None
+
+    @property
+    def has_alertmanager(self) -> bool:
+        """An Alertmanager URL, or one looked for in the cluster (with Prometheus, or pinned)."""
+        return (self.alertmanager is not None or self.prometheus is None
+                or self.alertmanager_service is not None)
 
 
 @dataclass(frozen=True)

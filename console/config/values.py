@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from console.config.types import ConfigError
+from console.config.types import ConfigError, ServiceRef
 from console.text.durations import format_duration, parse_duration
 from console.text.sizes import parse_size
 
@@ -140,6 +140,27 @@ def kube_name(value: Any, what: str, *, label: bool = False) -> str:
         raise ConfigError(f"{what}: {shown(name)} is not a Kubernetes name (a {kind}: "
                           f"lower-case letters, digits and '-', at most {limit})")
     return name
+
+
+_PORT_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+def service_ref(value: Any, what: str) -> ServiceRef:
+    """`NAMESPACE/NAME:PORT` (PORT a port name or number, optional) of a Service."""
+    raw = nonempty(value, what).strip()
+    namespace, slash, rest = raw.partition("/")
+    name, colon, port = rest.partition(":")
+    if not slash or not namespace or not name or (colon and not port):
+        raise ConfigError(f"{what}: {shown(raw)} is not NAMESPACE/NAME:PORT "
+                          "(e.g. monitoring/prometheus-operated:web)")
+    kube_name(namespace, f"{what} namespace", label=True)
+    kube_name(name, f"{what} Service name", label=True)
+    if port.isdigit():
+        if not 1 <= int(port) <= 65535:
+            raise ConfigError(f"{what}: port {shown(port)} is not between 1 and 65535")
+    elif port and (len(port) > 15 or not _PORT_NAME.fullmatch(port)):
+        raise ConfigError(f"{what}: {shown(port)} is not a Service port name or number")
+    return ServiceRef(namespace, name, port or None)
 
 
 def label_name(value: Any, what: str) -> str:

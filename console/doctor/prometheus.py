@@ -15,11 +15,11 @@ from typing import Any
 
 from console.clock import Clock
 from console.config.profiles import Profile, profile_named
-from console.config.settings import Settings, TargetSettings
+from console.config.settings import HttpEndpoint, Settings, TargetSettings
 from console.doctor.checks import Check, Status, gather_named
 from console.doctor.labels import LabelNeed, label_check, label_needs, labels_pass, missing_labels
 from console.sources.base import SourceError
-from console.sources.http_client import ApiClient
+from console.sources.http_client import PLACEHOLDER, ApiClient, RoutedTransport
 from console.sources.prometheus_answers import parse_vector
 from console.sources.promql import errors_selector, quote, suffixed
 from console.sources.recording_rules import RULES_WINDOW, recording_rules
@@ -74,17 +74,21 @@ def _prometheus_fix(message: str) -> str:
     return "check --prometheus-url (the Prometheus HTTP API, e.g. http://prometheus:9090)"
 
 
-async def prometheus_checks(settings: Settings, target: TargetSettings,
-                            clock: Clock) -> list[Check]:
+async def prometheus_checks(settings: Settings, target: TargetSettings, clock: Clock,
+                            proxy: RoutedTransport | None = None) -> list[Check]:
+    """`proxy`: the service proxy, when Prometheus is found in the cluster."""
     from console.sources.prometheus import PrometheusSource
 
     endpoint = target.prometheus
+    routed = proxy if endpoint is None else None
+    if routed is not None:
+        endpoint = HttpEndpoint(PLACEHOLDER["prometheus"], limits=target.limits)
     if endpoint is None:  # build_settings refuses this outside --demo; be safe anyway
         return [Check("prometheus", "fail", "not configured", "give --prometheus-url")]
     profile = profile_named(settings.profile).with_overrides(settings.metrics_overrides)
     roles = metric_roles(profile)
-    api = ApiClient(endpoint, "Prometheus")
-    source = PrometheusSource(endpoint, settings, clock)
+    api = ApiClient(endpoint, "Prometheus", routed)
+    source = PrometheusSource(endpoint, settings, clock, transport=routed)
     up_query = f"up{{job={quote(profile.up_job)}}}"
 
     def query(promql: str) -> Awaitable[Any]:

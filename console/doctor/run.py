@@ -12,16 +12,19 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from console.clock import Clock, system_clock
-from console.config.settings import Settings
+from console.config.settings import ConfigError, Settings, TargetSettings
 from console.doctor.alertmanager import alertmanager_checks
 from console.doctor.checks import Check
 from console.doctor.demo import demo_checks
 from console.doctor.kubernetes import kubernetes_checks
 from console.doctor.prometheus import prometheus_checks
 from console.doctor.report import report
+
+if TYPE_CHECKING:
+    from console.sources.service_proxy import ServiceProxy
 
 
 async def _bounded(name: str, work: Awaitable[list[Check]], deadline_s: float) -> list[Check]:
@@ -32,34 +35,72 @@ async def _bounded(name: str, work: Awaitable[list[Check]], deadline_s: float) -
                       "check the network path, or raise --timeout")]
 
 
-async def run_checks(settings: Settings, clock: Clock = system_clock) -> list[Check]:
-    """Every check of the first target, in report order."""
-    target = settings.target
+async def run_checks(settings: Settings, clock: Clock = system_clock,
+                     target: TargetSettings | None = None) -> list[Check]:
+    """Every check of one target (the first by default), in report order."""
+    target = target or settings.target
     if settings.demo is not None:
         return await demo_checks(settings, target, clock)
     timeout_s = target.prometheus.timeout_s if target.prometheus else 5.0
     # A backstop only: every request has its own timeout. It leaves room for the first use
-    # of the kubernetes client, which builds its models (about 2 s of CPU).
-    deadline_s = timeout_s * 3 + 10.0
+    # of the kubernetes client, which builds its models (about 2 s of CPU), and for an
+    # exec plugin that hangs until its own deadline.
+    deadline_s = timeout_s * 3 + 10.0 + settings.limits.exec_timeout_s
+    proxy, found = await _discovered(target, timeout_s, deadline_s)
     groups: Sequence[tuple[str, Callable[[], Awaitable[list[Check]]]]] = (
-        ("prometheus", lambda: prometheus_checks(settings, target, clock)),
-        ("alertmanager", lambda: alertmanager_checks(target)),
+        ("prometheus", lambda: prometheus_checks(settings, target, clock, proxy)),
+        ("alertmanager", lambda: alertmanager_checks(target, proxy)),
         ("kubernetes", lambda: kubernetes_checks(target, clock, settings.read_only, timeout_s)),
     )
-    results = await asyncio.gather(*(_bounded(n, make(), deadline_s) for n, make in groups))
-    return [check for group in results for check in group]
+    try:
+        results = await asyncio.gather(*(_bounded(n, make(), deadline_s) for n, make in groups))
+    finally:
+        if proxy is not None:
+            await proxy.aclose()  # the doctor's hold; the checks released theirs
+    return found + [check for group in results for check in group]
+
+
+async def _discovered(target: TargetSettings, timeout_s: float, deadline_s: float
+                      ) -> tuple[ServiceProxy | None, list[Check]]:
+    """The service proxy and its candidates' lines, when a Service is read through it."""
+    kinds = tuple(k for k, url, pin in (
+        ("prometheus", target.prometheus, target.prometheus_service),
+        ("alertmanager", target.alertmanager, target.alertmanager_service))
+        if url is None and (pin is not None or target.prometheus is None))
+    if not kinds:
+        return None, []
+    from console.doctor.discovery import discovery_checks
+    from console.sources.service_proxy import ServiceProxy
+
+    proxy = ServiceProxy(target, timeout_s)
+    proxy.retain()  # the doctor's own hold: its checks' clients come and go
+    return proxy, await _bounded("service discovery", discovery_checks(proxy, kinds),
+                                 deadline_s)
 
 
 
-def run_doctor(settings: Settings, clock: Clock = system_clock, out: TextIO | None = None) -> int:
-    """Print the report; 0 when nothing failed (warnings allowed), 1 otherwise."""
+def run_doctor(settings: Settings, clock: Clock = system_clock, out: TextIO | None = None,
+               target_name: str | None = None) -> int:
+    """Print the report of every target (or the one named), all checked at once; 0 when
+    nothing failed (warnings allowed), 1 otherwise, 2 for an unknown target."""
+    from console.export.fleet_snapshot import chosen_targets
+
     stream = out or sys.stdout
-    target = settings.target
-    checks = asyncio.run(run_checks(settings, clock))
+    try:
+        targets = chosen_targets(settings, target_name)
+    except ConfigError as exc:
+        print(f"ai-gateway-console: {exc}", file=sys.stderr)
+        return 2
+
+    async def every() -> list[list[Check]]:
+        return list(await asyncio.gather(*(run_checks(settings, clock, t) for t in targets)))
+
+    reports = asyncio.run(every())
     colour = stream.isatty() and not os.environ.get("NO_COLOR")
-    head = (f"ai-gateway-console doctor: target {target.name}, namespace {target.namespace}, "
-            f"deployment {target.deployment}, profile {settings.profile}"
-            + (f" ({settings.profile_note})" if settings.profile_note else ""))
-    print(head, file=stream)
-    print(report(checks, colour), file=stream)
-    return 1 if any(c.status == "fail" for c in checks) else 0
+    for index, (target, checks) in enumerate(zip(targets, reports, strict=True)):
+        head = (f"ai-gateway-console doctor: target {target.name}, namespace "
+                f"{target.namespace}, deployment {target.deployment}, profile {settings.profile}"
+                + (f" ({settings.profile_note})" if settings.profile_note else ""))
+        print(("\n" if index else "") + head, file=stream)
+        print(report(checks, colour), file=stream)
+    return 1 if any(c.status == "fail" for checks in reports for c in checks) else 0

@@ -206,7 +206,7 @@ def recorder_for(settings: Settings, clock: Clock, trend_points: int = TREND_POI
         refresh_s=settings.refresh_s,
         context=ts.context,
         demo=settings.demo,
-        alertmanager_configured=settings.demo is not None or ts.alertmanager is not None,
+        alertmanager_configured=settings.demo is not None or ts.has_alertmanager,
     )
     recorder = Recorder(Path(settings.record).expanduser(), header,
                         max_bytes=settings.record_max_bytes, trend_points=trend_points,

@@ -30,22 +30,38 @@ def build_source_set(
 
         return demo_source_set(settings, target, clock)
 
+    from console.config.settings import HttpEndpoint
     from console.sources.alertmanager import AlertmanagerSource
+    from console.sources.http_client import PLACEHOLDER
     from console.sources.kubernetes import KubernetesSource
     from console.sources.prometheus import PrometheusSource
+    from console.sources.service_proxy import ServiceProxy
 
-    assert target.prometheus is not None  # build_settings guarantees it outside the demo
+    prometheus, alertmanager = target.prometheus, target.alertmanager
+    proxy: ServiceProxy | None = None
+    # No URL: read through the API server's service proxy. Alertmanager is looked for too
+    # when Prometheus is, or when its Service is pinned (a URL given always wins).
+    if prometheus is None or (alertmanager is None and target.alertmanager_service):
+        proxy = ServiceProxy(target, min(10.0, max(2.0, settings.refresh_s * 2)))
+    prom_transport = proxy if prometheus is None else None
+    am_transport = proxy if alertmanager is None else None
+    if proxy is not None:
+        prometheus = prometheus or HttpEndpoint(
+            PLACEHOLDER["prometheus"], timeout_s=proxy.timeout_s, limits=target.limits)
+        alertmanager = alertmanager or HttpEndpoint(
+            PLACEHOLDER["alertmanager"], timeout_s=proxy.timeout_s, limits=target.limits)
+    assert prometheus is not None
     metrics: MetricsSource
-    if target.cluster is not None:
+    if target.cluster is not None and prom_transport is None:
         from console.sources.store import StoreRegistry
 
         registry = stores if stores is not None else StoreRegistry()
-        store = registry.store(target.prometheus, settings, clock, target.cluster_label)
+        store = registry.store(prometheus, settings, clock, target.cluster_label)
         metrics = store.slice(target.cluster)
     else:
-        metrics = PrometheusSource(target.prometheus, settings, clock)
+        metrics = PrometheusSource(prometheus, settings, clock, transport=prom_transport)
     alerts = AlertmanagerSource(
-        target.prometheus, target.alertmanager,
+        prometheus, alertmanager, transport=prom_transport, alertmanager_transport=am_transport,
         cluster=None if target.cluster is None else (target.cluster_label, target.cluster))
     cluster = KubernetesSource(target, clock)
     return SourceSet(

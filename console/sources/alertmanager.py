@@ -21,7 +21,7 @@ import httpx
 from console.config.settings import HttpEndpoint
 from console.model import Alert, AlertsReading
 from console.sources.base import ActionError, SourceError
-from console.sources.http_client import ApiClient
+from console.sources.http_client import ApiClient, ServiceNotFound
 from console.text.durations import utc_stamp
 from console.text.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line, clean_map
 
@@ -155,6 +155,7 @@ class AlertmanagerSource:
         alertmanager: HttpEndpoint | None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        alertmanager_transport: httpx.AsyncBaseTransport | None = None,
         cluster: tuple[str, str] | None = None,
     ) -> None:
         self._cluster = cluster
@@ -162,22 +163,28 @@ class AlertmanagerSource:
         alerts are left out; alerts without the label cannot be placed and are kept."""
         self._prometheus = ApiClient(prometheus, "Prometheus", transport)
         self._alertmanager = (
-            ApiClient(alertmanager, "Alertmanager", transport) if alertmanager else None
+            ApiClient(alertmanager, "Alertmanager", alertmanager_transport or transport)
+            if alertmanager else None
         )
+        self._absent = False
+        """The cluster was searched and has no Alertmanager: as if none were configured."""
 
     @property
     def can_silence(self) -> bool:
-        return self._alertmanager is not None
+        return self._alertmanager is not None and not self._absent
 
     async def fetch(self) -> AlertsReading:
         calls = [self._prometheus.get_json("/api/v1/alerts")]
-        if self._alertmanager is not None:
+        if self._alertmanager is not None and not self._absent:
             calls.append(self._alertmanager.get_json(
                 "/api/v2/alerts",
                 {"active": "true", "silenced": "true", "inhibited": "true",
                  "unprocessed": "true"},
             ))
         answers = await asyncio.gather(*calls, return_exceptions=True)
+        if len(answers) > 1 and isinstance(answers[1], ServiceNotFound):
+            self._absent = True
+            answers = answers[:1]
         for answer in answers:
             if isinstance(answer, BaseException):
                 raise answer
@@ -190,7 +197,7 @@ class AlertmanagerSource:
         return AlertsReading(alerts=alerts)
 
     def _require_alertmanager(self) -> ApiClient:
-        if self._alertmanager is None:
+        if self._alertmanager is None or self._absent:
             raise ActionError("silences need an Alertmanager, and none is configured")
         return self._alertmanager
 

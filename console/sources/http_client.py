@@ -76,6 +76,37 @@ def _ssl_context(endpoint: HttpEndpoint) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=verify)
 
 
+PLACEHOLDER = {"prometheus": "http://prometheus.service-proxy.invalid",
+               "alertmanager": "http://alertmanager.service-proxy.invalid"}
+"""The URL of a source read through a `RoutedTransport`: only it knows where that goes."""
+
+
+class ServiceNotFound(SourceError):
+    """A routed transport found no Service to send to: for Alertmanager, "not configured"."""
+
+
+class RoutedTransport(httpx.AsyncBaseTransport):
+    """A transport that must find where its requests go before they are sent (the API
+    server's service proxy, console/sources/service_proxy.py). `prepare` is awaited
+    before each request's deadline starts, since it may run an exec plugin under that
+    plugin's own deadline and must fail with the plugin's name, not as a timeout."""
+
+    users = 0
+    """ApiClients using it: each closes it once, and only the last close closes it."""
+
+    async def prepare(self, base_url: httpx.URL) -> str:
+        """Where this base URL goes, as it may be shown; SourceError if nowhere."""
+        raise NotImplementedError
+
+    def retain(self) -> None:
+        self.users += 1
+
+    def release(self) -> bool:
+        """One user fewer; True when that was the last (the owner then closes it)."""
+        self.users -= 1
+        return self.users <= 0
+
+
 class _Progress:
     """How far one request got, for the line that says where it timed out."""
 
@@ -99,6 +130,9 @@ class ApiClient:
         self.endpoint = endpoint
         self.api = api
         self.requests_sent = 0
+        self._routed = transport if isinstance(transport, RoutedTransport) else None
+        if self._routed is not None:
+            self._routed.retain()
         parts = urlsplit(endpoint.url)
         auth: httpx.BasicAuth | None = None
         if endpoint.username is not None:
@@ -149,6 +183,8 @@ class ApiClient:
         """Send one request and read its whole (capped) answer under the deadline; any
         transport failure, HTTP error status, oversized or endless answer is a SourceError."""
         self.requests_sent += 1
+        if self._routed is not None:
+            self.url = await self._routed.prepare(self._client.base_url)
         progress = _Progress()
         deadline = self.endpoint.deadline_s
         try:

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +34,59 @@ from console.text.safe_text import one_line as clean_one_line
 from console.text.scrub import Scrubber
 
 ERROR_BODY_BYTES = 64 * 1024
+REFRESH_AHEAD_S = 60.0
+"""A plugin's token is renewed this long before it expires, or at a fifth of its life left
+when it lives less than five minutes. The client's own rule (five minutes ahead) would run
+a plugin whose tokens live 15 s before every single request."""
+
+
+def refresh_at(issued: float, expires: float) -> float:
+    """When a token issued at `issued` and valid until `expires` (epoch s) is renewed."""
+    return expires - min(REFRESH_AHEAD_S, max(0.0, expires - issued) / 5)
 
 
 def one_line(text: str, limit: int = 200) -> str:
     """The API's words as one clean, capped line (console/text/safe_text.py)."""
     return clean_one_line(str(text), limit)
+
+
+class _RenewingLoader:
+    """The exec plugin's token renewed at `refresh_at`, not five minutes ahead, and once
+    per refused token after a 401; mixed in front of the client's kubeconfig loader."""
+
+    renew_lock: threading.Lock
+    _user: Any
+
+    _load_authentication: Callable[[], None]
+    """The client loader's own (annotated only: a definition here would shadow it)."""
+
+    def _base_set_config(self, configuration: Any) -> None:
+        super()._set_config(configuration)  # type: ignore[misc]
+
+    def _set_config(self, configuration: Any) -> None:
+        self._base_set_config(configuration)
+        if "exec" in self._user and "token" in self.__dict__:
+            configuration.refresh_api_key_hook = self._renew_if_due
+
+    def _renew_if_due(self, configuration: Any) -> None:
+        """The client calls this before every request (its refresh hook)."""
+        with self.renew_lock:
+            if time.time() >= getattr(self, "renew_at", float("inf")):
+                self._renew(configuration)
+
+    def _renew(self, configuration: Any) -> None:
+        self._load_authentication()
+        self._set_config(configuration)
+
+    def renew_after_401(self, configuration: Any, refused: str | None) -> bool:
+        """Run the plugin again after a 401, once for the token that was refused (threads
+        refused with it wait here and reuse the new one); False with no plugin to ask."""
+        if "exec" not in self._user:
+            return False
+        with self.renew_lock:
+            if refused is None or configuration.api_key.get("BearerToken") == refused:
+                self._renew(configuration)
+        return True
 
 
 @functools.cache
@@ -56,7 +107,7 @@ def _client_classes() -> tuple[type, type]:
     file_or_data: Any = kube_config.FileOrData
     loader_base: Any = kube_config.KubeConfigLoader
 
-    class BoundedExecLoader(loader_base):  # type: ignore[misc]
+    class BoundedExecLoader(_RenewingLoader, loader_base):  # type: ignore[misc]
         """Runs `users[].user.exec` through the console's ExecRunner."""
 
         exec_runner: ExecRunner
@@ -80,7 +131,9 @@ def _client_classes() -> tuple[type, type]:
                     ).as_file())
             if credential.expiration:
                 self.expiry = parse_rfc3339(credential.expiration)
+                self.renew_at = refresh_at(time.time(), self.expiry.timestamp())
             return True
+
 
     class BoundedRest(rest.RESTClientObject):  # type: ignore[misc]
         """Reads an error answer only far enough for its message."""
@@ -113,6 +166,20 @@ class Connection:
     api_client: Any
     configuration: Any
     context_name: str
+    loader: Any = None
+    """The kubeconfig loader (None in a pod): it renews an exec plugin's token."""
+
+    def renew_after_401(self, refused: str | None) -> bool:
+        """Ask the exec plugin for a new token after a 401; False when there is none to ask.
+        Blocking (the plugin runs): call it in a thread. ExecPluginError if it fails."""
+        if self.loader is None:
+            return False
+        return bool(self.loader.renew_after_401(self.configuration, refused))
+
+    def bearer(self) -> str | None:
+        """The `Bearer …` header value, renewed first when due (may run the plugin)."""
+        value = self.configuration.get_api_key_with_prefix("BearerToken")
+        return str(value) if value else None
 
     def apis(self) -> dict[str, Any]:
         from kubernetes import client
@@ -145,6 +212,7 @@ def connect(target: TargetSettings, runner: ExecRunner) -> Connection:
     loader_class, api_class = _client_classes()
     configuration: Any = kubernetes.client.Configuration()
     path = kubeconfig_path(target.kubeconfig)
+    loader: Any = None
     try:
         if path is None:
             kube_config.load_incluster_config(client_configuration=configuration)
@@ -155,6 +223,7 @@ def connect(target: TargetSettings, runner: ExecRunner) -> Connection:
             loader = loader_class(config_dict=merged.config, active_context=target.context,
                                   config_base_path=None)
             loader.exec_runner = runner
+            loader.renew_lock = threading.Lock()
             loader.load_and_set(configuration)
     except (SourceError, ExecPluginError) as exc:
         raise SourceError(str(exc)) from None
@@ -166,7 +235,7 @@ def connect(target: TargetSettings, runner: ExecRunner) -> Connection:
     configuration.retries = False
     api = api_class(configuration)
     api.user_agent = "ai-gateway-console"
-    return Connection(api, configuration, context)
+    return Connection(api, configuration, context, loader)
 
 
 def configuration_scrubber(configuration: Any) -> Scrubber:

@@ -19,7 +19,7 @@ from typing import Any
 from console.config.settings import TargetSettings
 from console.sources.base import ActionError, Permission, SourceError
 from console.sources.bounded_read import read_json
-from console.sources.exec_credential import ExecRunner
+from console.sources.exec_credential import ExecPluginError, ExecRunner
 from console.sources.kube_client import Connection, connect, one_line
 from console.sources.kube_errors import Where, classify, host_of
 from console.sources.kube_watch import CallFailed, RequestCounter
@@ -34,6 +34,11 @@ API_GROUPS = {
     "configmaps": "",
     "secrets": "",
 }
+
+
+WRITE_VERBS = frozenset({"create", "patch", "delete", "update"})
+ASKING = frozenset({"selfsubjectaccessreviews"})
+"""Created, but only to ask a question: sending it again changes nothing."""
 
 
 class KubeReadError(SourceError, ActionError):
@@ -67,6 +72,7 @@ class KubeSession:
         self._exec = ExecRunner(target.limits.exec_timeout_s)
         self._scrubber = Scrubber()
         self._api_client: Any = None
+        self._connection: Connection | None = None
         self.apis: dict[str, Any] = {}
         self._configuration: Any = None
         self._context_name = target.context or "(current context)"
@@ -99,6 +105,11 @@ class KubeSession:
                 raise
             self._install(connection)
 
+    @property
+    def connection(self) -> Connection | None:
+        """The connected client (None until `ensure` succeeded)."""
+        return self._connection
+
     def ensure_for(self, error: type[Exception]) -> None:
         """`ensure`, its failure raised as `error` (what the caller's handler catches)."""
         try:
@@ -117,6 +128,7 @@ class KubeSession:
             self._scrubber = connection.scrubber()
             self.apis = connection.apis()
             self._api_client = connection.api_client
+            self._connection = connection
             self._connect_failure = None
             self._on_connect()
 
@@ -145,7 +157,10 @@ class KubeSession:
         where = Where(host_of(self._configuration), self.target.namespace,
                       self._context_name, self.request_timeout[1])
         failure = classify(exc, verb, resource, name, where)
-        failure.message = self._scrubber(one_line(failure.message))
+        # Built again each time: the plugin may have renewed the token since connecting.
+        connection = self._connection
+        scrub = connection.scrubber() if connection is not None else self._scrubber
+        failure.message = scrub(one_line(failure.message))
         failure.args = (failure.message,)
         return failure
 
@@ -166,11 +181,40 @@ class KubeSession:
     def call_named(
         self, verb: str, resource: str, fn: Any, object_name: str | None, **kwargs: Any
     ) -> Any:
-        self.counter.add(f"{verb} {resource}")
+        """One request; a read refused with 401 is sent once more after the exec plugin
+        gave a new token (it expired early, or was revoked). A write is not repeated: the
+        token is renewed, and the next attempt, made by the user, carries it."""
+        for attempt in (1, 2):
+            self.counter.add(f"{verb} {resource}")
+            refused = self._bearer_now()
+            try:
+                return fn(_preload_content=False, _request_timeout=self.request_timeout,
+                          **kwargs)
+            except Exception as exc:
+                failure = self.describe(exc, verb, resource, object_name)
+                if (failure.status != 401 or isinstance(exc, ExecPluginError)
+                        or attempt == 2 or not self._renew(refused)
+                        or (verb in WRITE_VERBS and resource not in ASKING)):
+                    raise failure from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _bearer_now(self) -> str | None:
+        configuration = self._configuration
+        api_key = getattr(configuration, "api_key", None) or {}
+        token = api_key.get("BearerToken")
+        return token if isinstance(token, str) else None
+
+    def _renew(self, refused: str | None) -> bool:
+        """Ask the exec plugin again after a 401; False when there is none, or it failed
+        (the 401's own line is then what the user reads)."""
+        connection = self._connection
+        if connection is None:
+            return False
         try:
-            return fn(_preload_content=False, _request_timeout=self.request_timeout, **kwargs)
-        except Exception as exc:
-            raise self.describe(exc, verb, resource, object_name) from None
+            renewed = connection.renew_after_401(refused)
+        except ExecPluginError:
+            return False
+        return renewed
 
     def write(self, verb: str, resource: str, fn: Any, object_name: str, what: str,
               **kwargs: Any) -> Any:

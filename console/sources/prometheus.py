@@ -71,6 +71,12 @@ MAX_POINTS = 11_000
 """Prometheus refuses range queries of more points than this per series."""
 
 
+NO_CACHE = {"nocache": "1"}
+"""VictoriaMetrics answers a query for "now" as of 30 s ago (-search.latencyOffset) and
+repeats that value over the last 30 s of a range, unless told `nocache=1`; the console
+would then show half-a-minute-old figures and flat sparkline ends. Prometheus, Thanos and
+Mimir ignore a parameter they do not know."""
+
 class PrometheusSource:
     """MetricsSource over a Prometheus-compatible API.
 
@@ -165,7 +171,7 @@ class PrometheusSource:
         return await self._api.get_json(
             "/api/v1/query",
             {"query": promql, "time": f"{at:.3f}",
-             "timeout": format_duration(self._api.endpoint.timeout_s)},
+             "timeout": format_duration(self._api.endpoint.timeout_s), **NO_CACHE},
         )
 
     async def fetch(self, window_s: float) -> MetricsReading:
@@ -297,7 +303,7 @@ class PrometheusSource:
         step = max(step_s, span_s / MAX_POINTS, 0.001)
         start = end - span_s
         params = {"start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}",
-                  "timeout": format_duration(self._api.endpoint.timeout_s)}
+                  "timeout": format_duration(self._api.endpoint.timeout_s), **NO_CACHE}
         names = list(plan.queries)
         answers = await asyncio.gather(
             *(self._api.get_json("/api/v1/query_range", {"query": plan.queries[n], **params})

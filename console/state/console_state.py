@@ -89,7 +89,7 @@ class StateView(Protocol):
 
 def alertmanager_configured(settings: Settings, target: TargetSettings) -> bool:
     """Without an Alertmanager the status line says "not configured" (the demo has one)."""
-    return settings.demo is not None or target.alertmanager is not None
+    return settings.demo is not None or target.has_alertmanager
 
 
 class ConsoleState:

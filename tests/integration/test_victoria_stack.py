@@ -218,3 +218,101 @@ def _prometheus_range(url: str, promql: str, params: dict[str, str]) -> tuple[in
     query = {"query": promql, **{k: v for k, v in params.items() if k != "nocache"}}
     status, body = http_get(f"{url}/api/v1/query_range?{urllib.parse.urlencode(query)}")
     return status, json.loads(body)
+
+
+# -- the console on the store -----------------------------------------------------------------
+
+
+def fleet_config(tmp_path: Path, url: str, names: tuple[str, ...]) -> Path:
+    """A config of targets on one store, each selecting its series by `cluster`."""
+    text = f'[prometheus]\nurl = "{url}"\n' + "".join(
+        f'\n[[targets]]\nname = "{n}"\ncontext = "{n}"\ncluster = "{n}"\n' for n in names)
+    path = tmp_path / f"fleet-{len(names)}.toml"
+    path.write_text(text)
+    return path
+
+
+async def console_on_store(victoria: VictoriaStack, tmp_path: Path, names: tuple[str, ...],
+                           refreshes: int) -> tuple[dict[str, Any], float, float]:
+    """(reading per target, eval time, store requests per refresh) of the console's own
+    sources, every target polling at once as its worker does."""
+    import asyncio
+
+    from console.clock import system_clock
+    from console.config.settings import build_settings
+    from console.sources import build_source_set
+    from console.sources.store import StoreRegistry
+
+    config = fleet_config(tmp_path, victoria.url, names)
+    settings = build_settings({"config": str(config), "window": WINDOW,
+                               "kubeconfig": str(tmp_path / "none")},
+                              env={"HOME": str(tmp_path)})
+    stores = StoreRegistry()
+    sets = [build_source_set(settings, t, system_clock, stores) for t in settings.targets]
+    store = stores.stores[0]
+    try:
+        await asyncio.gather(*(s.metrics.fetch(settings.window_s) for s in sets))
+        before = store.requests_sent
+        for _ in range(refreshes):
+            readings = await asyncio.gather(*(s.metrics.fetch(settings.window_s)
+                                              for s in sets))
+            await asyncio.sleep(0.1)
+        per_refresh = (store.requests_sent - before) / refreshes
+        at = store.reader.last_eval_time
+        assert at is not None
+    finally:
+        for s in sets:
+            await s.aclose()
+    return dict(zip(names, readings, strict=True)), at, per_refresh
+
+
+async def test_the_consoles_figures_per_cluster_equal_promql_on_the_store(
+        victoria: VictoriaStack, tmp_path: Path) -> None:
+    names = ("eu", "us", "ap")
+    readings, at, _ = await console_on_store(victoria, tmp_path, names, refreshes=1)
+    expected = {name: on_store(victoria, figure(name, True), at) for name in FIGURES}
+    for cluster in names:
+        models = {(m.provider, m.model): m for m in readings[cluster].models}
+        assert set(models) == {(p, m) for c, p, m in expected["rate"] if c == cluster}
+        for (provider, model), shown in models.items():
+            key = (cluster, provider, model)
+            assert shown.request_rate == pytest.approx(expected["rate"][key], rel=1e-9)
+            if key in expected["error_ratio"]:
+                assert shown.error_ratio == pytest.approx(expected["error_ratio"][key],
+                                                          rel=1e-9)
+            if key in expected["p95"]:
+                assert shown.p95_latency_s == pytest.approx(expected["p95"][key], rel=1e-9)
+            else:  # absent on the store (VM drops NaN): unknown, never 0
+                assert shown.p95_latency_s is None
+
+
+async def test_the_store_answers_as_many_queries_for_one_target_as_for_three(
+        victoria: VictoriaStack, tmp_path: Path) -> None:
+    _, _, one = await console_on_store(victoria, tmp_path, ("eu",), refreshes=2)
+    _, _, three = await console_on_store(victoria, tmp_path, ("eu", "us", "ap"), refreshes=2)
+    print(f"store requests per refresh: {one:g} for 1 target, {three:g} for 3")
+    assert one == three > 0
+
+
+def test_snapshot_prints_every_target_of_the_store(victoria: VictoriaStack, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from console.cli import main
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config = fleet_config(tmp_path, victoria.url, ("eu", "us", "ap"))
+    # No cluster API here: kubernetes fails (exit 1), the store's figures are all printed.
+    code = main(["snapshot", "--config", str(config), "--window", WINDOW, "--kubeconfig",
+                 str(tmp_path / "none"), "--format", "json"])
+    captured = capsys.readouterr()
+    docs = json.loads(captured.out)
+    assert code == 1 and [d["target"] for d in docs] == ["eu", "us", "ap"]
+    truth = known(victoria)
+    for doc in docs:
+        assert doc["sources"]["prometheus"]["ok"]
+        assert {(m["provider"], m["model"]) for m in doc["models"]} == {
+            (p, m) for c, p, m in truth if c == doc["target"]}
+    assert all(line.startswith(("ai-gateway-console: eu: kubernetes",
+                                "ai-gateway-console: us: kubernetes",
+                                "ai-gateway-console: ap: kubernetes"))
+               for line in captured.err.splitlines())

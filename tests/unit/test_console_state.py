@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console.config.settings import Settings, TargetSettings
+from console.config.settings import HttpEndpoint, Settings, TargetSettings
 from console.model import AlertsReading, MetricsReading, ModelFigures, SourceStatus
 from console.record.frames import apply_frame
 from console.record.reading import load_recording
@@ -23,7 +23,9 @@ from console.state.polling import Latest, PollResult
 from console.state.trends import trend_step_s
 
 RECORDED = Path(__file__).resolve().parents[1] / "recorded" / "console"
-EU, US = TargetSettings(name="eu"), TargetSettings(name="us")
+# A Prometheus URL each: with none, Alertmanager would be looked for in the cluster.
+EU, US = (TargetSettings(name=n, prometheus=HttpEndpoint(f"http://prometheus.{n}:9090"))
+          for n in ("eu", "us"))
 
 
 def reading(*rates: float) -> MetricsReading:

@@ -75,7 +75,8 @@ def documents(text: str) -> list[dict[str, Any]]:
 
 
 def test_manifests_rbac_prints_both_roles_for_the_namespace(
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMETHEUS_URL", "http://prometheus:9090")  # not through the proxy
     code = main(["manifests", "rbac", "--namespace", "gw-prod", "--deployment", "gw"])
     out = capsys.readouterr().out
     assert code == 0
@@ -109,12 +110,48 @@ def test_manifests_rbac_prints_both_roles_for_the_namespace(
     assert not any(r == "secrets" for _, r, _, _ in operator)
 
 
-def test_manifests_rbac_one_variant_and_own_groups(capsys: pytest.CaptureFixture[str]) -> None:
+def test_manifests_rbac_one_variant_and_own_groups(capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMETHEUS_URL", "http://prometheus:9090")
     assert main(["manifests", "rbac", "--variant", "read-only", "--readers", "sre"]) == 0
     docs = documents(capsys.readouterr().out)
     assert [d["kind"] for d in docs] == ["Role", "RoleBinding"]
     assert docs[1]["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
                                     "name": "sre"}]
+
+
+def rules_of(doc: dict[str, Any]) -> set[tuple[str, str, tuple[str, ...]]]:
+    return {(r, v, tuple(rule.get("resourceNames", ()))) for rule in doc["rules"]
+            for r in rule["resources"] for v in rule["verbs"]}
+
+
+def test_manifests_rbac_for_services_found_through_the_api_server(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["manifests", "rbac"]) == 0
+    out = capsys.readouterr().out
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in documents(out)}
+    read = docs[("ClusterRole", "ai-gateway-console-read-only-services")]
+    operator = docs[("ClusterRole", "ai-gateway-console-operator-services")]
+    assert rules_of(read) == {("services", "list", ()), ("services/proxy", "get", ())}
+    # Silences go through the proxy too: POST is create, expiring one is DELETE.
+    assert rules_of(operator) == rules_of(read) | {("services/proxy", "create", ()),
+                                                   ("services/proxy", "delete", ())}
+    binding = docs[("ClusterRoleBinding", "ai-gateway-console-read-only-services")]
+    assert binding["roleRef"]["kind"] == "ClusterRole"
+    assert "silences are written" in out
+
+
+def test_manifests_rbac_for_pinned_services_names_them(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AI_GATEWAY_CONSOLE_ALERTMANAGER_URL", "http://am:9093")
+    assert main(["manifests", "rbac", "--variant", "read-only", "--prometheus-service",
+                 "monitoring/prometheus-operated:web"]) == 0
+    docs = documents(capsys.readouterr().out)
+    assert [(d["kind"], d["metadata"].get("namespace")) for d in docs] == [
+        ("Role", "ai-services"), ("RoleBinding", "ai-services"),
+        ("Role", "monitoring"), ("RoleBinding", "monitoring")]
+    assert rules_of(docs[2]) == {("services", "get", ("prometheus-operated",)),
+                                 ("services/proxy", "get", ("prometheus-operated:web",))}
 
 
 @pytest.mark.parametrize("argv", [["manifests"], ["manifests", "secrets"],
