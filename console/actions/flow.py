@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from textual.app import App
 
+from console.actions import hpa_bounds, rollback
 from console.actions.runner import (
     ActionRequest,
     ActionRunner,
@@ -36,10 +37,12 @@ from console.actions.runner import (
     parse_silence_duration,
     where,
 )
+from console.clock import Clock
 from console.config.settings import Settings
-from console.model import SourceName
+from console.model import HpaState, SourceName
 from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
+from console.screens.revisions import RevisionScreen
 from console.sources.base import ActionError, SourceSet
 from console.state.console_state import ConsoleState
 
@@ -47,6 +50,7 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
 Phase = Literal["checking", "asking", "sending"]
+Dialog = ConfirmScreen | PromptScreen | RevisionScreen
 PHASES: dict[Phase, str] = {
     "checking": "its permission check is in flight",
     "asking": "its dialog is open",
@@ -64,7 +68,7 @@ class Pending:
         self.runner = runner
         self.phase: Phase = "checking"
         self.worker: Worker[None] | None = None
-        self.screen: ConfirmScreen | PromptScreen | None = None
+        self.screen: Dialog | None = None
         self.recorded = False
         self.done = asyncio.Event()
 
@@ -81,6 +85,8 @@ class ActionHost(Protocol):
 
     @property
     def state(self) -> ConsoleState: ...
+
+    clock: Clock
 
     def refresh_now(self, *names: SourceName) -> None: ...
 
@@ -197,7 +203,7 @@ class ActionFlow:
             pending.runner.record(pending.action, result)
 
     @contextlib.contextmanager
-    def _showing(self, pending: Pending, screen: ConfirmScreen | PromptScreen) -> Iterator[None]:
+    def _showing(self, pending: Pending, screen: Dialog) -> Iterator[None]:
         pending.phase = "asking"
         pending.screen = screen
         try:
@@ -209,10 +215,24 @@ class ActionFlow:
         with self._showing(pending, screen):
             return await self.app.push_screen_wait(screen)
 
+    async def _pick(self, pending: Pending, screen: RevisionScreen) -> int | None:
+        with self._showing(pending, screen):
+            return await self.app.push_screen_wait(screen)
+
     async def _complete(self, pending: Pending) -> BoundAction | None:
-        """Scale and silence ask for their number first; None when the prompt was escaped."""
+        """Scale, silence, HPA bounds and rollback ask first; None when escaped."""
         action = pending.action
         request = action.request
+        if request.kind == "rollback":
+            return await rollback.choose(action, lambda s: self._pick(pending, s),
+                                         self.host.clock())
+        if request.kind == "hpa-bounds":
+            hpa = self._hpa()
+            value = await self._prompt(pending, PromptScreen(
+                f"HPA {action.target.hpa}: new MIN MAX?", hpa_bounds.prefill(hpa),
+                lambda text: error_of(hpa_bounds.parse_bounds, text), hpa_bounds.hint(hpa)))
+            return None if value is None else action.with_request(
+                replace(request, bounds=hpa_bounds.parse_bounds(value)))
         if request.kind == "scale":
             value = await self._prompt(pending, self._replica_prompt(action))
             return None if value is None else action.with_request(
@@ -225,6 +245,10 @@ class ActionFlow:
             return None if value is None else action.with_request(
                 replace(request, duration_s=parse_silence_duration(value)))
         return action
+
+    def _hpa(self) -> HpaState | None:
+        cluster = self.host.state.latest.cluster
+        return cluster.hpa if cluster else None
 
     def _replica_prompt(self, action: BoundAction) -> PromptScreen:
         cluster = self.host.state.latest.cluster
@@ -240,16 +264,17 @@ class ActionFlow:
         action = pending.action
         request, ts = action.request, action.target
         warning = None
-        cluster = self.host.state.latest.cluster
-        hpa = cluster.hpa if cluster else None
+        hpa = self._hpa()
         if request.kind == "scale" and hpa is not None:
             warning = (f"HPA {hpa.name} owns the replica count "
                        f"({hpa.min_replicas}..{hpa.max_replicas}); it will scale back.")
+        if request.kind == "hpa-bounds" and request.bounds is not None:
+            warning = hpa_bounds.warning(hpa, request.bounds)
         demo = self.host.settings.demo is not None
         place = (f"the Alertmanager of {ts.name}" if request.rbac is None
                  else where(ts, demo=demo))
         screen = ConfirmScreen(request.title(ts), action.object, request.command(ts), warning,
-                               where=place)
+                               where=place, detail=request.detail)
         with self._showing(pending, screen):
             confirmed = await self.app.push_screen_wait(screen)
         return confirmed is True

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from console.clock import Clock
 from console.config.profiles import DEFAULT_PRICES_PER_MTOK
+from console.demo import revisions
 from console.demo.alerts import EVAL_INTERVAL_S, AlertEngine
 from console.demo.autoscaler import SYNC_PERIOD_S
 from console.demo.cluster import Cluster
@@ -36,6 +37,7 @@ from console.model import (
     ModelKey,
 )
 from console.sources.base import ActionError, History, Permission, SourceError
+from console.sources.kube_rollout import Revision
 
 DEFAULT_SEED = 7
 MAX_CATCH_UP_S = 3600
@@ -191,6 +193,29 @@ class Simulation:
             raise ActionError(f"replicas must be between 0 and {MAX_SCALE}, not {replicas}")
         self.advance()
         self.cluster.scale(self.t, replicas)
+
+    def rollout_history(self) -> tuple[Revision, ...]:
+        self._require("list", "replicasets")
+        self.advance()
+        c = self.cluster
+        return revisions.history(c.deployment, c.uid, c.replica_sets, c.current)
+
+    def rollback(self, revision: int) -> str:
+        self._require("patch", "deployments")
+        self.advance()
+        try:
+            return self.cluster.rollback(self.t, revision)
+        except LookupError as exc:
+            raise ActionError(f"{exc}: nothing was sent") from None
+
+    def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
+        self._require("patch", "horizontalpodautoscalers")
+        if not 1 <= min_replicas <= max_replicas <= MAX_SCALE:
+            raise ActionError(f"need 1 <= min <= max <= {MAX_SCALE}, "
+                              f"not {min_replicas} {max_replicas}")
+        self.advance()
+        self.cluster.autoscaler.min_replicas = min_replicas
+        self.cluster.autoscaler.max_replicas = max_replicas
 
     def delete_pod(self, name: str) -> None:
         self._require("delete", "pods")

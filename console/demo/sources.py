@@ -25,6 +25,7 @@ from console.model import (
     ModelKey,
 )
 from console.sources.base import History, Permission, SourceSet
+from console.sources.kube_rollout import Revision
 from console.text.safe_text import clean_line, clean_text
 
 
@@ -92,6 +93,15 @@ class DemoClusterSource:
 
     async def delete_pod(self, name: str) -> None:
         self.simulation.delete_pod(name)
+
+    async def rollout_history(self) -> tuple[Revision, ...]:
+        return self.simulation.rollout_history()
+
+    async def rollback(self, revision: int) -> str:
+        return self.simulation.rollback(revision)
+
+    async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
+        self.simulation.set_hpa_bounds(min_replicas, max_replicas)
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
         # Cleaned like the real source's (console/text/safe_text.py): a scenario may log anything.

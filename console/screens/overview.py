@@ -71,6 +71,8 @@ class OverviewScreen(Screen[None]):
         Binding("r", "restart", "Restart"),
         Binding("s", "scale", "Scale"),
         Binding("ctrl+d", "delete_pod", "Delete pod"),
+        Binding("u", "rollback", "Roll back"),
+        Binding("H", "hpa_bounds", "HPA bounds", key_display="H"),
         Binding("l", "logs", "Logs"),
         Binding("e", "events", "Events"),
         Binding("S", "silence", "Silence", key_display="S"),
@@ -306,6 +308,12 @@ class OverviewScreen(Screen[None]):
 
     def action_scale(self) -> None:
         self.host.actions.start(ActionRequest("scale"))
+
+    def action_rollback(self) -> None:
+        self.host.actions.start(ActionRequest("rollback"))
+
+    def action_hpa_bounds(self) -> None:
+        self.host.actions.start(ActionRequest("hpa-bounds"))
 
     def action_delete_pod(self) -> None:
         pod = self.selected_pod()

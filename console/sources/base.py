@@ -24,6 +24,7 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
+from console.sources.kube_rollout import Revision
 from console.text.safe_text import one_line
 
 
@@ -124,6 +125,18 @@ class ClusterSource(Protocol):
     async def scale(self, replicas: int) -> None: ...
 
     async def delete_pod(self, name: str) -> None: ...
+
+    async def rollout_history(self) -> tuple[Revision, ...]:
+        """The Deployment's revisions from its ReplicaSets, newest first."""
+        ...
+
+    async def rollback(self, revision: int) -> str:
+        """As `kubectl rollout undo --to-revision`; returns what happened."""
+        ...
+
+    async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
+        """Set the HPA's spec.minReplicas and spec.maxReplicas (one merge patch)."""
+        ...
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str: ...
 

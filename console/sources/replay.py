@@ -32,6 +32,7 @@ from console.model import (
 from console.record.frames import Frame, apply_frame
 from console.record.reading import Recording
 from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
+from console.sources.kube_rollout import Revision
 from console.state.console_state import ConsoleState
 from console.state.trends import TREND_POINTS, trend_step_s
 
@@ -227,6 +228,15 @@ class ReplayClusterSource:
         raise ActionError(REPLAY_REASON)
 
     async def delete_pod(self, name: str) -> None:
+        raise ActionError(REPLAY_REASON)
+
+    async def rollout_history(self) -> tuple[Revision, ...]:
+        raise ActionError(REPLAY_REASON)
+
+    async def rollback(self, revision: int) -> str:
+        raise ActionError(REPLAY_REASON)
+
+    async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
         raise ActionError(REPLAY_REASON)
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:

@@ -1,0 +1,105 @@
+"""Each demo incident is fixed from the first screen in at most three keys plus `y`.
+
+The keys are pressed as an on-call engineer would press them on the overview of the
+seeded demo; then the simulated clock runs on and the demo must be healthy again: no
+pod crash-looping, the rollout complete, the HPA not pinned, errors under 5 %.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.app import GatewayConsole
+from console.clock import FixedClock
+from console.screens.confirm import ConfirmScreen
+from console.screens.prompt import PromptScreen
+from console.screens.revisions import RevisionScreen
+from tests.app_harness import demo_app, wait_for_data
+from tests.tui.test_app_pilot import audit_lines, refresh
+
+MAX_KEYS = 3
+
+
+async def run_for(pilot: object, app: GatewayConsole, clock: FixedClock, seconds: int,
+                  step: int = 15) -> None:
+    """Let the simulated cluster run on, refreshing as the console would."""
+    for _ in range(seconds // step):
+        clock.advance(step)
+        await refresh(pilot, app)
+
+
+def healthy(app: GatewayConsole) -> list[str]:
+    """What is still wrong, in words (empty when the demo is healthy)."""
+    wrong: list[str] = []
+    cluster, metrics = app.latest.cluster, app.latest.metrics
+    assert cluster is not None and cluster.deployment is not None and metrics is not None
+    dep = cluster.deployment
+    if dep.rolling or dep.stalled:
+        wrong.append(f"rollout not done: {dep.ready_replicas}/{dep.replicas} ready")
+    crashing = [p.name for p in cluster.pods if p.restarts and not p.ready]
+    if crashing:
+        wrong.append(f"crashing: {crashing}")
+    if cluster.hpa is not None and cluster.hpa.pinned_at_max:
+        wrong.append("HPA pinned at max")
+    for m in metrics.models:
+        if m.error_ratio is not None and m.error_ratio >= 0.05:
+            wrong.append(f"{m.provider}/{m.model} errors {m.error_ratio:.1%}")
+    return wrong
+
+
+async def test_crashloop_is_fixed_by_rolling_back(tmp_path: Path) -> None:
+    clock = FixedClock()
+    app = demo_app(tmp_path, "crashloop", clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        assert healthy(app), "the scenario starts broken"
+        keys = ["u", "enter"]
+        await pilot.press("u")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, RevisionScreen)
+        revisions = app.screen.revisions
+        assert [r.current for r in revisions][:2] == [True, False]
+        assert app.screen.preselected == revisions[1].number  # the previous one
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.command_text == (
+            "kubectl -n ai-services rollout undo deployment/ai-gateway "
+            f"--to-revision={revisions[1].number}")
+        assert any(line.startswith("+") and "HOLYSHEEP_API_KEY" in line
+                   for line in app.screen.detail), app.screen.detail
+        assert len(keys) <= MAX_KEYS
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        assert [(a["action"], a["result"].split(":")[0]) for a in audit_lines(tmp_path)] == [
+            ("rollback", "ok")]
+        await run_for(pilot, app, clock, 240)
+        assert healthy(app) == []
+
+
+async def test_hpa_maxed_is_fixed_by_raising_the_max(tmp_path: Path) -> None:
+    clock = FixedClock()
+    app = demo_app(tmp_path, "hpa-maxed", clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        assert "HPA pinned at max" in healthy(app)
+        keys = ["H", "enter"]
+        await pilot.press("H")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, PromptScreen)
+        assert app.screen.default == "3 20"  # pinned at 10: the max is offered doubled
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.command_text == (
+            "kubectl -n ai-services patch hpa/ai-gateway-hpa --type=merge "
+            "-p '{\"spec\":{\"minReplicas\":3,\"maxReplicas\":20}}'")
+        assert len(keys) <= MAX_KEYS
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        assert [(a["action"], a["result"].split(":")[0]) for a in audit_lines(tmp_path)] == [
+            ("hpa-bounds", "ok")]
+        await run_for(pilot, app, clock, 300)
+        assert healthy(app) == []
+        hpa = app.latest.cluster.hpa  # type: ignore[union-attr]
+        assert hpa is not None and hpa.max_replicas == 20 and hpa.current_replicas > 10
