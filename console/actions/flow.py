@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from textual.app import App
 
-from console.actions import hpa_bounds, rollback
+from console.actions import configmap_edit, hpa_bounds, rollback
 from console.actions.runner import (
     ActionRequest,
     ActionRunner,
@@ -39,11 +39,12 @@ from console.actions.runner import (
 )
 from console.clock import Clock
 from console.config.settings import Settings
+from console.hints import load_hints
 from console.model import HpaState, SourceName
 from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
 from console.screens.revisions import RevisionScreen
-from console.sources.base import ActionError, SourceSet
+from console.sources.base import ActionError, ConfigConflict, SourceSet
 from console.state.console_state import ConsoleState
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ class Pending:
         self.screen: Dialog | None = None
         self.recorded = False
         self.done = asyncio.Event()
+        self.follow_up: ActionRequest | None = None
+        """Offered once this one is done: the restart after a ConfigMap edit."""
 
 
 class ActionHost(Protocol):
@@ -165,6 +168,8 @@ class ActionFlow:
             pending.done.set()
             if self.pending is pending:
                 self.pending = None
+            if pending.follow_up is not None and self.pending is None:
+                self.start(pending.follow_up)
 
     async def _steps(self, pending: Pending) -> None:
         app = self.app
@@ -191,9 +196,15 @@ class ActionFlow:
         except ActionError as exc:
             pending.recorded = True  # run() wrote the line
             app.notify(str(exc), title=f"{action.kind} failed", severity="error", timeout=10)
+            if isinstance(exc, ConfigConflict) and action.request.config is not None:
+                screen = configmap_edit.theirs_screen(action.request.config, exc)
+                if screen is not None:
+                    app.push_screen(screen)
             return
         pending.recorded = True
         app.notify(message, title="done")
+        if action.kind == "edit-config":
+            pending.follow_up = ActionRequest("restart")  # the gateway reads it at start
         self.host.refresh_now("kubernetes" if action.request.rbac else "alertmanager")
 
     def _close(self, pending: Pending, result: str) -> None:
@@ -223,6 +234,9 @@ class ActionFlow:
         """Scale, silence, HPA bounds and rollback ask first; None when escaped."""
         action = pending.action
         request = action.request
+        if request.kind == "edit-config":
+            pending.phase = "asking"
+            return await configmap_edit.complete(self.app, action, load_hints().config_map)
         if request.kind == "rollback":
             return await rollback.choose(action, lambda s: self._pick(pending, s),
                                          self.host.clock())

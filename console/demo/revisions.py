@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.demo.gateway_config import CONFIG_MAP
 from console.demo.pods import CONTAINER, IMAGE, PORT, ReplicaSet
 from console.demo.timefmt import rfc3339
 from console.sources import kube_rollout
@@ -33,16 +34,21 @@ def pod_template(app: str, rs: ReplicaSet | None) -> dict[str, Any]:
             "ports": [{"containerPort": PORT, "protocol": "TCP"}],
             "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
                           "limits": {"cpu": "500m", "memory": "512Mi"}},
-        }]},
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/gateway"}],
+        }], "volumes": [{"name": "config", "configMap": {"name": CONFIG_MAP}}]},
     }
+
+
+def deployment_object(app: str, uid: str, current: ReplicaSet | None) -> dict[str, Any]:
+    """The Deployment as the API shows it, as far as the rollback and `E` read it."""
+    return {"metadata": {"uid": uid},
+            "spec": {"template": kube_rollout.template_without_hash(pod_template(app, current))}}
 
 
 def history(app: str, uid: str, replica_sets: list[ReplicaSet],
             current: ReplicaSet | None) -> tuple[Revision, ...]:
     """The revisions, newest first, through kube_rollout as the real source reads them."""
-    deployment = {"metadata": {"uid": uid},
-                  "spec": {"template": kube_rollout.template_without_hash(
-                      pod_template(app, current))}}
+    deployment = deployment_object(app, uid, current)
     objects = [{
         "metadata": {
             "name": rs.name, "uid": f"{uid}-{rs.revision}",

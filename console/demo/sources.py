@@ -25,6 +25,7 @@ from console.model import (
     ModelKey,
 )
 from console.sources.base import History, Permission, SourceSet
+from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
 from console.text.safe_text import clean_line, clean_text
 
@@ -102,6 +103,13 @@ class DemoClusterSource:
 
     async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
         self.simulation.set_hpa_bounds(min_replicas, max_replicas)
+
+    async def gateway_config(self, configured: str) -> ConfigMapVersion:
+        return self.simulation.gateway_config(configured)
+
+    async def replace_config_map(self, version: ConfigMapVersion,
+                                 data: Mapping[str, str]) -> str:
+        return self.simulation.replace_config_map(version, data)
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
         # Cleaned like the real source's (console/text/safe_text.py): a scenario may log anything.

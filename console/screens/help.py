@@ -16,6 +16,8 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("u", "roll the Deployment back to a revision (kubectl rollout undo)",
      "confirm · read-only · RBAC"),
     ("H", "set the HPA's min and max replicas", "confirm · read-only · RBAC"),
+    ("E", "edit the gateway's ConfigMap in $VISUAL/$EDITOR, then offer the restart",
+     "confirm · read-only · RBAC"),
     ("l", "logs of the selected pod (tail 200, follow)", ""),
     ("e", "events of the selected pod, or of the Deployment and HPA", ""),
     ("S", "silence the selected alert / expire its silence", "confirm · read-only"),

@@ -71,8 +71,9 @@ class OverviewScreen(Screen[None]):
         Binding("r", "restart", "Restart"),
         Binding("s", "scale", "Scale"),
         Binding("ctrl+d", "delete_pod", "Delete pod"),
-        Binding("u", "rollback", "Roll back"),
-        Binding("H", "hpa_bounds", "HPA bounds", key_display="H"),
+        Binding("u", "rollback", "Roll back", show=False),
+        Binding("H", "hpa_bounds", "HPA bounds", key_display="H", show=False),
+        Binding("E", "edit_config", "Edit config", key_display="E", show=False),
         Binding("l", "logs", "Logs"),
         Binding("e", "events", "Events"),
         Binding("S", "silence", "Silence", key_display="S"),
@@ -314,6 +315,9 @@ class OverviewScreen(Screen[None]):
 
     def action_hpa_bounds(self) -> None:
         self.host.actions.start(ActionRequest("hpa-bounds"))
+
+    def action_edit_config(self) -> None:
+        self.host.actions.start(ActionRequest("edit-config"))
 
     def action_delete_pod(self) -> None:
         pod = self.selected_pod()

@@ -24,6 +24,7 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
+from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
 from console.text.safe_text import one_line
 
@@ -45,6 +46,15 @@ class ActionError(Exception):
 
     def __init__(self, message: object = "") -> None:
         super().__init__(one_line(str(message)))
+
+
+class ConfigConflict(ActionError):
+    """Someone else changed the ConfigMap since it was read (409): nothing was overwritten.
+    `theirs` is their version, when it could be read, so the console can show it."""
+
+    def __init__(self, message: object, theirs: ConfigMapVersion | None) -> None:
+        super().__init__(message)
+        self.theirs = theirs
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +146,15 @@ class ClusterSource(Protocol):
 
     async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
         """Set the HPA's spec.minReplicas and spec.maxReplicas (one merge patch)."""
+        ...
+
+    async def gateway_config(self, configured: str) -> ConfigMapVersion:
+        """The ConfigMap the pod template uses (else `configured`), as read, uncleaned."""
+        ...
+
+    async def replace_config_map(self, version: ConfigMapVersion,
+                                 data: Mapping[str, str]) -> str:
+        """Update exactly `version`; ConfigConflict when it changed since."""
         ...
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str: ...

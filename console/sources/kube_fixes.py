@@ -1,4 +1,4 @@
-"""The writes that fix an incident: roll back the Deployment, change the HPA's bounds.
+"""The writes that fix an incident: roll back, the HPA's bounds, the gateway's ConfigMap.
 
 A mixin of KubernetesSource (kubernetes.py), kept apart so that each stays small. Each
 write is one request, never retried (KubeSession.write); the reads before it (the
@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from console.config.settings import TargetSettings
-from console.sources import kube_rollout
-from console.sources.base import ActionError
+from console.sources import kube_configmap, kube_rollout
+from console.sources.base import ActionError, ConfigConflict
+from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_mapping import label_selector
 from console.sources.kube_rollout import Revision
 from console.sources.kube_session import KubeReadError, KubeSession
@@ -24,7 +25,7 @@ Obj = Mapping[str, Any]
 
 
 class KubeFixes:
-    """Rollback and HPA bounds through the source's session and target."""
+    """Rollback, HPA bounds and the ConfigMap update through the source's session."""
 
     _session: KubeSession
     _target: TargetSettings
@@ -105,3 +106,75 @@ class KubeFixes:
             body={"spec": {"minReplicas": min_replicas, "maxReplicas": max_replicas}},
             _content_type="application/merge-patch+json",
         )
+
+    # ---------------------------------------------------- the gateway's ConfigMap
+    async def gateway_config(self, configured: str) -> ConfigMapVersion:
+        """The ConfigMap the pod template uses (else `configured`), exactly as read."""
+        return await asyncio.to_thread(self._gateway_config, configured)
+
+    def _gateway_config(self, configured: str) -> ConfigMapVersion:
+        deployment, _ = self._read_revisions(KubeReadError)
+        name, how = kube_configmap.choose(deployment, configured)
+        return self._read_config(name, how, KubeReadError)
+
+    def _read_config(self, name: str, how: str, error: type[Exception]) -> ConfigMapVersion:
+        t, session = self._target, self._session
+        session.ensure_for(error)
+        try:
+            resp = session.call("get", "configmaps",
+                                session.apis["core"].read_namespaced_config_map,
+                                name=name, namespace=t.namespace)
+            obj = session.read_json(resp, "get", "configmaps", name)
+        except CallFailed as failure:
+            raise error(failure.message) from None
+        except ValueError:
+            raise error(f"unexpected answer to get configmap {name}") from None
+        meta = obj.get("metadata") if isinstance(obj, Mapping) else None
+        data = obj.get("data") if isinstance(obj, Mapping) else None
+        if not isinstance(meta, Mapping) or not meta.get("resourceVersion"):
+            raise error(f"configmap {name} came back without a resourceVersion")
+        values = {str(k): str(v) for k, v in (data or {}).items()}
+        return ConfigMapVersion(name, str(meta["resourceVersion"]), values, how)
+
+    async def replace_config_map(self, version: ConfigMapVersion,
+                                 data: Mapping[str, str]) -> str:
+        """One update (PUT) of the version read: a 409 is ConfigConflict, never a retry."""
+        return await asyncio.to_thread(self._replace_config_map, version, dict(data))
+
+    def _replace_config_map(self, version: ConfigMapVersion, data: dict[str, str]) -> str:
+        t, session = self._target, self._session
+        session.ensure_for(ActionError)
+        body = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
+                "metadata": {"name": version.name, "namespace": t.namespace,
+                             "resourceVersion": version.resource_version}}
+        try:
+            resp = session.call_named("update", "configmaps",
+                                      session.apis["core"].replace_namespaced_config_map,
+                                      version.name, name=version.name, namespace=t.namespace,
+                                      body=body)
+            answer = session.read_json(resp, "update", "configmaps", version.name)
+        except CallFailed as failure:
+            if failure.status == 409:
+                raise self._conflict(version) from None
+            if failure.timeout:
+                raise ActionError(f"no answer within {session.request_timeout[1]:g} s: the "
+                                  "update may or may not have been applied; check before "
+                                  "trying again") from None
+            raise ActionError(failure.message) from None
+        except ValueError:
+            answer = None
+        new_rv = ((answer or {}).get("metadata") or {}).get("resourceVersion", "?")
+        return (f"updated configmap/{version.name} (resourceVersion "
+                f"{version.resource_version} → {new_rv})")
+
+    def _conflict(self, version: ConfigMapVersion) -> ConfigConflict:
+        try:
+            theirs: ConfigMapVersion | None = self._read_config(
+                version.name, version.chosen_by, ActionError)
+        except ActionError:
+            theirs = None
+        now = f", now {theirs.resource_version}" if theirs else ""
+        return ConfigConflict(
+            f"configmap/{version.name} was changed by someone else since it was read "
+            f"(resourceVersion {version.resource_version}{now}): nothing was overwritten",
+            theirs)

@@ -32,6 +32,7 @@ from console.model import (
 from console.record.frames import Frame, apply_frame
 from console.record.reading import Recording
 from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
+from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
 from console.state.console_state import ConsoleState
 from console.state.trends import TREND_POINTS, trend_step_s
@@ -237,6 +238,13 @@ class ReplayClusterSource:
         raise ActionError(REPLAY_REASON)
 
     async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
+        raise ActionError(REPLAY_REASON)
+
+    async def gateway_config(self, configured: str) -> ConfigMapVersion:
+        raise ActionError(REPLAY_REASON)
+
+    async def replace_config_map(self, version: ConfigMapVersion,
+                                 data: Mapping[str, str]) -> str:
         raise ActionError(REPLAY_REASON)
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from console.app import GatewayConsole
 from console.clock import FixedClock
 from console.screens.confirm import ConfirmScreen
+from console.screens.details import DetailScreen
 from console.screens.prompt import PromptScreen
 from console.screens.revisions import RevisionScreen
 from tests.app_harness import demo_app, wait_for_data
@@ -103,3 +106,72 @@ async def test_hpa_maxed_is_fixed_by_raising_the_max(tmp_path: Path) -> None:
         assert healthy(app) == []
         hpa = app.latest.cluster.hpa  # type: ignore[union-attr]
         assert hpa is not None and hpa.max_replicas == 20 and hpa.current_replicas > 10
+
+
+def scripted_editor(tmp_path: Path, sed: str) -> str:
+    """An $EDITOR that rewrites the file it is given, as the user would in vi."""
+    script = tmp_path / "editor.sh"
+    script.write_text(f"#!/bin/sh\nsed -i '{sed}' \"$1\"\n")
+    script.chmod(0o700)
+    return str(script)
+
+
+async def test_provider_outage_is_fixed_by_routing_to_openrouter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", scripted_editor(
+        tmp_path, "s/route_to: holysheep/route_to: openrouter/"))
+    clock = FixedClock()
+    app = demo_app(tmp_path, "provider-outage", clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        assert any("holysheep" in w for w in healthy(app)), healthy(app)
+        keys = ["E", "y"]  # the edit's confirmation, then the restart's `y`
+        await pilot.press("E")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.title_text == "Update ConfigMap ai-gateway-config (resourceVersion 1)?"
+        assert app.screen.command_text == "kubectl -n ai-services edit configmap/ai-gateway-config"
+        assert "-    route_to: holysheep" in app.screen.detail
+        assert "+    route_to: openrouter" in app.screen.detail
+        assert app.screen.detail[0] == ("chosen: mounted as volume config in the pod template")
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen)  # the restart it needs, offered
+        assert app.screen.title_text == "Restart deployment ai-gateway?"
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        assert len(keys) <= MAX_KEYS
+        assert [(a["action"], a["result"].split(":")[0]) for a in audit_lines(tmp_path)] == [
+            ("edit-config", "ok"), ("restart", "ok")]
+        await run_for(pilot, app, clock, 420)
+        assert healthy(app) == []
+
+
+async def test_a_conflicting_edit_is_refused_and_theirs_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", scripted_editor(tmp_path, "s/burst: 10/burst: 20/"))
+    app = demo_app(tmp_path, "provider-outage")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("E")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen)
+        simulation = app.sources.cluster.simulation  # type: ignore[attr-defined]
+        version = simulation.gateway_config("ai-gateway-config")
+        theirs = dict(version.data)
+        theirs["config.yaml"] = theirs["config.yaml"].replace("ttl: 3600", "ttl: 60")
+        simulation.replace_config_map(version, theirs)  # someone else, meanwhile
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, DetailScreen)
+        assert "changed by someone else (resourceVersion 1 → 2)" in app.screen.title_text
+        now = simulation.gateway_config("ai-gateway-config")
+        assert now.resource_version == "2" and "burst: 10" in now.data["config.yaml"]
+        assert "ttl: 60" in now.data["config.yaml"]  # theirs stands, ours was not written
+        (line,) = audit_lines(tmp_path)
+        assert line["action"] == "edit-config" and line["result"].startswith(
+            "failed: configmap/ai-gateway-config was changed by someone else")
