@@ -72,6 +72,7 @@ class Pending:
         self.screen: Dialog | None = None
         self.recorded = False
         self.done = asyncio.Event()
+        self.follows = False
         self.follow_up: ActionRequest | None = None
         """Offered once this one is done: the restart after a ConfigMap edit."""
 
@@ -107,8 +108,11 @@ class ActionFlow:
         self.pending: Pending | None = None
 
     # ------------------------------------------------------------- entries
-    def start(self, request: ActionRequest) -> None:
-        """An action key: refuse it (audited) or begin its check, prompt and dialog."""
+    def start(self, request: ActionRequest, *, follows: bool = False) -> None:
+        """An action key: refuse it (audited) or begin its check, prompt and dialog.
+
+        `follows`: offered right after another action (the restart after an edit): its
+        dialog is confirmed with `r`, so that a `y y` meant for the first cannot answer it."""
         app, runner = self.app, self.host.runner
         action = runner.bind(request)
         busy = self.pending
@@ -124,6 +128,7 @@ class ActionFlow:
             app.notify(runner.read_only_reason, title="not allowed", severity="warning")
             return
         pending = self.pending = Pending(action, runner)
+        pending.follows = follows
         pending.worker = app.run_worker(self._run(pending), group="actions",
                                         exit_on_error=False)
 
@@ -169,7 +174,7 @@ class ActionFlow:
             if self.pending is pending:
                 self.pending = None
             if pending.follow_up is not None and self.pending is None:
-                self.start(pending.follow_up)
+                self.start(pending.follow_up, follows=True)
 
     async def _steps(self, pending: Pending) -> None:
         app = self.app
@@ -288,7 +293,8 @@ class ActionFlow:
         place = (f"the Alertmanager of {ts.name}" if request.rbac is None
                  else where(ts, demo=demo))
         screen = ConfirmScreen(request.title(ts), action.object, request.command(ts), warning,
-                               where=place, detail=request.detail)
+                               where=place, detail=request.detail,
+                               confirm_key="r" if pending.follows else "y")
         with self._showing(pending, screen):
             confirmed = await self.app.push_screen_wait(screen)
         return confirmed is True

@@ -30,12 +30,14 @@ def diff_text(lines: tuple[str, ...]) -> Text:
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
+        Binding("y", "answer_key('y')", "Yes"),
+        Binding("r", "answer_key('r')", "Restart", show=False),
         Binding("n,escape", "answer(False)", "No"),
     ]
 
     def __init__(self, title: str, target: str, command: str, warning: str | None = None,
-                 where: str | None = None, detail: tuple[str, ...] = ()) -> None:
+                 where: str | None = None, detail: tuple[str, ...] = (),
+                 confirm_key: str = "y") -> None:
         super().__init__()
         self.title_text = title
         self.target_text = target
@@ -45,6 +47,9 @@ class ConfirmScreen(ModalScreen[bool]):
         self.detail = detail
         """Lines under the command (a rollback's template diff), coloured as a diff."""
         self.answered = False
+        self.confirm_key = confirm_key
+        """`r` for a dialog that follows another (the restart offered after an edit): a
+        `y y` meant for the first dialog must not answer the second."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
@@ -57,7 +62,12 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Static(diff_text(self.detail), id="confirm-detail", markup=False)
             if self.warning:
                 yield Static(f"⚠ {self.warning}", id="confirm-warning", markup=False)
-            yield Static("[b]y[/b] confirm    [b]n[/b] / [b]esc[/b] cancel", id="confirm-keys")
+            yield Static(f"[b]{self.confirm_key}[/b] confirm    [b]n[/b] / [b]esc[/b] cancel",
+                         id="confirm-keys")
+
+    def action_answer_key(self, key: str) -> None:
+        if key == self.confirm_key:
+            self.action_answer(True)
 
     def action_answer(self, yes: bool) -> None:
         if self.answered:

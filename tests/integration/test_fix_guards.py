@@ -89,6 +89,7 @@ async def test_rollback_y_y_is_one_json_patch(emu: KubeEmulator, tmp_path: Path)
 @pytest.mark.parametrize(("key", "verb", "resource", "kind", "target"), [
     ("u", "patch", "deployments", "rollback", "deployment/ai-gateway"),
     ("H", "patch", "horizontalpodautoscalers", "hpa-bounds", "hpa/ai-gateway-hpa"),
+    ("E", "update", "configmaps", "edit-config", "configmap/(the gateway config)"),
 ])
 async def test_rbac_no_refuses_before_any_dialog_and_is_audited(
     emu: KubeEmulator, tmp_path: Path, key: str, verb: str, resource: str, kind: str,
@@ -110,15 +111,15 @@ async def test_read_only_refuses_both_unsent_and_audited(emu: KubeEmulator,
     app = console(emu, tmp_path, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await overview_ready(pilot, app)
-        for key in ("u", "H"):
+        for key in ("u", "H", "E"):
             await pilot.press(key)
             await pilot.pause(0.1)
             assert not isinstance(app.screen, (ConfirmScreen, PromptScreen, RevisionScreen))
-        await until(pilot, lambda: len(audit(tmp_path)) == 2)
+        await until(pilot, lambda: len(audit(tmp_path)) == 3)
     assert writes(emu) == []
     assert [(a[0], a[2].split(":")[0]) for a in audit(tmp_path)] == [
-        ("rollback", "refused"), ("hpa-bounds", "refused")]
-    assert emu.requests_where("GET", "replicasets") == []  # not even the history was read
+        ("rollback", "refused"), ("hpa-bounds", "refused"), ("edit-config", "refused")]
+    assert emu.requests_where("GET", "replicasets|configmaps") == []  # nothing was even read
 
 
 async def test_hpa_bounds_bad_input_says_why_and_sends_nothing(emu: KubeEmulator,
@@ -144,3 +145,33 @@ async def test_hpa_bounds_bad_input_says_why_and_sends_nothing(emu: KubeEmulator
     assert writes(emu) == []
     assert audit(tmp_path) == [("hpa-bounds", "hpa/ai-gateway-hpa", "cancelled: nothing was sent")]
     assert FAKE_TOKEN not in (tmp_path / "audit.jsonl").read_text()
+
+
+async def test_edit_y_is_one_put_then_the_restart_is_offered(
+    emu: KubeEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/burst: 10/burst: 20/' \"$1\"\n")
+    editor.chmod(0o700)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
+    read_rv = emu.get("ConfigMap", "ai-gateway-config")["metadata"]["resourceVersion"]  # type: ignore[index]
+    app = console(emu, tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await overview_ready(pilot, app)
+        await pilot.press("E")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "+  burst: 20" in app.screen.detail and "-  burst: 10" in app.screen.detail
+        await pilot.press("y", "y")  # the second `y` must not answer the restart's dialog
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                    and app.screen.title_text.startswith("Restart"))
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.confirm_key == "r"
+        await pilot.press("n")
+        await until(pilot, lambda: len(audit(tmp_path)) == 2)
+    assert writes(emu) == [("PUT", "/api/v1/namespaces/ai-services/configmaps/ai-gateway-config")]
+    (put,) = emu.requests_where("PUT")
+    assert put.body["metadata"]["resourceVersion"] == read_rv
+    assert [(a[0], a[2].split(":")[0]) for a in audit(tmp_path)] == [
+        ("edit-config", "ok"), ("restart", "cancelled")]

@@ -127,7 +127,7 @@ async def test_provider_outage_is_fixed_by_routing_to_openrouter(
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)
         assert any("holysheep" in w for w in healthy(app)), healthy(app)
-        keys = ["E", "y"]  # the edit's confirmation, then the restart's `y`
+        keys = ["E", "r"]  # the edit's confirmation `y`, then `r` for the restart offered
         await pilot.press("E")
         await pilot.pause(0.3)
         assert isinstance(app.screen, ConfirmScreen)
@@ -140,7 +140,8 @@ async def test_provider_outage_is_fixed_by_routing_to_openrouter(
         await pilot.pause(0.3)
         assert isinstance(app.screen, ConfirmScreen)  # the restart it needs, offered
         assert app.screen.title_text == "Restart deployment ai-gateway?"
-        await pilot.press("y")
+        assert app.screen.confirm_key == "r"
+        await pilot.press("r")
         await pilot.pause(0.2)
         assert len(keys) <= MAX_KEYS
         assert [(a["action"], a["result"].split(":")[0]) for a in audit_lines(tmp_path)] == [
