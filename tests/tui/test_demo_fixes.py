@@ -19,16 +19,21 @@ from console.screens.prompt import PromptScreen
 from console.screens.revisions import RevisionScreen
 from tests.app_harness import demo_app, wait_for_data
 from tests.tui.test_app_pilot import audit_lines, refresh
+from widgets.keyed_table import KeyedTable
 
 MAX_KEYS = 3
 
 
 async def run_for(pilot: object, app: GatewayConsole, clock: FixedClock, seconds: int,
-                  step: int = 15) -> None:
-    """Let the simulated cluster run on, refreshing as the console would."""
+                  step: int = 15) -> list[str]:
+    """Let the simulated cluster run on, refreshing as the console would; the pods
+    panel's progress line after each refresh."""
+    shown: list[str] = []
     for _ in range(seconds // step):
         clock.advance(step)
         await refresh(pilot, app)
+        shown.append(str(app.query_one("#pods", KeyedTable).border_subtitle))
+    return shown
 
 
 def healthy(app: GatewayConsole) -> list[str]:
@@ -78,6 +83,8 @@ async def test_crashloop_is_fixed_by_rolling_back(tmp_path: Path) -> None:
             ("rollback", "ok")]
         await run_for(pilot, app, clock, 240)
         assert healthy(app) == []
+        # Back on a ReplicaSet whose pods were up: done at once, the crashing pod gone.
+        assert str(app.query_one("#pods", KeyedTable).border_subtitle) == "3 pods"
 
 
 async def test_hpa_maxed_is_fixed_by_raising_the_max(tmp_path: Path) -> None:
@@ -102,8 +109,11 @@ async def test_hpa_maxed_is_fixed_by_raising_the_max(tmp_path: Path) -> None:
         await pilot.pause(0.2)
         assert [(a["action"], a["result"].split(":")[0]) for a in audit_lines(tmp_path)] == [
             ("hpa-bounds", "ok")]
-        await run_for(pilot, app, clock, 300)
+        progress = await run_for(pilot, app, clock, 300)
         assert healthy(app) == []
+        # The scale-up the new max allows is shown as it goes, then as done.
+        assert any("⟳ rolling out: 10/" in line for line in progress), progress
+        assert progress[-1].endswith(" pods"), progress
         hpa = app.latest.cluster.hpa  # type: ignore[union-attr]
         assert hpa is not None and hpa.max_replicas == 20 and hpa.current_replicas > 10
 
