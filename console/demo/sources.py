@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from console.clock import Clock
 from console.config.settings import Settings, TargetSettings
 from console.demo.simulator import DEFAULT_SEED, Simulation
+from console.demo.timefmt import rfc3339
 from console.model import (
     Alert,
     AlertsReading,
@@ -27,6 +28,7 @@ from console.model import (
 from console.sources.base import History, Permission, SourceSet
 from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
+from console.sources.silences import SilenceInfo
 from console.text.safe_text import clean_line, clean_text
 
 
@@ -69,6 +71,15 @@ class DemoAlertSource:
 
     async def expire(self, silence_id: str) -> None:
         self.simulation.expire(silence_id)
+
+    async def silences(self) -> tuple[SilenceInfo, ...]:
+        now = self.simulation.advance()
+        return tuple(sorted((
+            SilenceInfo(s.id, tuple(f"{k}={v}" for k, v in sorted(s.matchers.items())),
+                        clean_line(s.created_by), clean_line(s.comment), rfc3339(s.ends_at),
+                        "active")
+            for s in self.simulation.alerts.silences() if s.active(now)),
+            key=lambda s: s.ends_at or ""))
 
     async def aclose(self) -> None:
         return None

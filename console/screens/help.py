@@ -21,6 +21,8 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("l", "logs of the selected pod (tail 200, follow)", ""),
     ("e", "events of the selected pod, or of the Deployment and HPA", ""),
     ("S", "silence the selected alert / expire its silence", "confirm · read-only"),
+    ("V", "the silences in force (creator, comment, end); ctrl+d there expires one",
+     "confirm · read-only"),
     ("enter", "drill into the selected model or pod", ""),
     ("w", "cycle the window 1m / 5m / 15m / 1h", ""),
     ("/", "filter models and pods", ""),

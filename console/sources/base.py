@@ -26,6 +26,7 @@ from console.model import (
 )
 from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
+from console.sources.silences import SilenceInfo
 from console.text.safe_text import one_line
 
 
@@ -115,6 +116,10 @@ class AlertSource(Protocol):
         ...
 
     async def expire(self, silence_id: str) -> None: ...
+
+    async def silences(self) -> tuple[SilenceInfo, ...]:
+        """The silences in force (active or pending), for the silences list."""
+        ...
 
     async def aclose(self) -> None: ...
 

@@ -34,6 +34,7 @@ from console.record.reading import Recording
 from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
 from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
+from console.sources.silences import SilenceInfo
 from console.state.console_state import ConsoleState
 from console.state.trends import TREND_POINTS, trend_step_s
 
@@ -203,6 +204,9 @@ class ReplayAlertSource:
 
     async def expire(self, silence_id: str) -> None:
         raise ActionError(REPLAY_REASON)
+
+    async def silences(self) -> tuple[SilenceInfo, ...]:
+        raise SourceError("replay: silences are not part of a recording")
 
     async def aclose(self) -> None:
         return None

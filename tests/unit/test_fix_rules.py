@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from console.actions.hpa_bounds import parse_bounds, prefill, warning
 from console.model import Condition, HpaState
 from console.sources import kube_configmap, kube_rollout
+from console.sources.silences import parse_silences
 from tests.stack import kube_revisions as kr
 
 
@@ -126,3 +127,32 @@ def test_several_keys_edit_as_yaml_and_come_back_the_same() -> None:
     single = {"config.yaml": "raw \x1b text"}
     assert kube_configmap.edit_text(single) == "raw \x1b text"  # edited as read
     assert kube_configmap.parse_edit("new", single) == {"config.yaml": "new"}
+
+
+def test_silences_in_force_are_listed_with_amtools_operators() -> None:
+    def item(sid: str, state: str, ends: str, **m: bool) -> dict[str, Any]:
+        return {"id": sid, "status": {"state": state}, "endsAt": ends, "createdBy": "bob",
+                "comment": "c", "matchers": [{"name": "a", "value": "b", **m}]}
+    listed = parse_silences([
+        item("late", "active", "2026-12-02T00:00:00Z", isRegex=False, isEqual=True),
+        item("gone", "expired", "2026-11-01T00:00:00Z"),
+        item("soon", "pending", "2026-12-01T00:00:00Z", isRegex=True, isEqual=False),
+        {"no": "id"}, "garbage",
+    ])
+    assert [(s.id, s.state, s.matchers) for s in listed] == [
+        ("soon", "pending", ("a!~b",)), ("late", "active", ("a=b",))]
+    assert parse_silences({"not": "a list"}) == ()
+
+
+async def test_the_demo_lists_the_silences_it_made() -> None:
+    from console.clock import FixedClock
+    from console.demo.simulator import Simulation
+    from console.demo.sources import DemoAlertSource
+
+    source = DemoAlertSource(Simulation(clock=FixedClock(), scenario="provider-outage"))
+    alert = next(a for a in (await source.fetch()).alerts if a.state == "firing")
+    sid = await source.silence(alert, 600, "tester", "looking")
+    (listed,) = await source.silences()
+    assert (listed.id, listed.created_by, listed.comment) == (sid, "tester", "looking")
+    await source.expire(sid)
+    assert await source.silences() == ()
