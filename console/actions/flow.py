@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from textual.app import App
 
+from console.actions import configmap_edit, hpa_bounds, rollback
 from console.actions.runner import (
     ActionRequest,
     ActionRunner,
@@ -36,17 +37,21 @@ from console.actions.runner import (
     parse_silence_duration,
     where,
 )
+from console.clock import Clock
 from console.config.settings import Settings
-from console.model import SourceName
+from console.hints import load_hints
+from console.model import HpaState, SourceName
 from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
-from console.sources.base import ActionError, SourceSet
+from console.screens.revisions import RevisionScreen
+from console.sources.base import ActionError, ConfigConflict, SourceSet
 from console.state.console_state import ConsoleState
 
 if TYPE_CHECKING:
     from textual.worker import Worker
 
 Phase = Literal["checking", "asking", "sending"]
+Dialog = ConfirmScreen | PromptScreen | RevisionScreen
 PHASES: dict[Phase, str] = {
     "checking": "its permission check is in flight",
     "asking": "its dialog is open",
@@ -64,9 +69,12 @@ class Pending:
         self.runner = runner
         self.phase: Phase = "checking"
         self.worker: Worker[None] | None = None
-        self.screen: ConfirmScreen | PromptScreen | None = None
+        self.screen: Dialog | None = None
         self.recorded = False
         self.done = asyncio.Event()
+        self.follows = False
+        self.follow_up: ActionRequest | None = None
+        """Offered once this one is done: the restart after a ConfigMap edit."""
 
 
 class ActionHost(Protocol):
@@ -81,6 +89,8 @@ class ActionHost(Protocol):
 
     @property
     def state(self) -> ConsoleState: ...
+
+    clock: Clock
 
     def refresh_now(self, *names: SourceName) -> None: ...
 
@@ -98,8 +108,11 @@ class ActionFlow:
         self.pending: Pending | None = None
 
     # ------------------------------------------------------------- entries
-    def start(self, request: ActionRequest) -> None:
-        """An action key: refuse it (audited) or begin its check, prompt and dialog."""
+    def start(self, request: ActionRequest, *, follows: bool = False) -> None:
+        """An action key: refuse it (audited) or begin its check, prompt and dialog.
+
+        `follows`: offered right after another action (the restart after an edit): its
+        dialog is confirmed with `r`, so that a `y y` meant for the first cannot answer it."""
         app, runner = self.app, self.host.runner
         action = runner.bind(request)
         busy = self.pending
@@ -115,6 +128,7 @@ class ActionFlow:
             app.notify(runner.read_only_reason, title="not allowed", severity="warning")
             return
         pending = self.pending = Pending(action, runner)
+        pending.follows = follows
         pending.worker = app.run_worker(self._run(pending), group="actions",
                                         exit_on_error=False)
 
@@ -159,6 +173,8 @@ class ActionFlow:
             pending.done.set()
             if self.pending is pending:
                 self.pending = None
+            if pending.follow_up is not None and self.pending is None:
+                self.start(pending.follow_up, follows=True)
 
     async def _steps(self, pending: Pending) -> None:
         app = self.app
@@ -185,9 +201,15 @@ class ActionFlow:
         except ActionError as exc:
             pending.recorded = True  # run() wrote the line
             app.notify(str(exc), title=f"{action.kind} failed", severity="error", timeout=10)
+            if isinstance(exc, ConfigConflict) and action.request.config is not None:
+                screen = configmap_edit.theirs_screen(action.request.config, exc)
+                if screen is not None:
+                    app.push_screen(screen)
             return
         pending.recorded = True
         app.notify(message, title="done")
+        if action.kind == "edit-config":
+            pending.follow_up = ActionRequest("restart")  # the gateway reads it at start
         self.host.refresh_now("kubernetes" if action.request.rbac else "alertmanager")
 
     def _close(self, pending: Pending, result: str) -> None:
@@ -197,7 +219,7 @@ class ActionFlow:
             pending.runner.record(pending.action, result)
 
     @contextlib.contextmanager
-    def _showing(self, pending: Pending, screen: ConfirmScreen | PromptScreen) -> Iterator[None]:
+    def _showing(self, pending: Pending, screen: Dialog) -> Iterator[None]:
         pending.phase = "asking"
         pending.screen = screen
         try:
@@ -209,10 +231,27 @@ class ActionFlow:
         with self._showing(pending, screen):
             return await self.app.push_screen_wait(screen)
 
+    async def _pick(self, pending: Pending, screen: RevisionScreen) -> int | None:
+        with self._showing(pending, screen):
+            return await self.app.push_screen_wait(screen)
+
     async def _complete(self, pending: Pending) -> BoundAction | None:
-        """Scale and silence ask for their number first; None when the prompt was escaped."""
+        """Scale, silence, HPA bounds and rollback ask first; None when escaped."""
         action = pending.action
         request = action.request
+        if request.kind == "edit-config":
+            pending.phase = "asking"
+            return await configmap_edit.complete(self.app, action, load_hints().config_map)
+        if request.kind == "rollback":
+            return await rollback.choose(action, lambda s: self._pick(pending, s),
+                                         self.host.clock())
+        if request.kind == "hpa-bounds":
+            hpa = self._hpa()
+            value = await self._prompt(pending, PromptScreen(
+                f"HPA {action.target.hpa}: new MIN MAX?", hpa_bounds.prefill(hpa),
+                lambda text: error_of(hpa_bounds.parse_bounds, text), hpa_bounds.hint(hpa)))
+            return None if value is None else action.with_request(
+                replace(request, bounds=hpa_bounds.parse_bounds(value)))
         if request.kind == "scale":
             value = await self._prompt(pending, self._replica_prompt(action))
             return None if value is None else action.with_request(
@@ -225,6 +264,10 @@ class ActionFlow:
             return None if value is None else action.with_request(
                 replace(request, duration_s=parse_silence_duration(value)))
         return action
+
+    def _hpa(self) -> HpaState | None:
+        cluster = self.host.state.latest.cluster
+        return cluster.hpa if cluster else None
 
     def _replica_prompt(self, action: BoundAction) -> PromptScreen:
         cluster = self.host.state.latest.cluster
@@ -240,16 +283,18 @@ class ActionFlow:
         action = pending.action
         request, ts = action.request, action.target
         warning = None
-        cluster = self.host.state.latest.cluster
-        hpa = cluster.hpa if cluster else None
+        hpa = self._hpa()
         if request.kind == "scale" and hpa is not None:
             warning = (f"HPA {hpa.name} owns the replica count "
                        f"({hpa.min_replicas}..{hpa.max_replicas}); it will scale back.")
+        if request.kind == "hpa-bounds" and request.bounds is not None:
+            warning = hpa_bounds.warning(hpa, request.bounds)
         demo = self.host.settings.demo is not None
         place = (f"the Alertmanager of {ts.name}" if request.rbac is None
                  else where(ts, demo=demo))
         screen = ConfirmScreen(request.title(ts), action.object, request.command(ts), warning,
-                               where=place)
+                               where=place, detail=request.detail,
+                               confirm_key="r" if pending.follows else "y")
         with self._showing(pending, screen):
             confirmed = await self.app.push_screen_wait(screen)
         return confirmed is True

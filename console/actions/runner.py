@@ -21,6 +21,7 @@ from console.actions.audit import AuditLog, local_user
 from console.config.settings import TargetSettings
 from console.model import Alert
 from console.sources.base import ActionError, Permission, SourceSet
+from console.sources.kube_configmap import ConfigMapVersion
 from console.text.durations import DurationTooLong, format_duration, parse_duration
 
 READ_ONLY_REASON = "read-only mode: actions are disabled (started with --read-only)"
@@ -33,12 +34,20 @@ _EPOCHS = itertools.count(1)
 class ActionRequest:
     """One thing the user asked for, complete enough to confirm, run and audit."""
 
-    kind: str  # restart | scale | delete-pod | silence | expire-silence
+    kind: str  # restart scale delete-pod silence expire-silence rollback hpa-bounds edit-config
     replicas: int | None = None
     pod: str | None = None
     alert: Alert | None = None
     duration_s: float | None = None
     silence_id: str | None = None
+    revision: int | None = None
+    bounds: tuple[int, int] | None = None
+    """The HPA's new (minReplicas, maxReplicas)."""
+    detail: tuple[str, ...] = ()
+    """Lines the confirmation shows under the command: the rollback's or edit's diff."""
+    config: ConfigMapVersion | None = None
+    """The ConfigMap as read for `E`: its update carries this resourceVersion."""
+    new_data: tuple[tuple[str, str], ...] | None = None
 
     @property
     def rbac(self) -> tuple[str, str, str] | None:
@@ -47,11 +56,15 @@ class ActionRequest:
             "restart": ("patch", "deployments", ""),
             "scale": ("patch", "deployments", "scale"),
             "delete-pod": ("delete", "pods", ""),
+            "rollback": ("patch", "deployments", ""),
+            "hpa-bounds": ("patch", "horizontalpodautoscalers", ""),
+            "edit-config": ("update", "configmaps", ""),
         }.get(self.kind)
 
     @property
     def destructive(self) -> bool:
-        return self.kind in ("restart", "scale", "delete-pod", "silence", "expire-silence")
+        return self.kind in ("restart", "scale", "delete-pod", "silence", "expire-silence",
+                             "rollback", "hpa-bounds", "edit-config")
 
     @property
     def matchers(self) -> tuple[tuple[str, str], ...]:
@@ -63,8 +76,12 @@ class ActionRequest:
         return tuple(sorted(labels.items()))
 
     def target(self, ts: TargetSettings) -> str:
-        if self.kind in ("restart", "scale"):
+        if self.kind in ("restart", "scale", "rollback"):
             return f"deployment/{ts.deployment}"
+        if self.kind == "hpa-bounds":
+            return f"hpa/{ts.hpa}"
+        if self.kind == "edit-config":
+            return f"configmap/{self.config.name if self.config else '(the gateway config)'}"
         if self.kind == "delete-pod":
             return f"pod/{self.pod or '(none selected)'}"
         if self.kind == "silence":
@@ -78,6 +95,13 @@ class ActionRequest:
             return f"Scale deployment {ts.deployment} to {self.replicas} replicas?"
         if self.kind == "delete-pod":
             return f"Delete pod {self.pod}?"
+        if self.kind == "rollback":
+            return f"Roll back deployment {ts.deployment} to revision {self.revision}?"
+        if self.kind == "hpa-bounds" and self.bounds is not None:
+            return f"Set HPA {ts.hpa} to min {self.bounds[0]}, max {self.bounds[1]}?"
+        if self.kind == "edit-config" and self.config is not None:
+            return (f"Update ConfigMap {self.config.name} "
+                    f"(resourceVersion {self.config.resource_version})?")
         if self.kind == "silence" and self.alert is not None:
             return f"Silence {self.alert.name} for {format_duration(self.duration_s or 3600)}?"
         return f"Expire silence {self.silence_id}?"
@@ -93,6 +117,14 @@ class ActionRequest:
                     f"--replicas={self.replicas}"]
         elif self.kind == "delete-pod":
             argv = ["kubectl", *ctx, *ns, "delete", "pod", str(self.pod)]
+        elif self.kind == "rollback":
+            argv = ["kubectl", *ctx, *ns, "rollout", "undo", f"deployment/{ts.deployment}",
+                    f"--to-revision={self.revision}"]
+        elif self.kind == "hpa-bounds" and self.bounds is not None:
+            patch = f'{{"spec":{{"minReplicas":{self.bounds[0]},"maxReplicas":{self.bounds[1]}}}}}'
+            argv = ["kubectl", *ctx, *ns, "patch", f"hpa/{ts.hpa}", "--type=merge", "-p", patch]
+        elif self.kind == "edit-config":
+            argv = ["kubectl", *ctx, *ns, "edit", self.target(ts)]
         elif self.kind == "silence" and self.alert is not None:
             argv = ["amtool", "silence", "add",
                     f"--duration={format_duration(self.duration_s or 3600)}",
@@ -290,6 +322,19 @@ class ActionRunner:
                 raise ActionError("no pod selected")
             await cluster.delete_pod(request.pod)
             return f"deleted pod/{request.pod}"
+        if request.kind == "rollback":
+            if request.revision is None:
+                raise ActionError("no revision chosen")
+            return await cluster.rollback(request.revision)
+        if request.kind == "hpa-bounds":
+            if request.bounds is None:
+                raise ActionError("no bounds given")
+            await cluster.set_hpa_bounds(*request.bounds)
+            return f"set hpa/{ts.hpa} to min {request.bounds[0]}, max {request.bounds[1]}"
+        if request.kind == "edit-config":
+            if request.config is None or request.new_data is None:
+                raise ActionError("nothing edited")
+            return await cluster.replace_config_map(request.config, dict(request.new_data))
         if request.kind == "silence":
             if request.alert is None:
                 raise ActionError("no alert selected")

@@ -73,10 +73,9 @@ class Cluster:
     def _suffix(self, length: int) -> str:
         return "".join(self._rng.choice(NAME_ALPHABET) for _ in range(length))
 
-    def _new_replica_set(self, broken: bool) -> ReplicaSet:
-        revision = max((rs.revision for rs in self.replica_sets), default=0) + 1
+    def _new_replica_set(self, broken: bool, t: float = 0.0) -> ReplicaSet:
         rs = ReplicaSet(f"{self.deployment}-{self._suffix(self._rng.choice((9, 10)))}",
-                        revision, broken)
+                        self._max_revision() + 1, broken, created_at=t)
         self.replica_sets.append(rs)
         return rs
 
@@ -97,6 +96,8 @@ class Cluster:
         self.current = rs
         self.generation = self.observed_generation = 7
         age = self._rng.uniform(3 * 3600, 30 * 3600)
+        for i, old in enumerate(self.replica_sets):  # a revision a day before the last one
+            old.created_at = t - age - 30 - (len(self.replica_sets) - 1 - i) * 86400
         for i in range(self.replicas):
             pod = self._create_pod(t - age - i * 9, rs, quiet=True)
             start = int(pod.created_at) + CONTAINER_START_S
@@ -145,9 +146,25 @@ class Cluster:
 
     def _change_template(self, t: int, broken: bool) -> None:
         self.generation += 1
-        self.current = self._new_replica_set(broken)
+        self.current = self._new_replica_set(broken, t)
         self._progress_at = t
         self._new_available = 0
+
+    def rollback(self, t: int, revision: int) -> str:
+        """As the deployment controller does on `rollout undo`: the old ReplicaSet becomes the
+        new one again, renumbered to the next revision, and the rolling update follows."""
+        rs = next((r for r in self.replica_sets if r.revision == revision), None)
+        if rs is None:
+            raise LookupError(f"unable to find the specified revision {revision}")
+        if rs is self.current:
+            return f"skipped rollback: the template already matches revision {revision}"
+        rs.revision = self._max_revision() + 1
+        self._template_broken = rs.broken
+        self.generation += 1
+        self.current = rs
+        self._progress_at = t
+        self._new_available = 0
+        return f"rolled back deployment/{self.deployment} to revision {revision}"
 
     def scale(self, t: int, replicas: int) -> None:
         if replicas != self.replicas:

@@ -42,6 +42,7 @@ class ReplicaSet:
     revision: int
     broken: bool
     spec_replicas: int = 0
+    created_at: float = 0.0
 
 
 @dataclass(slots=True)

@@ -19,10 +19,11 @@ from collections.abc import Mapping
 
 from console.clock import Clock
 from console.config.profiles import DEFAULT_PRICES_PER_MTOK
+from console.demo import revisions
 from console.demo.alerts import EVAL_INTERVAL_S, AlertEngine
 from console.demo.autoscaler import SYNC_PERIOD_S
 from console.demo.cluster import Cluster
-from console.demo.gateway_config import config_map_data
+from console.demo.gateway_config import CONFIG_KEY, CONFIG_MAP, config_map_data, routes
 from console.demo.logs import pod_logs
 from console.demo.scenarios import PREHISTORY_S, Scenario, get_scenario
 from console.demo.traffic import STEP_S, Traffic
@@ -35,7 +36,10 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
-from console.sources.base import ActionError, History, Permission, SourceError
+from console.sources import kube_configmap
+from console.sources.base import ActionError, ConfigConflict, History, Permission, SourceError
+from console.sources.kube_configmap import ConfigMapVersion
+from console.sources.kube_rollout import Revision
 
 DEFAULT_SEED = 7
 MAX_CATCH_UP_S = 3600
@@ -74,6 +78,8 @@ class Simulation:
         )
         self.cluster = Cluster(random.Random(f"{self.seed}:cluster"), namespace, deployment, hpa)
         self.alerts = AlertEngine(random.Random(f"{self.seed}:silences"), namespace)
+        self.config_maps: dict[str, tuple[int, dict[str, str]]] = {}
+        """Name -> (resourceVersion, data) of the ConfigMaps `E` has changed."""
         self.denied: set[tuple[str, str]] = set()
         """(verb, resource) or (verb, "resource/subresource") pairs RBAC refuses."""
         self.origin: int | None = None
@@ -145,10 +151,36 @@ class Simulation:
             raise SourceError(
                 f"forbidden: cannot get configmap {name} in namespace {self.namespace} (RBAC)"
             )
+        return self._config(name)[1]
+
+    def _config(self, name: str) -> tuple[int, Mapping[str, str]]:
+        if name in self.config_maps:
+            return self.config_maps[name]
         data = config_map_data(name)
         if data is None:
             raise SourceError(f"ConfigMap {name} not found in namespace {self.namespace}")
-        return data
+        return 1, data
+
+    def gateway_config(self, configured: str) -> ConfigMapVersion:
+        self._require("get", "configmaps")
+        c = self.cluster
+        name, how = kube_configmap.choose(
+            revisions.deployment_object(c.deployment, c.uid, c.current), configured)
+        rv, data = self._config(name)
+        return ConfigMapVersion(name, str(rv), dict(data), how)
+
+    def replace_config_map(self, version: ConfigMapVersion, data: Mapping[str, str]) -> str:
+        """An update of exactly the version read, as the API does it: stale is a conflict."""
+        self._require("update", "configmaps")
+        rv, _ = self._config(version.name)
+        if str(rv) != version.resource_version:
+            theirs = self.gateway_config(version.name)
+            raise ConfigConflict(
+                f"configmap/{version.name} was changed by someone else since it was read "
+                f"(resourceVersion {version.resource_version}, now {rv}): nothing was "
+                "overwritten", theirs)
+        self.config_maps[version.name] = (rv + 1, dict(data))
+        return (f"updated configmap/{version.name} (resourceVersion {rv} → {rv + 1})")
 
     def alert_reading(self) -> AlertsReading:
         now = self.advance()
@@ -183,6 +215,10 @@ class Simulation:
     def restart(self) -> str:
         self._require("patch", "deployments")
         self.advance()
+        # The restart's pods read the ConfigMap as it is now, so its routes take effect
+        # (at once in the demo, not pod by pod: the rolling update takes seconds).
+        text = self._config(CONFIG_MAP)[1].get(CONFIG_KEY, "")
+        self.traffic.routes = routes(text) or self.traffic.routes
         return self.cluster.restart(self.t)
 
     def scale(self, replicas: int) -> None:
@@ -191,6 +227,29 @@ class Simulation:
             raise ActionError(f"replicas must be between 0 and {MAX_SCALE}, not {replicas}")
         self.advance()
         self.cluster.scale(self.t, replicas)
+
+    def rollout_history(self) -> tuple[Revision, ...]:
+        self._require("list", "replicasets")
+        self.advance()
+        c = self.cluster
+        return revisions.history(c.deployment, c.uid, c.replica_sets, c.current)
+
+    def rollback(self, revision: int) -> str:
+        self._require("patch", "deployments")
+        self.advance()
+        try:
+            return self.cluster.rollback(self.t, revision)
+        except LookupError as exc:
+            raise ActionError(f"{exc}: nothing was sent") from None
+
+    def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
+        self._require("patch", "horizontalpodautoscalers")
+        if not 1 <= min_replicas <= max_replicas <= MAX_SCALE:
+            raise ActionError(f"need 1 <= min <= max <= {MAX_SCALE}, "
+                              f"not {min_replicas} {max_replicas}")
+        self.advance()
+        self.cluster.autoscaler.min_replicas = min_replicas
+        self.cluster.autoscaler.max_replicas = max_replicas
 
     def delete_pod(self, name: str) -> None:
         self._require("delete", "pods")

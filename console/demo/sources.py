@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from console.clock import Clock
 from console.config.settings import Settings, TargetSettings
 from console.demo.simulator import DEFAULT_SEED, Simulation
+from console.demo.timefmt import rfc3339
 from console.model import (
     Alert,
     AlertsReading,
@@ -25,6 +26,9 @@ from console.model import (
     ModelKey,
 )
 from console.sources.base import History, Permission, SourceSet
+from console.sources.kube_configmap import ConfigMapVersion
+from console.sources.kube_rollout import Revision
+from console.sources.silences import SilenceInfo
 from console.text.safe_text import clean_line, clean_text
 
 
@@ -68,6 +72,15 @@ class DemoAlertSource:
     async def expire(self, silence_id: str) -> None:
         self.simulation.expire(silence_id)
 
+    async def silences(self) -> tuple[SilenceInfo, ...]:
+        now = self.simulation.advance()
+        return tuple(sorted((
+            SilenceInfo(s.id, tuple(f"{k}={v}" for k, v in sorted(s.matchers.items())),
+                        clean_line(s.created_by), clean_line(s.comment), rfc3339(s.ends_at),
+                        "active")
+            for s in self.simulation.alerts.silences() if s.active(now)),
+            key=lambda s: s.ends_at or ""))
+
     async def aclose(self) -> None:
         return None
 
@@ -92,6 +105,22 @@ class DemoClusterSource:
 
     async def delete_pod(self, name: str) -> None:
         self.simulation.delete_pod(name)
+
+    async def rollout_history(self) -> tuple[Revision, ...]:
+        return self.simulation.rollout_history()
+
+    async def rollback(self, revision: int) -> str:
+        return self.simulation.rollback(revision)
+
+    async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
+        self.simulation.set_hpa_bounds(min_replicas, max_replicas)
+
+    async def gateway_config(self, configured: str) -> ConfigMapVersion:
+        return self.simulation.gateway_config(configured)
+
+    async def replace_config_map(self, version: ConfigMapVersion,
+                                 data: Mapping[str, str]) -> str:
+        return self.simulation.replace_config_map(version, data)
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
         # Cleaned like the real source's (console/text/safe_text.py): a scenario may log anything.

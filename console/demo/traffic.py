@@ -111,6 +111,9 @@ class Traffic:
         self.conditions: tuple[ModelConditions, ...] = ()
         self.total_rate = 0.0
         """Requests per second planned for the step in progress, over all models."""
+        self.routes: dict[str, str] = {}
+        """Provider -> the provider that serves its models now (the ConfigMap's `route_to`,
+        taken up by a restart): an outage of the first no longer reaches them."""
 
     # ------------------------------------------------------------- stepping
     def idle_step(self, t: int) -> None:
@@ -137,7 +140,8 @@ class Traffic:
             rate = m.base_rate * load * math.exp(self._noise[i]) if ready_pods > 0 else 0.0
             ratios = [k.ratio for k in ERROR_KINDS]
             ratios[RATE_LIMIT_INDEX] = m.rate_limit_ratio
-            ratios[UPSTREAM_ERROR_INDEX] += scenario.upstream_error_ratio(m.provider, elapsed_s)
+            served_by = self.routes.get(m.provider, m.provider)
+            ratios[UPSTREAM_ERROR_INDEX] += scenario.upstream_error_ratio(served_by, elapsed_s)
             slowdown = scenario.latency_multiplier(m.model, elapsed_s) * math.exp(
                 rng.gauss(0.0, 0.04)
             )

@@ -10,6 +10,7 @@ the dialog shows exactly what the action will use, and nothing in it is a button
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -17,21 +18,38 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
+def diff_text(lines: tuple[str, ...]) -> Text:
+    """A unified diff as Text (never markup): additions green, removals red."""
+    text = Text()
+    for i, line in enumerate(lines):
+        style = ("green" if line.startswith("+") and not line.startswith("+++")
+                 else "red" if line.startswith("-") and not line.startswith("---") else "")
+        text.append(("\n" if i else "") + line, style=style)
+    return text
+
+
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes"),
+        Binding("y", "answer_key('y')", "Yes"),
+        Binding("r", "answer_key('r')", "Restart", show=False),
         Binding("n,escape", "answer(False)", "No"),
     ]
 
     def __init__(self, title: str, target: str, command: str, warning: str | None = None,
-                 where: str | None = None) -> None:
+                 where: str | None = None, detail: tuple[str, ...] = (),
+                 confirm_key: str = "y") -> None:
         super().__init__()
         self.title_text = title
         self.target_text = target
         self.command_text = command
         self.warning = warning
         self.where_text = where
+        self.detail = detail
+        """Lines under the command (a rollback's template diff), coloured as a diff."""
         self.answered = False
+        self.confirm_key = confirm_key
+        """`r` for a dialog that follows another (the restart offered after an edit): a
+        `y y` meant for the first dialog must not answer the second."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
@@ -40,9 +58,16 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.where_text:
                 yield Static(f"where    {self.where_text}", id="confirm-where", markup=False)
             yield Static(f"same as  {self.command_text}", id="confirm-command", markup=False)
+            if self.detail:
+                yield Static(diff_text(self.detail), id="confirm-detail", markup=False)
             if self.warning:
                 yield Static(f"⚠ {self.warning}", id="confirm-warning", markup=False)
-            yield Static("[b]y[/b] confirm    [b]n[/b] / [b]esc[/b] cancel", id="confirm-keys")
+            yield Static(f"[b]{self.confirm_key}[/b] confirm    [b]n[/b] / [b]esc[/b] cancel",
+                         id="confirm-keys")
+
+    def action_answer_key(self, key: str) -> None:
+        if key == self.confirm_key:
+            self.action_answer(True)
 
     def action_answer(self, yes: bool) -> None:
         if self.answered:

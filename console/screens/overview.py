@@ -25,6 +25,7 @@ from console.actions.runner import ActionRequest
 from console.model import Alert, ModelFigures, ModelKey
 from console.screens import overview_cause, overview_open
 from console.screens.host import OverviewHost
+from console.screens.silences import SilencesScreen
 from console.state.console_state import Change, alertmanager_configured
 from console.text.format import fmt_count
 from console.views.overview import (
@@ -71,6 +72,10 @@ class OverviewScreen(Screen[None]):
         Binding("r", "restart", "Restart"),
         Binding("s", "scale", "Scale"),
         Binding("ctrl+d", "delete_pod", "Delete pod"),
+        Binding("u", "rollback", "Roll back", show=False),
+        Binding("H", "hpa_bounds", "HPA bounds", key_display="H", show=False),
+        Binding("E", "edit_config", "Edit config", key_display="E", show=False),
+        Binding("V", "silences", "Silences", key_display="V", show=False),
         Binding("l", "logs", "Logs"),
         Binding("e", "events", "Events"),
         Binding("S", "silence", "Silence", key_display="S"),
@@ -319,6 +324,20 @@ class OverviewScreen(Screen[None]):
 
     def action_scale(self) -> None:
         self.host.actions.start(ActionRequest("scale"))
+
+    def action_rollback(self) -> None:
+        self.host.actions.start(ActionRequest("rollback"))
+
+    def action_hpa_bounds(self) -> None:
+        self.host.actions.start(ActionRequest("hpa-bounds"))
+
+    def action_silences(self) -> None:
+        self.app.push_screen(SilencesScreen(
+            self.host.sources.alerts.silences,
+            lambda sid: self.host.actions.start(ActionRequest("expire-silence", silence_id=sid))))
+
+    def action_edit_config(self) -> None:
+        self.host.actions.start(ActionRequest("edit-config"))
 
     def action_delete_pod(self) -> None:
         pod = self.selected_pod()

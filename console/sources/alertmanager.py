@@ -22,6 +22,7 @@ from console.config.settings import HttpEndpoint
 from console.model import Alert, AlertsReading
 from console.sources.base import ActionError, SourceError
 from console.sources.http_client import ApiClient, ServiceNotFound
+from console.sources.silences import SilenceInfo, parse_silences
 from console.text.durations import utc_stamp
 from console.text.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line, clean_map
 
@@ -235,6 +236,10 @@ class AlertmanagerSource:
             await api.request("DELETE", f"/api/v2/silence/{quote(silence_id, safe='')}")
         except SourceError as exc:
             raise ActionError(f"silence {silence_id} not expired: {exc}") from None
+
+    async def silences(self) -> tuple[SilenceInfo, ...]:
+        """`GET /api/v2/silences`: one read, when the silences list is opened."""
+        return parse_silences(await self._require_alertmanager().get_json("/api/v2/silences"))
 
     async def aclose(self) -> None:
         await self._prometheus.aclose()

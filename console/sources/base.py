@@ -24,6 +24,9 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
+from console.sources.kube_configmap import ConfigMapVersion
+from console.sources.kube_rollout import Revision
+from console.sources.silences import SilenceInfo
 from console.text.safe_text import one_line
 
 
@@ -44,6 +47,15 @@ class ActionError(Exception):
 
     def __init__(self, message: object = "") -> None:
         super().__init__(one_line(str(message)))
+
+
+class ConfigConflict(ActionError):
+    """Someone else changed the ConfigMap since it was read (409): nothing was overwritten.
+    `theirs` is their version, when it could be read, so the console can show it."""
+
+    def __init__(self, message: object, theirs: ConfigMapVersion | None) -> None:
+        super().__init__(message)
+        self.theirs = theirs
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +117,10 @@ class AlertSource(Protocol):
 
     async def expire(self, silence_id: str) -> None: ...
 
+    async def silences(self) -> tuple[SilenceInfo, ...]:
+        """The silences in force (active or pending), for the silences list."""
+        ...
+
     async def aclose(self) -> None: ...
 
 
@@ -124,6 +140,27 @@ class ClusterSource(Protocol):
     async def scale(self, replicas: int) -> None: ...
 
     async def delete_pod(self, name: str) -> None: ...
+
+    async def rollout_history(self) -> tuple[Revision, ...]:
+        """The Deployment's revisions from its ReplicaSets, newest first."""
+        ...
+
+    async def rollback(self, revision: int) -> str:
+        """As `kubectl rollout undo --to-revision`; returns what happened."""
+        ...
+
+    async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
+        """Set the HPA's spec.minReplicas and spec.maxReplicas (one merge patch)."""
+        ...
+
+    async def gateway_config(self, configured: str) -> ConfigMapVersion:
+        """The ConfigMap the pod template uses (else `configured`), as read, uncleaned."""
+        ...
+
+    async def replace_config_map(self, version: ConfigMapVersion,
+                                 data: Mapping[str, str]) -> str:
+        """Update exactly `version`; ConfigConflict when it changed since."""
+        ...
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str: ...
 

@@ -55,6 +55,7 @@ from console.config.settings import TargetSettings
 from console.model import ClusterReading, HpaState, KubeEvent
 from console.sources.base import ActionError, Permission, SourceError
 from console.sources.bounded_read import read_body
+from console.sources.kube_fixes import KubeFixes
 from console.sources.kube_mapping import (
     KIND_ALIASES,
     RESTARTED_AT,
@@ -78,8 +79,10 @@ Obj = Mapping[str, Any]
 MAX_EVENTS = 50
 LOG_LIMIT_BYTES = 4 * 1024 * 1024
 
-class KubernetesSource:
-    """The ClusterSource for one target: a kubeconfig context, namespace, Deployment and HPA."""
+class KubernetesSource(KubeFixes):
+    """The ClusterSource for one target: a kubeconfig context, namespace, Deployment and HPA.
+
+    The rollback and HPA-bounds writes are KubeFixes' (kube_fixes.py)."""
 
     def __init__(
         self,

@@ -32,6 +32,9 @@ from console.model import (
 from console.record.frames import Frame, apply_frame
 from console.record.reading import Recording
 from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
+from console.sources.kube_configmap import ConfigMapVersion
+from console.sources.kube_rollout import Revision
+from console.sources.silences import SilenceInfo
 from console.state.console_state import ConsoleState
 from console.state.trends import TREND_POINTS, trend_step_s
 
@@ -202,6 +205,9 @@ class ReplayAlertSource:
     async def expire(self, silence_id: str) -> None:
         raise ActionError(REPLAY_REASON)
 
+    async def silences(self) -> tuple[SilenceInfo, ...]:
+        raise SourceError("replay: silences are not part of a recording")
+
     async def aclose(self) -> None:
         return None
 
@@ -227,6 +233,22 @@ class ReplayClusterSource:
         raise ActionError(REPLAY_REASON)
 
     async def delete_pod(self, name: str) -> None:
+        raise ActionError(REPLAY_REASON)
+
+    async def rollout_history(self) -> tuple[Revision, ...]:
+        raise ActionError(REPLAY_REASON)
+
+    async def rollback(self, revision: int) -> str:
+        raise ActionError(REPLAY_REASON)
+
+    async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
+        raise ActionError(REPLAY_REASON)
+
+    async def gateway_config(self, configured: str) -> ConfigMapVersion:
+        raise ActionError(REPLAY_REASON)
+
+    async def replace_config_map(self, version: ConfigMapVersion,
+                                 data: Mapping[str, str]) -> str:
         raise ActionError(REPLAY_REASON)
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:

@@ -23,6 +23,8 @@ from console.config.settings import HttpEndpoint, Secret, Settings, TargetSettin
 from console.model import ClusterReading, KubeEvent, MetricsReading
 from console.sources.alertmanager import AlertmanagerSource
 from console.sources.base import ActionError, Permission, SourceError, SourceSet
+from console.sources.kube_configmap import ConfigMapVersion
+from console.sources.kube_rollout import Revision
 from console.sources.prometheus import PrometheusSource
 from console.sources.promql import UNLABELLED
 from console.state.polling import collect_once, poll
@@ -457,6 +459,22 @@ class NoCluster:
         raise ActionError("no cluster")
 
     async def delete_pod(self, name: str) -> None:
+        raise ActionError("no cluster")
+
+    async def rollout_history(self) -> tuple[Revision, ...]:
+        raise ActionError("no cluster")
+
+    async def rollback(self, revision: int) -> str:
+        raise ActionError("no cluster")
+
+    async def set_hpa_bounds(self, min_replicas: int, max_replicas: int) -> None:
+        raise ActionError("no cluster")
+
+    async def gateway_config(self, configured: str) -> ConfigMapVersion:
+        raise ActionError("no cluster")
+
+    async def replace_config_map(self, version: ConfigMapVersion,
+                                 data: Mapping[str, str]) -> str:
         raise ActionError("no cluster")
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:

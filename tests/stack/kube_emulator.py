@@ -36,6 +36,8 @@ client runs unpatched against it:
   N requests or until cleared; watches that end every N seconds; dropping
   every open watch, including one whose request has arrived but whose stream
   has not begun; refusing connections while "down" (`go_down`/`come_back`);
+- PUT of ConfigMaps with optimistic concurrency: 409 on a stale resourceVersion
+  (kube_updates.py);
 - bearer-token authentication (401 otherwise) and a request log, so tests can
   assert "exactly one PATCH" and "nothing was sent";
 - for real clusters (issue 15): Services, listed across namespaces with selectors, and
@@ -69,6 +71,7 @@ from urllib.parse import parse_qs, urlsplit
 from tests.stack.kube_auth import Authenticator, TokenIssuer
 from tests.stack.kube_proxy import ServiceProxy
 from tests.stack.kube_tls import TlsMaterial, TlsServerMixin, make_tls, peer_user, server_context
+from tests.stack.kube_updates import update
 
 Obj = dict[str, Any]
 
@@ -1018,6 +1021,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._patch(key, ns_key, name, body, content_type)
         elif method == "DELETE" and plural == "pods":
             self._delete_pod(key, ns_key, name)
+        elif method == "PUT" and plural == "configmaps":
+            self._send_json(*update(emu, key, ns_key, name, body))  # kube_updates.py
         else:
             self._error(405, "method not allowed")
 

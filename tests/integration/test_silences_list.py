@@ -1,0 +1,92 @@
+"""`V`, the silences list, on the real Alertmanager: what is listed, and expire from there.
+
+A silence is made with Alertmanager's own API (as a colleague's amtool would), the list
+must show its creator, comment and end; `ctrl+d` then `y y` expires it once
+(Alertmanager refuses a second expire, and the audit log would show it); read-only
+refuses, audited, and the silence stays.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from console.screens.confirm import ConfirmScreen
+from console.screens.silences import SilencesScreen
+from tests.integration.test_silence_writes import AppFactory, live_app, silences, until
+from tests.stack.fixtures import GatewayStack
+
+__all__ = ["live_app"]  # the fixture, imported for pytest
+
+
+def colleagues_silence(am: str, comment: str) -> str:
+    now = datetime.now(UTC)
+    body = {"matchers": [{"name": "alertname", "value": "NoSuchAlertForTheList",
+                          "isRegex": False, "isEqual": True},
+                         {"name": "model", "value": "gpt-.*", "isRegex": True, "isEqual": True}],
+            "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=2)).isoformat(),
+            "createdBy": "alice", "comment": comment}
+    answer = httpx.post(f"{am}/api/v2/silences", json=body, timeout=5.0)
+    answer.raise_for_status()
+    return str(answer.json()["silenceID"])
+
+
+def audit(tmp_path: Path) -> list[tuple[str, str, str]]:
+    path = tmp_path / "audit.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return [(a["action"], a["target"], a["result"].split(":")[0]) for a in lines]
+
+
+async def test_the_list_shows_a_silence_and_expires_it_once(
+    live_app: AppFactory, gateway_stack: GatewayStack, tmp_path: Path
+) -> None:
+    am = gateway_stack.alertmanager_url
+    sid = colleagues_silence(am, "deploy window \x1b[31m(ticket 42)")
+    app = live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("V")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen)
+                    and any(s.id == sid for s in app.screen.silences))
+        assert isinstance(app.screen, SilencesScreen)
+        mine = next(s for s in app.screen.silences if s.id == sid)
+        assert (mine.created_by, mine.state) == ("alice", "active")
+        assert mine.comment == "deploy window ␛[31m(ticket 42)"  # the escape made visible
+        assert mine.matchers == ("alertname=NoSuchAlertForTheList", "model=~gpt-.*")
+        assert mine.ends_at is not None and mine.ends_at.startswith(
+            (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H"))
+        index = app.screen.silences.index(mine)
+        app.screen.query_one("#silences-list").highlighted = index  # type: ignore[attr-defined]
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.command_text == f"amtool silence expire {sid}"
+        await pilot.press("y", "y")
+        await until(pilot, lambda: silences(am)[sid]["status"]["state"] == "expired")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen)
+                    and all(s.id != sid for s in app.screen.silences))
+        await pilot.pause(0.5)
+    assert audit(tmp_path) == [("expire-silence", f"silence/{sid}", "ok")]
+
+
+async def test_read_only_lists_but_does_not_expire(
+    live_app: AppFactory, gateway_stack: GatewayStack, tmp_path: Path
+) -> None:
+    am = gateway_stack.alertmanager_url
+    sid = colleagues_silence(am, "read-only look")
+    app = live_app()
+    app.runner.read_only = True
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("V")
+        await until(pilot, lambda: isinstance(app.screen, SilencesScreen)
+                    and any(s.id == sid for s in app.screen.silences))
+        assert isinstance(app.screen, SilencesScreen)
+        index = next(i for i, s in enumerate(app.screen.silences) if s.id == sid)
+        app.screen.query_one("#silences-list").highlighted = index  # type: ignore[attr-defined]
+        await pilot.press("ctrl+d")
+        await until(pilot, lambda: len(audit(tmp_path)) == 1)
+        assert not isinstance(app.screen, ConfirmScreen)
+    assert audit(tmp_path) == [("expire-silence", f"silence/{sid}", "refused")]
+    assert silences(am)[sid]["status"]["state"] == "active"
