@@ -214,6 +214,8 @@ class Alert:
     fingerprint: str = internal("")
     inhibited: bool = internal(False)
     silence_ids: tuple[str, ...] = internal(default_factory=tuple)
+    silenced_until: str | None = internal()
+    """When the last silence of a silenced alert ends (RFC 3339), if known."""
 
     @property
     def key(self) -> str:
@@ -275,6 +277,9 @@ class ClusterReading:
 @dataclass(frozen=True, slots=True)
 class AlertsReading:
     alerts: tuple[Alert, ...]
+    note: str | None = internal()
+    """Where the list came from when it is not the usual place: `from Alertmanager:
+    Prometheus ✗, pending unknown` (the status line says why Prometheus failed)."""
 
 
 SourceName = Literal["prometheus", "kubernetes", "alertmanager"]

@@ -38,6 +38,7 @@ from console.text.format import (
     model_level,
     worst,
 )
+from console.views.alerts import silenced_state
 from widgets.columns import Cell, Column, Styled
 from widgets.spark import spark
 
@@ -79,7 +80,7 @@ POD_COLUMNS = (
 )
 
 ALERT_COLUMNS = (
-    Column("state", "State", 9),
+    Column("state", "State", max_width=20),  # `◌ silenced 42m left` whole at 80 columns
     Column("name", "Alert", max_width=48),
     Column("severity", "Sev", 8),
     Column("since", "For", 5),
@@ -263,7 +264,7 @@ def alert_row_key(alert: Alert) -> str:
 def alert_cells(alert: Alert, now: float) -> tuple[Cell, ...]:
     symbol = ALERT_STATE_SYMBOL.get(alert.state, "·")
     if alert.silenced:
-        state = Styled("◌ silenced", "dim")
+        state = Styled(silenced_state(alert, now), "dim")
     elif alert.state == "firing":
         state = Styled(f"{symbol} firing", "bold red" if alert.severity == "critical" else "red")
     else:
