@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from console.model import DeploymentState, HpaMetric, ModelFigures, Snapshot, SourceStatus
+from console.state.rollout import rollout_state
 from console.text.durations import format_age
 from console.text.format import UNKNOWN, fmt_number
 
@@ -97,16 +98,17 @@ def since_text(since: str | None, now: float, *, short: bool = False) -> str:
 
 
 def deployment_summary(dep: DeploymentState) -> str:
-    """`ready 3/3, updated 3, available 3, restartedAt —` plus rollout state in words."""
+    """`ready 3/3, updated 3, available 3, restartedAt not set` plus, as on screen, what the
+    Deployment is doing (console/state/rollout.py)."""
     text = (
         f"ready {dep.ready_replicas}/{dep.replicas}, updated {dep.updated_replicas}, "
-        f"available {dep.available_replicas}, restartedAt {or_unknown(dep.restarted_at)}"
+        f"available {dep.available_replicas}, restartedAt {dep.restarted_at or 'not set'}"
     )
-    if dep.stalled:
-        return f"{SOURCE_FAILED} {text} — rollout STALLED (progress deadline exceeded)"
-    if dep.rolling:
-        return f"▲ {text} — rolling out"
-    return f"{SOURCE_OK} {text}"
+    state = rollout_state(dep)
+    if state is None:
+        return f"{SOURCE_OK} {text}"
+    mark, words = state
+    return f"{SOURCE_FAILED if mark == '✗' else '▲'} {text}; {words}"
 
 
 def hpa_metric_text(metric: HpaMetric) -> str:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from console.model import SOURCE_NAMES, Snapshot
+from console.state.rollout import rollout_state
 from console.text.safe_text import json_escape
 
 
@@ -21,6 +22,9 @@ def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
     data["sources"] = dict(
         sorted(sources.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
     )
+    if snapshot.deployment is not None:  # the words the screen and the other formats show
+        state = rollout_state(snapshot.deployment)
+        data["deployment"]["rollout"] = state[1] if state else None
     return data
 
 

@@ -27,6 +27,7 @@ from console.model import ModelFigures, Snapshot, sort_alerts
 from console.text.durations import format_age, utc_stamp
 from console.text.format import (
     ALERT_STATE_SYMBOL,
+    Level,
     error_ratio_level,
     fmt_rate,
     fmt_ratio_pct,
@@ -127,8 +128,13 @@ def _ranking(
     figure: Callable[[ModelFigures], float | None],
     headers: Sequence[str],
     row: Callable[[ModelFigures], Sequence[object]],
+    level: Callable[[float | None], Level],
 ) -> str:
-    worst = top_models(models, figure, WORST_COUNT)
+    """The worst WORST_COUNT, and every model over the threshold after them: a fourth
+    failing model left out of a ticket is a failure nobody looks at."""
+    ranked = top_models(models, figure, len(models))
+    worst = [m for i, m in enumerate(ranked)
+             if i < WORST_COUNT or level(figure(m)) is Level.BAD]
     if not worst:
         return "No figures known."
     rows = [(str(i), m.provider, m.model, *row(m)) for i, m in enumerate(worst, start=1)]
@@ -152,6 +158,7 @@ def _worst_models(snapshot: Snapshot) -> str:
             fmt_rate(m.request_rate),
             fmt_seconds(m.p95_latency_s),
         ),
+        error_ratio_level,
     )
     by_latency = _ranking(
         models,
@@ -162,6 +169,7 @@ def _worst_models(snapshot: Snapshot) -> str:
             fmt_ratio_pct(m.error_ratio),
             fmt_rate(m.request_rate),
         ),
+        latency_level,
     )
     return (
         f"{head}\n\n### By error ratio\n\n{by_errors}\n\n### By P95 latency\n\n{by_latency}\n\n"
