@@ -328,6 +328,8 @@ class Snapshot:
     alerts: tuple[Alert, ...] = ()
     events: tuple[KubeEvent, ...] = internal(default_factory=tuple)
     context: str | None = internal()
+    alerts_note: str | None = internal()
+    """Where the alerts came from when not the usual place (AlertsReading.note)."""
 
     @property
     def failed_sources(self) -> tuple[str, ...]:

@@ -6,7 +6,15 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from console.model import DeploymentState, HpaMetric, ModelFigures, Snapshot, SourceStatus
+from console.model import (
+    Alert,
+    DeploymentState,
+    HpaMetric,
+    ModelFigures,
+    Snapshot,
+    SourceStatus,
+)
+from console.state.alert_counts import silence_left
 from console.state.rollout import rollout_state
 from console.text.durations import format_age
 from console.text.format import UNKNOWN, fmt_number
@@ -95,6 +103,14 @@ def since_text(since: str | None, now: float, *, short: bool = False) -> str:
     if short and 0 <= age < 86400:
         shown = started.astimezone(UTC).strftime("%H:%M:%SZ")
     return f"{shown} ({format_age(age)} ago)"
+
+
+def alert_state_text(alert: Alert, now: float) -> str:
+    """`firing (silenced 42m left)`: the state column's words, as the screen says them."""
+    if not alert.silenced:
+        return alert.state
+    left = silence_left(alert, now)
+    return f"{alert.state} (silenced {left})" if left else f"{alert.state} (silenced)"
 
 
 def deployment_summary(dep: DeploymentState) -> str:

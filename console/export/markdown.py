@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console.export.common import (
+    alert_state_text,
     deployment_summary,
     hpa_metric_text,
     namespace_of,
@@ -111,8 +112,7 @@ def _what_fires(snapshot: Snapshot, now: float) -> str:
         return f"{head}\n\n" + (f"Unknown: {cell(missing)}." if missing else "No alerts.")
     rows = [
         (
-            f"{ALERT_STATE_SYMBOL.get(a.state, '?')} {a.state}"
-            + (" (silenced)" if a.silenced else ""),
+            f"{ALERT_STATE_SYMBOL.get(a.state, '?')} {alert_state_text(a, now)}",
             a.name,
             a.severity,
             since_text(a.since, now),
@@ -120,7 +120,8 @@ def _what_fires(snapshot: Snapshot, now: float) -> str:
         )
         for a in sort_alerts(snapshot.alerts)
     ]
-    return f"{head}\n\n" + table(("State", "Alert", "Severity", "Since", "Summary"), rows)
+    note = f"Alerts {cell(snapshot.alerts_note)}.\n\n" if snapshot.alerts_note else ""
+    return f"{head}\n\n{note}" + table(("State", "Alert", "Severity", "Since", "Summary"), rows)
 
 
 def _ranking(

@@ -167,6 +167,7 @@ def assemble(
         pods=sort_pods(c.pods) if c else (),
         hpa=c.hpa if c else None,
         alerts=sort_alerts(a.alerts) if a else (),
+        alerts_note=a.note if a else None,
         events=c.events if c else (),
         context=context,
     )

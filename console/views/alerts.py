@@ -6,9 +6,7 @@ Rich-free words only; console/views/overview.py makes the cells.
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from console.model import Alert, AlertsReading, SourceStatus
+from console.model import AlertsReading, SourceStatus
 from console.state.alert_counts import AlertCounts, alert_counts
 from console.text.durations import format_age
 
@@ -38,14 +36,3 @@ def alerts_title(reading: AlertsReading | None, status: SourceStatus | None,
         return "unknown: not read yet"
     text = counts_text(alert_counts(reading.alerts))
     return f"{text} · {reading.note}" if reading.note else text
-
-
-def silenced_state(alert: Alert, now: float) -> str:
-    """`◌ silenced 42m left`: how long the page stays quiet is what the on-call asks next."""
-    if alert.silenced_until is None:
-        return "◌ silenced"
-    try:
-        end = datetime.fromisoformat(alert.silenced_until.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return "◌ silenced"
-    return f"◌ silenced {format_age(max(0.0, end - now))} left"

@@ -22,6 +22,7 @@ from console.model import (
     SourceStatus,
     sort_pods,
 )
+from console.state.alert_counts import silenced_state
 from console.state.rollout import rollout_state
 from console.text.durations import format_age
 from console.text.format import (
@@ -40,7 +41,6 @@ from console.text.format import (
     model_level,
     worst,
 )
-from console.views.alerts import silenced_state
 from widgets.columns import Cell, Column, Styled
 from widgets.spark import spark
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -107,6 +110,20 @@ def console(prometheus: str, alertmanager: str, kubeconfig: Path,
     return GatewayConsole(settings, sources, runner, system_clock, export_dir=tmp_path)
 
 
+def snapshot_text(stack: PrometheusStack, am: str, tmp_path: Path) -> str:
+    """`snapshot --format text` as the on-call runs it, against the same Prometheus and
+    Alertmanager (no kubeconfig: the cluster part is not what this test is about)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AI_GATEWAY_CONSOLE_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "console", "snapshot", "--format", "text",
+         "--prometheus-url", stack.prometheus_url, "--alertmanager-url", am,
+         "--kubeconfig", str(tmp_path / "none"), "--timeout", "5s"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**env, "HOME": str(tmp_path), "COLUMNS": "160"})
+    assert proc.returncode == 1, proc.stderr  # Prometheus is down: a source failed
+    return proc.stdout
+
+
 def title(app: GatewayConsole) -> str:
     subtitle = app.screen.query_one("#alerts", KeyedTable).border_subtitle
     return str(subtitle) if subtitle is not None else ""
@@ -160,12 +177,20 @@ async def test_alerts_survive_prometheus_then_say_unknown(
         assert await until(pilot, app, seen, lambda t: "Alertmanager" in t) == (
             "2 firing · 1 silenced · from Alertmanager: Prometheus ✗, pending unknown")
         assert states(app) == shown
+        # `snapshot` says the same, in the same words.
+        text = snapshot_text(firing_stack, am, tmp_path)
+        assert "alerts from Alertmanager: Prometheus ✗, pending unknown" in text
+        # The text export wraps its cells at 100 columns: `(silenced` / `59m left)`.
+        assert "KnownNoise      suppressed (silenced" in text
+        assert re.search(r"\n {20,}(59|60)m left\)", text), text
 
         firing_stack.stop_server("alertmanager")
         last = await until(pilot, app, seen, lambda t: t.startswith("unknown"))
         assert re.fullmatch(r"unknown · last list \d+s old", last), last
         assert states(app) == shown  # the last good rows stay, under their age
     assert not [t for t in seen if "none" in t], seen
+    text = snapshot_text(firing_stack, am, tmp_path)
+    assert "alerts: unknown (" in text and "alerts: none" not in text
 
 
 async def test_refused_from_the_start_is_unknown_never_none(

@@ -11,9 +11,10 @@ from console.model import (
     ModelFigures,
     SourceStatus,
 )
+from console.state.alert_counts import silenced_state
 from console.state.fleet import fleet_row, is_healthy
 from console.state.polling import Latest
-from console.views.alerts import alerts_title, silenced_state
+from console.views.alerts import alerts_title
 from console.views.fleet import fleet_cells
 from widgets.columns import plain
 
