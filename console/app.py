@@ -77,6 +77,8 @@ class GatewayConsole(PlainNotifications):
         self.settings = settings
         self.clock = clock
         self.export_dir = export_dir
+        # Actions on the simulated cluster are audited as demo ones (README "Actions").
+        runner.audit.demo = runner.audit.demo or settings.demo is not None
         # The fleet: every target's sources, polled by workers of their own; the overview
         # shows `sources`, the current one. One target alone is a fleet of one.
         targets = ([runner.target if t.name == sources.target else t for t in settings.targets]

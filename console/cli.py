@@ -184,6 +184,9 @@ def _manifests_parser() -> OneLineParser:
                      help="rbac: group bound to the operator Role")
     man.add_argument("--label", action="append", metavar="KEY=VALUE",
                      help="rules: extra label, e.g. release=kube-prometheus-stack (repeatable)")
+    man.add_argument("--runbook-base", default="README.md", metavar="URL",
+                     help="rules: the README the runbook_url annotations link to "
+                          "(default README.md; give its address so Alertmanager can open it)")
     _add_config(man)
     man.set_defaults(allow_no_prometheus=True)  # YAML needs no Prometheus
     return man
@@ -317,7 +320,8 @@ def _run(argv: list[str]) -> int:
         from console.manifests import render
 
         print(render(flags["kind"], settings, variant=flags["variant"], readers=flags["readers"],
-                     operators=flags["operators"], labels=labels), end="")
+                     operators=flags["operators"], labels=labels,
+                     runbook_base=flags["runbook_base"]), end="")
         return 0
     return run_console(settings)
 

@@ -45,6 +45,10 @@ GATEWAY_CONFIG_MAP = "ai-gateway-config"
 
 ERROR_RATIO_THRESHOLD = 0.05
 LATENCY_THRESHOLD_S = 2.0
+RUNBOOK_BASE = "README.md"
+"""Where each rule's runbook_url points by default: the README's section on that alert
+("The alerts `manifests rules` ships"); `--runbook-base URL` makes it an address your
+Alertmanager and Grafana can open."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,11 +208,13 @@ def _seconds(profile: Profile, seconds: float) -> str:
     return f"{seconds / profile.duration_unit_s:g}"
 
 
-def alert_rules(profile: Profile) -> list[dict[str, Any]]:
+def alert_rules(profile: Profile, runbook_base: str = RUNBOOK_BASE) -> list[dict[str, Any]]:
     """The guide's three alerts, then the per-model variants (grouped by provider, model).
 
-    For `seed` these are the guide's expressions verbatim (whitespace aside); other
-    profiles get the same shape over their own metric names.
+    For `seed` these are the guide's thresholds and `for`; HighLatency sums the buckets by
+    (le, model) before the quantile (the guide's per-series quantile fires once per pod and
+    status code, or not at all when the slow requests are spread over them). Other
+    profiles get the same shape over their own metric names. Every rule links its runbook.
     """
     window = RULES_WINDOW
     pct = f"{ERROR_RATIO_THRESHOLD:.0%}"
@@ -229,9 +235,11 @@ def alert_rules(profile: Profile) -> list[dict[str, Any]]:
         ))
     rules.append(_alert(
         "HighLatency",
-        f"histogram_quantile(0.95, rate({bucket}[{window}])) > {latency}",
+        f"histogram_quantile(0.95, sum by (le, {profile.model_label}) "
+        f"(rate({bucket}[{window}]))) > {latency}",
         "5m", "warning", f"AI gateway P95 latency above {LATENCY_THRESHOLD_S:g} s",
-        f"P95 request latency of a gateway series is {{{{ $value }}}} over the last {window}.",
+        f"P95 request latency of {{{{ $labels.{profile.model_label} }}}} is {{{{ $value }}}} "
+        f"over the last {window}.",
     ))
     rules.append(_alert(
         "UpstreamDown",
@@ -254,6 +262,8 @@ def alert_rules(profile: Profile) -> list[dict[str, Any]]:
         "5m", "warning", f"P95 latency of {who} above {LATENCY_THRESHOLD_S:g} s",
         f"P95 request latency of {who} is {{{{ $value }}}} over the last {window}.",
     ))
+    for rule in rules:  # the README heading of each alert is its name: anchor = lower case
+        rule["annotations"]["runbook_url"] = f"{runbook_base}#{rule['alert'].lower()}"
     return rules
 
 
@@ -268,10 +278,10 @@ def _alert(name: str, expr: str, for_: str, severity: str, summary: str,
     }
 
 
-def rule_groups(profile: Profile) -> list[dict[str, Any]]:
+def rule_groups(profile: Profile, runbook_base: str = RUNBOOK_BASE) -> list[dict[str, Any]]:
     """The `groups` of a Prometheus rule file (also a PrometheusRule's `spec.groups`)."""
     return [
-        {"name": "ai-gateway.rules", "rules": alert_rules(profile)},
+        {"name": "ai-gateway.rules", "rules": alert_rules(profile, runbook_base)},
         {
             "name": "ai-gateway-console.recording",
             "rules": [{"record": r.record, "expr": r.expr} for r in recording_rules(profile)],
@@ -280,7 +290,8 @@ def rule_groups(profile: Profile) -> list[dict[str, Any]]:
 
 
 def prometheus_rule(settings: Settings, labels: Mapping[str, str] | None = None,
-                    name: str = "ai-gateway-console") -> dict[str, Any]:
+                    name: str = "ai-gateway-console", runbook_base: str = RUNBOOK_BASE,
+                    ) -> dict[str, Any]:
     """The PrometheusRule object, in the gateway's namespace."""
     return {
         "apiVersion": "monitoring.coreos.com/v1",
@@ -290,19 +301,22 @@ def prometheus_rule(settings: Settings, labels: Mapping[str, str] | None = None,
             "namespace": settings.target.namespace,
             "labels": {**APP_LABELS, **(labels or {})},
         },
-        "spec": {"groups": rule_groups(_profile(settings))},
+        "spec": {"groups": rule_groups(_profile(settings), runbook_base)},
     }
 
 
-def rules_yaml(settings: Settings, labels: Mapping[str, str] | None = None) -> str:
+def rules_yaml(settings: Settings, labels: Mapping[str, str] | None = None,
+               runbook_base: str = RUNBOOK_BASE) -> str:
     header = [
         f"# Alerts and recording rules for the AI gateway (profile {settings.profile}).",
         "# The console reads the recorded series for the 5m window when they exist",
         "# (`ai-gateway-console doctor` says whether it does).",
         "# Your Prometheus' ruleSelector may require a label: add it with --label KEY=VALUE",
         "# (e.g. release=kube-prometheus-stack).",
+        "# Each alert's runbook_url is its section of the console's README; --runbook-base URL",
+        "# points it at your copy.",
     ]
-    return _documents(header, [prometheus_rule(settings, labels)])
+    return _documents(header, [prometheus_rule(settings, labels, runbook_base=runbook_base)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -346,10 +360,10 @@ def parse_labels(items: Sequence[str] | None) -> dict[str, str]:
 def render(kind: str, settings: Settings, *, variant: str = "both",
            readers: str = "ai-gateway-oncall-readers",
            operators: str = "ai-gateway-oncall-operators",
-           labels: Mapping[str, str] | None = None) -> str:
+           labels: Mapping[str, str] | None = None, runbook_base: str = RUNBOOK_BASE) -> str:
     """The YAML text of `manifests KIND`."""
     if kind == "rbac":
         return rbac_yaml(settings, variant, readers, operators)
     if kind == "rules":
-        return rules_yaml(settings, labels)
+        return rules_yaml(settings, labels, runbook_base)
     raise ValueError(f"unknown manifest {kind!r} (choose from {', '.join(KINDS)})")

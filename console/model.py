@@ -12,7 +12,7 @@ Fields marked ``internal`` in their metadata are for the console's own use
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
@@ -109,6 +109,9 @@ class DeploymentState:
     generation: int = internal(0)
     observed_generation: int = internal(0)
     conditions: tuple[Condition, ...] = internal(default_factory=tuple)
+    status_replicas: int | None = internal()
+    """status.replicas: pods of all its ReplicaSets that are not terminating; more than
+    `updated_replicas` while an old ReplicaSet still has pods (a rollout)."""
 
     @property
     def rolling(self) -> bool:
@@ -121,11 +124,34 @@ class DeploymentState:
         )
 
     @property
+    def motion(self) -> Literal["rollout", "scaling", "pending", ""]:
+        """What the Deployment is doing. Only a changed template is a rollout: pods of an old
+        ReplicaSet remain, or the controller's Progressing condition says a new ReplicaSet is
+        progressing (it leaves the condition alone on a scale). A scale is the same template
+        with more or fewer pods. "pending": the controller has not seen the latest spec."""
+        if self.observed_generation < self.generation:
+            return "pending"
+        old_pods = self.status_replicas is not None and self.status_replicas > self.updated_replicas
+        unsettled = (self.updated_replicas < self.replicas
+                     or self.available_replicas < self.replicas)
+        reason = next((c.reason for c in self.conditions if c.type == "Progressing"), None)
+        if old_pods or (reason in ROLLOUT_REASONS and unsettled) or (
+                self.status_replicas is None and self.updated_replicas < self.replicas):
+            return "rollout"
+        if self.status_replicas is not None and self.status_replicas != self.replicas:
+            return "scaling"
+        return ""
+
+    @property
     def stalled(self) -> bool:
         return any(
             c.type == "Progressing" and c.reason == "ProgressDeadlineExceeded"
             for c in self.conditions
         )
+
+
+ROLLOUT_REASONS = frozenset({"NewReplicaSetCreated", "FoundNewReplicaSet", "ReplicaSetUpdated"})
+"""Progressing reasons the deployment controller sets while a new ReplicaSet rolls out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +250,8 @@ class Alert:
     fingerprint: str = internal("")
     inhibited: bool = internal(False)
     silence_ids: tuple[str, ...] = internal(default_factory=tuple)
+    silenced_until: str | None = internal()
+    """When the last silence of a silenced alert ends (RFC 3339), if known."""
 
     @property
     def key(self) -> str:
@@ -285,6 +313,9 @@ class ClusterReading:
 @dataclass(frozen=True, slots=True)
 class AlertsReading:
     alerts: tuple[Alert, ...]
+    note: str | None = internal()
+    """Where the list came from when it is not the usual place: `from Alertmanager:
+    Prometheus ✗, pending unknown` (the status line says why Prometheus failed)."""
 
 
 SourceName = Literal["prometheus", "kubernetes", "alertmanager"]
@@ -307,6 +338,8 @@ class Snapshot:
     alerts: tuple[Alert, ...] = ()
     events: tuple[KubeEvent, ...] = internal(default_factory=tuple)
     context: str | None = internal()
+    alerts_note: str | None = internal()
+    """Where the alerts came from when not the usual place (AlertsReading.note)."""
 
     @property
     def failed_sources(self) -> tuple[str, ...]:
@@ -342,6 +375,12 @@ def to_json(value: Any) -> Any:
             if not f.metadata.get("internal")
         }
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def sort_pods(pods: Sequence[PodState]) -> tuple[PodState, ...]:
+    """Pods not ready or restarting first, then by name: the screen's triage order, which
+    every export keeps so the crashing pod is first everywhere."""
+    return tuple(sorted(pods, key=lambda p: (p.ready and not p.reason, -p.restarts, p.name)))
 
 
 def sort_alerts(alerts: tuple[Alert, ...]) -> tuple[Alert, ...]:

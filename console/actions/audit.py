@@ -42,14 +42,26 @@ class AuditRecord:
     action: str
     target: str
     result: str
+    demo: bool = False
+    """An action on the simulated cluster: written as `"demo": true` so no one mistakes it
+    for a real one; real lines carry no such key."""
+
+    def as_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        if not self.demo:
+            del record["demo"]
+        return record
 
 
 class AuditLog:
     """Appends records to a JSON Lines file and remembers this session's own."""
 
-    def __init__(self, path: Path | None, clock: Clock, *, persist: bool = True) -> None:
+    def __init__(self, path: Path | None, clock: Clock, *, persist: bool = True,
+                 demo: bool = False) -> None:
         self.path = path if path is not None else state_dir() / "audit.jsonl"
         self._clock = clock
+        self.demo = demo
+        """Every record is of the demo: marked demo, with the context "demo"."""
         self.persist = persist
         """False for a replay: nothing there can reach a cluster, so nothing goes to the file."""
         self.session: list[AuditRecord] = []
@@ -61,16 +73,17 @@ class AuditLog:
         record = AuditRecord(
             time=utc_stamp(self._clock()),
             user=user,
-            context=context,
+            context=context or "demo" if self.demo else context,
             namespace=namespace,
             action=action,
             target=target,
             result=result,
+            demo=self.demo,
         )
         self.session.append(record)
         if not self.persist:
             return record
-        line = json.dumps(asdict(record), ensure_ascii=False) + "\n"
+        line = json.dumps(record.as_dict(), ensure_ascii=False) + "\n"
         try:
             # Followed if it is a link: the state folder is ours and 0700 (see module doc).
             ensure_private_dir(self.path.parent, tighten=True)
@@ -83,4 +96,4 @@ class AuditLog:
         return record
 
     def session_dicts(self) -> list[Mapping[str, Any]]:
-        return [asdict(r) for r in self.session]
+        return [r.as_dict() for r in self.session]

@@ -117,10 +117,9 @@ class AlertEngine:
     def reading(self, now: float) -> AlertsReading:
         alerts = []
         for key, entry in self._active.items():
-            silences = tuple(
-                s.id for s in self._silences.values()
-                if s.active(now) and s.matches(entry.labels)
-            )
+            active = [s for s in self._silences.values()
+                      if s.active(now) and s.matches(entry.labels)]
+            silences = tuple(s.id for s in active)
             firing = entry.fired_at is not None
             alerts.append(
                 Alert(
@@ -134,6 +133,7 @@ class AlertEngine:
                     silenced=bool(silences),
                     fingerprint=key,
                     silence_ids=silences,
+                    silenced_until=rfc3339(max(s.ends_at for s in active)) if active else None,
                 )
             )
         return AlertsReading(tuple(alerts))

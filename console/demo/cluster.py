@@ -58,6 +58,9 @@ class Cluster:
         self.observed_generation = 1
         self.uid = self._uid()
         self.restarted_at: str | None = None
+        self._rolled_out = True
+        """The last template change completed: a scale keeps Progressing as it was, as the
+        deployment controller does (only a new ReplicaSet is a rollout)."""
         self.replica_sets: list[ReplicaSet] = []
         self.current: ReplicaSet | None = None
         self._template_broken = False
@@ -147,6 +150,7 @@ class Cluster:
     def _change_template(self, t: int, broken: bool) -> None:
         self.generation += 1
         self.current = self._new_replica_set(broken, t)
+        self._rolled_out = False
         self._progress_at = t
         self._new_available = 0
 
@@ -403,7 +407,8 @@ class Cluster:
                            "Deployment does not have minimum availability.")
         )
         complete = updated == replicas and len(live) == replicas and ready == replicas
-        if complete:
+        self._rolled_out = self._rolled_out or complete
+        if complete or (self._rolled_out and updated == len(live)):
             progressing = Condition("Progressing", "True", "NewReplicaSetAvailable",
                                     f'ReplicaSet "{current_name}" has successfully progressed.')
         elif t - self._progress_at > PROGRESS_DEADLINE_S:
@@ -419,6 +424,7 @@ class Cluster:
             ready_replicas=ready,
             updated_replicas=updated,
             available_replicas=ready,
+            status_replicas=len(live),
             restarted_at=self.restarted_at,
             uid=self.uid,
             generation=self.generation,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
+from dataclasses import replace
 
 from console.clock import Clock
 from console.config.settings import Settings, TargetSettings
@@ -25,7 +26,7 @@ from console.model import (
     ModelHistory,
     ModelKey,
 )
-from console.sources.base import History, Permission, SourceSet
+from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
 from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
 from console.sources.silences import SilenceInfo
@@ -86,24 +87,42 @@ class DemoAlertSource:
 
 
 class DemoClusterSource:
-    """The gateway Deployment, its pods and HPA, and the actions on them."""
+    """The gateway Deployment, its pods and HPA, and the actions on them.
 
-    def __init__(self, simulation: Simulation) -> None:
+    `missing` is set when the target names a Deployment the simulated cluster does not
+    have (`:deploy nosuch`, `:ns kube-system`): then every read and write fails with the
+    live source's words, as a real cluster would answer; the demo never invents one.
+    """
+
+    def __init__(self, simulation: Simulation, missing: str | None = None) -> None:
         self.simulation = simulation
+        self.missing = missing
+
+    def _found(self) -> None:
+        if self.missing is not None:
+            raise SourceError(self.missing)
+
+    def _writable(self) -> None:
+        if self.missing is not None:
+            raise ActionError(self.missing)
 
     async def fetch(self) -> ClusterReading:
+        self._found()
         return self.simulation.cluster_reading()
 
     async def permission(self, verb: str, resource: str, subresource: str = "") -> Permission:
         return self.simulation.permission(verb, resource, subresource)
 
     async def restart(self) -> str:
+        self._writable()
         return self.simulation.restart()
 
     async def scale(self, replicas: int) -> None:
+        self._writable()
         self.simulation.scale(replicas)
 
     async def delete_pod(self, name: str) -> None:
+        self._writable()
         self.simulation.delete_pod(name)
 
     async def rollout_history(self) -> tuple[Revision, ...]:
@@ -123,6 +142,7 @@ class DemoClusterSource:
         return self.simulation.replace_config_map(version, data)
 
     async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
+        self._found()
         # Cleaned like the real source's (console/text/safe_text.py): a scenario may log anything.
         return clean_text(self.simulation.logs(pod, tail, previous), tail=True)
 
@@ -138,7 +158,8 @@ class DemoClusterSource:
                              "monitoring", "ai-staging"}))
 
     async def deployments(self) -> tuple[str, ...]:
-        return (self.simulation.cluster.deployment,)
+        """The one Deployment there is, and only in its own namespace."""
+        return () if self.missing else (self.simulation.cluster.deployment,)
 
     async def aclose(self) -> None:
         return None
@@ -162,12 +183,22 @@ def demo_simulation(settings: Settings, target: TargetSettings, clock: Clock) ->
 
 
 def demo_source_set(settings: Settings, target: TargetSettings, clock: Clock) -> SourceSet:
-    """The three demo sources of one target, sharing one Simulation."""
+    """The three demo sources of one target, sharing one Simulation.
+
+    The simulated cluster holds the Deployment the demo started with (its target in the
+    settings) and no other: a target switched to another namespace or Deployment reads
+    that world and is told its Deployment is not found."""
+    home = next((t for t in settings.targets if t.name == target.name), settings.target)
+    missing = None
+    if (target.namespace, target.deployment) != (home.namespace, home.deployment):
+        missing = f"Deployment {target.deployment} not found in namespace {target.namespace}"
+        target = replace(target, namespace=home.namespace, deployment=home.deployment,
+                         hpa=home.hpa)
     simulation = demo_simulation(settings, target, clock)
     return SourceSet(
         target=target.name,
         metrics=DemoMetricsSource(simulation),
         alerts=DemoAlertSource(simulation),
-        cluster=DemoClusterSource(simulation),
+        cluster=DemoClusterSource(simulation, missing),
         context=target.context,
     )

@@ -6,7 +6,16 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from console.model import DeploymentState, HpaMetric, ModelFigures, Snapshot, SourceStatus
+from console.model import (
+    Alert,
+    DeploymentState,
+    HpaMetric,
+    ModelFigures,
+    Snapshot,
+    SourceStatus,
+)
+from console.state.alert_counts import silence_left
+from console.state.rollout import rollout_state
 from console.text.durations import format_age
 from console.text.format import UNKNOWN, fmt_number
 
@@ -96,17 +105,26 @@ def since_text(since: str | None, now: float, *, short: bool = False) -> str:
     return f"{shown} ({format_age(age)} ago)"
 
 
+def alert_state_text(alert: Alert, now: float) -> str:
+    """`firing (silenced 42m left)`: the state column's words, as the screen says them."""
+    if not alert.silenced:
+        return alert.state
+    left = silence_left(alert, now)
+    return f"{alert.state} (silenced {left})" if left else f"{alert.state} (silenced)"
+
+
 def deployment_summary(dep: DeploymentState) -> str:
-    """`ready 3/3, updated 3, available 3, restartedAt —` plus rollout state in words."""
+    """`ready 3/3, updated 3, available 3, restartedAt not set` plus, as on screen, what the
+    Deployment is doing (console/state/rollout.py)."""
     text = (
         f"ready {dep.ready_replicas}/{dep.replicas}, updated {dep.updated_replicas}, "
-        f"available {dep.available_replicas}, restartedAt {or_unknown(dep.restarted_at)}"
+        f"available {dep.available_replicas}, restartedAt {dep.restarted_at or 'not set'}"
     )
-    if dep.stalled:
-        return f"{SOURCE_FAILED} {text} — rollout STALLED (progress deadline exceeded)"
-    if dep.rolling:
-        return f"▲ {text} — rolling out"
-    return f"{SOURCE_OK} {text}"
+    state = rollout_state(dep)
+    if state is None:
+        return f"{SOURCE_OK} {text}"
+    mark, words = state
+    return f"{SOURCE_FAILED if mark == '✗' else '▲'} {text}; {words}"
 
 
 def hpa_metric_text(metric: HpaMetric) -> str:

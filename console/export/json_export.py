@@ -8,6 +8,7 @@ from typing import Any
 from console.analysis import Analysis, analyze
 from console.export import likely_cause
 from console.model import SOURCE_NAMES, Snapshot
+from console.state.rollout import rollout_state
 from console.text.safe_text import json_escape
 
 
@@ -25,6 +26,9 @@ def snapshot_dict(snapshot: Snapshot, analysis: Analysis | None = None) -> dict[
     data["sources"] = dict(
         sorted(sources.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
     )
+    if snapshot.deployment is not None:  # the words the screen and the other formats show
+        state = rollout_state(snapshot.deployment)
+        data["deployment"]["rollout"] = state[1] if state else None
     return data
 
 

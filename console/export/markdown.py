@@ -15,6 +15,7 @@ from typing import Any
 from console.analysis import Analysis, analyze
 from console.export import likely_cause
 from console.export.common import (
+    alert_state_text,
     deployment_summary,
     hpa_metric_text,
     namespace_of,
@@ -29,6 +30,7 @@ from console.model import ModelFigures, Snapshot, sort_alerts
 from console.text.durations import format_age, utc_stamp
 from console.text.format import (
     ALERT_STATE_SYMBOL,
+    Level,
     error_ratio_level,
     fmt_rate,
     fmt_ratio_pct,
@@ -128,8 +130,7 @@ def _what_fires(snapshot: Snapshot, now: float) -> str:
         return f"{head}\n\n" + (f"Unknown: {cell(missing)}." if missing else "No alerts.")
     rows = [
         (
-            f"{ALERT_STATE_SYMBOL.get(a.state, '?')} {a.state}"
-            + (" (silenced)" if a.silenced else ""),
+            f"{ALERT_STATE_SYMBOL.get(a.state, '?')} {alert_state_text(a, now)}",
             a.name,
             a.severity,
             since_text(a.since, now),
@@ -137,7 +138,8 @@ def _what_fires(snapshot: Snapshot, now: float) -> str:
         )
         for a in sort_alerts(snapshot.alerts)
     ]
-    return f"{head}\n\n" + table(("State", "Alert", "Severity", "Since", "Summary"), rows)
+    note = f"Alerts {cell(snapshot.alerts_note)}.\n\n" if snapshot.alerts_note else ""
+    return f"{head}\n\n{note}" + table(("State", "Alert", "Severity", "Since", "Summary"), rows)
 
 
 def _ranking(
@@ -145,8 +147,13 @@ def _ranking(
     figure: Callable[[ModelFigures], float | None],
     headers: Sequence[str],
     row: Callable[[ModelFigures], Sequence[object]],
+    level: Callable[[float | None], Level],
 ) -> str:
-    worst = top_models(models, figure, WORST_COUNT)
+    """The worst WORST_COUNT, and every model over the threshold after them: a fourth
+    failing model left out of a ticket is a failure nobody looks at."""
+    ranked = top_models(models, figure, len(models))
+    worst = [m for i, m in enumerate(ranked)
+             if i < WORST_COUNT or level(figure(m)) is Level.BAD]
     if not worst:
         return "No figures known."
     rows = [(str(i), m.provider, m.model, *row(m)) for i, m in enumerate(worst, start=1)]
@@ -170,6 +177,7 @@ def _worst_models(snapshot: Snapshot) -> str:
             fmt_rate(m.request_rate),
             fmt_seconds(m.p95_latency_s),
         ),
+        error_ratio_level,
     )
     by_latency = _ranking(
         models,
@@ -180,6 +188,7 @@ def _worst_models(snapshot: Snapshot) -> str:
             fmt_ratio_pct(m.error_ratio),
             fmt_rate(m.request_rate),
         ),
+        latency_level,
     )
     return (
         f"{head}\n\n### By error ratio\n\n{by_errors}\n\n### By P95 latency\n\n{by_latency}\n\n"

@@ -19,6 +19,7 @@ from rich.text import Text
 from console.analysis import Analysis, analyze
 from console.export import likely_cause
 from console.export.common import (
+    alert_state_text,
     deployment_summary,
     hpa_metric_text,
     namespace_of,
@@ -222,9 +223,10 @@ def _alerts(snapshot: Snapshot, now: float) -> RenderableType:
         return Text(f"alerts: unknown ({missing})")
     if not snapshot.alerts:
         return Text("alerts: none")
-    table = _table("alerts", " ", "alert", "state", "severity", "since", "summary")
+    title = f"alerts {snapshot.alerts_note}" if snapshot.alerts_note else "alerts"
+    table = _table(title, " ", "alert", "state", "severity", "since", "summary")
     for alert in sort_alerts(snapshot.alerts):
-        state = alert.state + (" (silenced)" if alert.silenced else "")
+        state = alert_state_text(alert, now)
         table.add_row(
             Text(ALERT_STATE_SYMBOL.get(alert.state, "?")),
             Text(alert.name),

@@ -22,7 +22,7 @@ from textual.widgets import Footer
 
 from console.config.settings import Settings
 from console.state.console_state import StateView
-from console.state.fleet import SORTS, fleet_models, fleet_rows
+from console.state.fleet import SORTS, fleet_models, fleet_rows, is_healthy
 from console.text.durations import format_duration
 from console.views.fleet import (
     FLEET_COLUMNS,
@@ -78,7 +78,7 @@ class FleetScreen(Screen[None]):
         with self.app.batch_update():
             targets.sync({r.target: fleet_cells(r) for r in rows})
             table.sync({m.key: fleet_model_cells(m) for m in models})
-        healthy = sum(1 for r in rows if r.problem is None and not r.waiting)
+        healthy = sum(1 for r in rows if is_healthy(r))
         targets.set_titles("Clusters", f"{healthy}/{len(rows)} healthy")
         table.set_titles("Models, all clusters", f"{len(models)} · o: sorted by {self.sort}")
         text = Text()

@@ -22,12 +22,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from console.actions.runner import ActionRequest
-from console.model import Alert, ModelFigures, ModelKey
+from console.model import Alert, ModelFigures, ModelKey, sort_alerts
 from console.screens import overview_cause, overview_open
 from console.screens.host import OverviewHost
 from console.screens.silences import SilencesScreen
 from console.state.console_state import Change, alertmanager_configured
 from console.text.format import fmt_count
+from console.views.alerts import alerts_title
 from console.views.overview import (
     ALERT_COLUMNS,
     MODEL_COLUMNS,
@@ -284,14 +285,14 @@ class OverviewScreen(Screen[None]):
         pods.set_titles(deployment_title(dep), rollout_note(dep, len(rows), error))
 
     def render_alerts(self) -> None:
-        reading = self.host.state.latest.alerts
-        table = self.alerts
-        snapshot_alerts = self.host.snapshot().alerts if reading is not None else ()
+        """A failed poll keeps the last good rows, under a title that says they are old."""
+        latest = self.host.state.latest
+        reading, status = latest.alerts, latest.alerts_status
+        shown = sort_alerts(reading.alerts) if reading is not None else ()
         now = self.host.clock()
         with self.app.batch_update():
-            table.sync({alert_row_key(a): alert_cells(a, now) for a in snapshot_alerts})
-        firing = sum(1 for a in snapshot_alerts if a.state == "firing" and not a.silenced)
-        table.set_titles("Alerts", f"{firing} firing" if firing else "none firing")
+            self.alerts.sync({alert_row_key(a): alert_cells(a, now) for a in shown})
+        self.alerts.set_titles("Alerts", alerts_title(reading, status, now))
 
     def render_status(self) -> None:
         # The 1 s timer can fire while the app is being torn down, after the panels went.

@@ -100,13 +100,61 @@ def parse_alertmanager_alerts(payload: Any) -> list[dict[str, Any]]:
                 "state": clean_line(str(status.get("state") or "")),
                 "silenced_by": tuple(clean_line(str(s)) for s in silenced_by if s),
                 "inhibited": bool(inhibited_by),
+                "annotations": _str_map(item.get("annotations"), NOTE_LIMIT),
+                "since": rfc3339(item.get("startsAt")),
             }
         )
     return out
 
 
-def merge(prometheus: list[dict[str, Any]], alertmanager: list[dict[str, Any]] | None
-          ) -> tuple[Alert, ...]:
+def parse_silence_ends(payload: Any) -> dict[str, str]:
+    """Active silences of /api/v2/silences: id -> end time (RFC 3339), for "silenced until"."""
+    ends: dict[str, str] = {}
+    for item in payload if isinstance(payload, list) else ():
+        if not isinstance(item, Mapping):
+            continue
+        status = item.get("status")
+        if isinstance(status, Mapping) and status.get("state") != "active":
+            continue
+        end = rfc3339(item.get("endsAt"))
+        if end is not None and item.get("id"):
+            ends[clean_line(str(item["id"]))] = end
+    return ends
+
+
+def _until(silence_ids: tuple[str, ...], ends: Mapping[str, str]) -> str | None:
+    """The alert stays silenced until its last silence ends."""
+    known = [ends[s] for s in silence_ids if s in ends]
+    return max(known) if known else None
+
+
+def from_alertmanager(alertmanager: list[dict[str, Any]], ends: Mapping[str, str]
+                      ) -> tuple[Alert, ...]:
+    """The alerts Alertmanager holds, when Prometheus cannot be read: Prometheus sent them
+    and Alertmanager keeps them until they time out. Pending alerts never reach it."""
+    alerts = []
+    for am in alertmanager:
+        labels: dict[str, str] = am["labels"]
+        silenced_by: tuple[str, ...] = am["silenced_by"]
+        alerts.append(Alert(
+            name=labels.get("alertname", "(unnamed)"),
+            state="suppressed" if am["state"] == "suppressed" else "firing",
+            severity=labels.get("severity"),
+            since=am["since"],
+            summary=_summary(am["annotations"]),
+            labels=labels,
+            silenced=bool(silenced_by),
+            fingerprint=am["fingerprint"],
+            inhibited=am["inhibited"],
+            silence_ids=silenced_by,
+            silenced_until=_until(silenced_by, ends),
+        ))
+    alerts.sort(key=lambda a: (a.name, sorted(a.labels.items())))
+    return tuple(alerts)
+
+
+def merge(prometheus: list[dict[str, Any]], alertmanager: list[dict[str, Any]] | None,
+          ends: Mapping[str, str] | None = None) -> tuple[Alert, ...]:
     """One Alert per Prometheus alert, with the state Alertmanager holds for the same labels.
 
     Alertmanager's copy may carry Prometheus' external labels on top, so an
@@ -137,6 +185,7 @@ def merge(prometheus: list[dict[str, Any]], alertmanager: list[dict[str, Any]] |
                 fingerprint=match["fingerprint"] if match else "",
                 inhibited=bool(match and match["inhibited"]),
                 silence_ids=match["silenced_by"] if match else (),
+                silenced_until=_until(match["silenced_by"], ends or {}) if match else None,
             )
         )
     alerts.sort(key=lambda a: (a.name, sorted(a.labels.items())))
@@ -148,7 +197,8 @@ def _iso(moment: datetime) -> str:
 
 
 class AlertmanagerSource:
-    """AlertSource: Prometheus' /api/v1/alerts merged with Alertmanager's /api/v2/alerts."""
+    """AlertSource: Prometheus' /api/v1/alerts merged with Alertmanager's /api/v2/alerts
+    (and /api/v2/silences for the end of each silence)."""
 
     def __init__(
         self,
@@ -175,27 +225,45 @@ class AlertmanagerSource:
         return self._alertmanager is not None and not self._absent
 
     async def fetch(self) -> AlertsReading:
-        calls = [self._prometheus.get_json("/api/v1/alerts")]
-        if self._alertmanager is not None and not self._absent:
-            calls.append(self._alertmanager.get_json(
-                "/api/v2/alerts",
-                {"active": "true", "silenced": "true", "inhibited": "true",
-                 "unprocessed": "true"},
-            ))
-        answers = await asyncio.gather(*calls, return_exceptions=True)
-        if len(answers) > 1 and isinstance(answers[1], ServiceNotFound):
+        """Prometheus' list with Alertmanager's state; Alertmanager's list alone when
+        Prometheus cannot be read (named in the reading's note); SourceError when
+        neither can, so the panel says unknown and never "none firing"."""
+        am_api = None if self._absent else self._alertmanager
+        if am_api is None:
+            alerts = merge(parse_prometheus_alerts(
+                await self._prometheus.get_json("/api/v1/alerts")), None)
+            return AlertsReading(alerts=self._placed(alerts))
+        answers: tuple[Any | BaseException, ...] = await asyncio.gather(
+            self._prometheus.get_json("/api/v1/alerts"),
+            am_api.get_json("/api/v2/alerts", {
+                "active": "true", "silenced": "true", "inhibited": "true",
+                "unprocessed": "true"}),
+            am_api.get_json("/api/v2/silences"),
+            return_exceptions=True)
+        prom_answer, am_answer, silences = answers
+        if isinstance(am_answer, ServiceNotFound):  # no Alertmanager Service: Prometheus' list
             self._absent = True
-            answers = answers[:1]
-        for answer in answers:
-            if isinstance(answer, BaseException):
-                raise answer
-        prom = parse_prometheus_alerts(answers[0])
-        am = parse_alertmanager_alerts(answers[1]) if len(answers) > 1 else None
-        alerts = merge(prom, am)
-        if self._cluster is not None:
-            label, value = self._cluster
-            alerts = tuple(a for a in alerts if a.labels.get(label, value) == value)
-        return AlertsReading(alerts=alerts)
+            return await self.fetch()
+        if isinstance(am_answer, BaseException):
+            raise prom_answer if isinstance(prom_answer, BaseException) else am_answer
+        am = parse_alertmanager_alerts(am_answer)
+        # Without the silences the alerts are still right; only their end times are missing.
+        ends = {} if isinstance(silences, BaseException) else parse_silence_ends(silences)
+        if isinstance(prom_answer, BaseException):
+            if not isinstance(prom_answer, SourceError):
+                raise prom_answer
+            return AlertsReading(
+                alerts=self._placed(from_alertmanager(am, ends)),
+                note="from Alertmanager: Prometheus ✗, pending unknown")
+        alerts = merge(parse_prometheus_alerts(prom_answer), am, ends)
+        return AlertsReading(alerts=self._placed(alerts))
+
+    def _placed(self, alerts: tuple[Alert, ...]) -> tuple[Alert, ...]:
+        """This target's alerts of a store shared by a fleet."""
+        if self._cluster is None:
+            return alerts
+        label, value = self._cluster
+        return tuple(a for a in alerts if a.labels.get(label, value) == value)
 
     def _require_alertmanager(self) -> ApiClient:
         if self._alertmanager is None or self._absent:

@@ -164,6 +164,7 @@ def deployment_state(obj: Obj) -> DeploymentState:
         ready_replicas=_int(status.get("readyReplicas")),
         updated_replicas=_int(status.get("updatedReplicas")),
         available_replicas=_int(status.get("availableReplicas")),
+        status_replicas=_int(status.get("replicas")) if status else None,
         restarted_at=_str(annotations.get(RESTARTED_AT)),
         uid=_text(meta.get("uid")),
         generation=_int(meta.get("generation")),

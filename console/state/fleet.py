@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from console.config.settings import TargetSettings
 from console.model import SOURCE_NAMES, Alert, ModelFigures, SourceStatus, sort_alerts
+from console.state.alert_counts import alert_counts
 from console.state.polling import Latest
 from console.text.format import Level, model_level
 
@@ -76,7 +77,15 @@ def problem_line(latest: Latest) -> str | None:
 
 
 def firing_count(alerts: Sequence[Alert]) -> int:
-    return sum(1 for a in alerts if a.state == "firing" and not a.silenced)
+    """Every firing alert, silenced ones too: the overview's alerts border counts the same."""
+    return alert_counts(alerts).firing
+
+
+def is_healthy(row: FleetRow) -> bool:
+    """Healthy means nothing to look at: every source answers, no alert fires and no model
+    is over its error or latency threshold. A cluster with a firing alert is not healthy."""
+    return (row.problem is None and not row.waiting and row.firing == 0
+            and model_level(row.max_error_ratio, row.max_p95_s) is not Level.BAD)
 
 
 def fleet_row(target: TargetSettings, latest: Latest, read_only: bool = False) -> FleetRow:

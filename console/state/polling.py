@@ -23,6 +23,7 @@ from console.model import (
     SourceName,
     SourceStatus,
     sort_alerts,
+    sort_pods,
 )
 from console.sources.base import SourceError, SourceSet
 from console.text.safe_text import one_line as safe_line
@@ -163,9 +164,10 @@ def assemble(
         models=m.models if m else (),
         targets=m.targets if m else (),
         deployment=c.deployment if c else None,
-        pods=c.pods if c else (),
+        pods=sort_pods(c.pods) if c else (),
         hpa=c.hpa if c else None,
         alerts=sort_alerts(a.alerts) if a else (),
+        alerts_note=a.note if a else None,
         events=c.events if c else (),
         context=context,
     )

@@ -43,7 +43,7 @@ FLEET_MODEL_COLUMNS = (  # fixed widths: the table fits 80 columns from its firs
 
 
 def fleet_row_level(row: FleetRow) -> Level:
-    if row.problem is not None:
+    if row.problem is not None or row.firing:
         return Level.BAD
     return model_level(row.max_error_ratio, row.max_p95_s)
 
@@ -64,6 +64,10 @@ def fleet_cells(row: FleetRow) -> tuple[Cell, ...]:
         health = Text("… connecting", style="dim")
     elif row.problem is not None:
         health = Text(f"✗ {row.problem}", style="red")
+    elif row.firing:
+        health = Text(f"✗ {row.firing} firing", style="red")
+    elif level is Level.BAD:
+        health = Text("✗ over threshold", style="red")
     else:
         health = Text("✓ ok", style="green")
     if row.read_only:

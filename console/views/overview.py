@@ -20,7 +20,10 @@ from console.model import (
     ModelKey,
     PodState,
     SourceStatus,
+    sort_pods,
 )
+from console.state.alert_counts import silenced_state
+from console.state.rollout import rollout_state
 from console.text.durations import format_age
 from console.text.format import (
     ALERT_STATE_SYMBOL,
@@ -79,7 +82,7 @@ POD_COLUMNS = (
 )
 
 ALERT_COLUMNS = (
-    Column("state", "State", 9),
+    Column("state", "State", max_width=20),  # `◌ silenced 42m left` whole at 80 columns
     Column("name", "Alert", max_width=48),
     Column("severity", "Sev", 8),
     Column("since", "For", 5),
@@ -138,7 +141,7 @@ def models_in_triage_order(models: Sequence[ModelFigures]) -> list[ModelFigures]
 
 def pods_in_triage_order(pods: Sequence[PodState]) -> list[PodState]:
     """Pods that are not ready or keep restarting first, then by name, like a triage list."""
-    return sorted(pods, key=lambda p: (p.ready and not p.reason, -p.restarts, p.name))
+    return list(sort_pods(pods))
 
 
 def pod_row_key(pod: PodState) -> str:
@@ -177,7 +180,11 @@ def deployment_title(dep: DeploymentState | None) -> Text:
         f"ready {dep.ready_replicas}/{dep.replicas}",
         style="green" if healthy else "bold red" if dep.ready_replicas == 0 else "yellow",
     )
-    text.append(f" · updated {dep.updated_replicas} · available {dep.available_replicas}")
+    if dep.motion == "scaling":  # `updated 14` of 10 during a scale read as a rollout
+        text.append(f" · scaling {dep.status_replicas}→{dep.replicas}")
+    else:
+        text.append(f" · updated {dep.updated_replicas}")
+    text.append(f" · available {dep.available_replicas}")
     return text
 
 
@@ -185,15 +192,11 @@ def rollout_note(dep: DeploymentState | None, pods: int, error: str | None) -> T
     """Under the pods: the source's error, a rollout in progress or stalled, or the count."""
     if error:
         return Text(f"✗ {error}", style="bold red")
-    if dep is not None and dep.stalled:
-        return Text("✗ rollout stalled (ProgressDeadlineExceeded)", style="bold red")
-    # The same stages as `kubectl rollout status`, in its words.
-    if dep is not None and (dep.observed_generation < dep.generation
-                            or dep.updated_replicas < dep.replicas):
-        return Text(f"⟳ rolling out: {dep.updated_replicas}/{dep.replicas} updated", style="yellow")
-    if dep is not None and dep.available_replicas < dep.updated_replicas:
-        return Text(f"▲ {dep.available_replicas} of {dep.updated_replicas} updated replicas "
-                    "available", style="yellow")
+    state = rollout_state(dep) if dep is not None else None
+    if state is not None:
+        # The same stages as `kubectl rollout status`, but a scale is not a rollout.
+        mark, words = state
+        return Text(f"{mark} {words}", style="bold red" if mark == "✗" else "yellow")
     return Text(fmt_count(pods, "pod"))
 
 
@@ -263,7 +266,7 @@ def alert_row_key(alert: Alert) -> str:
 def alert_cells(alert: Alert, now: float) -> tuple[Cell, ...]:
     symbol = ALERT_STATE_SYMBOL.get(alert.state, "·")
     if alert.silenced:
-        state = Styled("◌ silenced", "dim")
+        state = Styled(silenced_state(alert, now), "dim")
     elif alert.state == "firing":
         state = Styled(f"{symbol} firing", "bold red" if alert.severity == "critical" else "red")
     else:

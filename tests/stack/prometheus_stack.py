@@ -290,6 +290,10 @@ class PrometheusStack:
 
         wait_until(enough, timeout_s, f"{samples} scrapes of job {job}")
 
+    def stop_server(self, name: str) -> None:
+        """Stop one of the two ("prometheus" or "alertmanager") under a running console."""
+        next(s for s in self._servers if s.name == name).stop()
+
     def stop(self) -> None:
         for server in reversed(self._servers):
             server.stop()

@@ -105,6 +105,7 @@ def main() -> None:
         with DIRECT_OPENER.open(request, timeout=5) as resp:
             _save("alertmanager", "silence_created", json.loads(resp.read()))
         _save("alertmanager", "alerts", _get(am + "/api/v2/alerts")[1])
+        _save("alertmanager", "silences", _get(am + "/api/v2/silences")[1])
 
 
 if __name__ == "__main__":

@@ -130,6 +130,8 @@ async def test_restart_confirmed_rolls_the_pods_once(tmp_path: Path) -> None:
         assert len(lines) == 1
         assert lines[0]["action"] == "restart" and lines[0]["result"].startswith("ok")
         assert lines[0]["target"] == "deployment/ai-gateway" and lines[0]["user"] == "tester"
+        # A demo action is never mistaken for a real one in the shared audit log.
+        assert (lines[0]["demo"], lines[0]["context"]) == (True, "demo")
         await refresh(pilot, app, "kubernetes")
         dep = app.latest.cluster.deployment  # type: ignore[union-attr]
         assert dep is not None and dep.restarted_at is not None

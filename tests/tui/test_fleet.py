@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
 from textual.pilot import Pilot
 
 from console.cli import main
@@ -163,9 +164,38 @@ async def test_ns_switch_with_completion_on_a_single_target(tmp_path: Path) -> N
         await pilot.press(*"ns ai-st", "tab", "enter")
         await wait_for_data(pilot)
         assert app.current_target.namespace == "ai-staging"
-        assert app.latest.cluster is not None
-        assert all(p.namespace == "ai-staging" for p in [app.latest.cluster.deployment]
-                   if p is not None)
+        # The simulated cluster's gateway lives in ai-services only: not found, as a real
+        # cluster answers, never an invented `ai-gateway ready 3/3` (issue 17).
+        assert_not_found(app, "Deployment ai-gateway not found in namespace ai-staging")
+
+
+def assert_not_found(app: Any, message: str) -> None:
+    status = app.latest.cluster_status
+    assert status is not None and (status.ok, status.error) == (False, message)
+    assert app.latest.cluster is None
+    pods = app.screen.query_one("#pods", KeyedTable)
+    assert Text.from_markup(str(pods.border_subtitle)).plain == f"✗ {message}"
+    assert Text.from_markup(str(pods.border_title)).plain == "Pods" and pods.row_keys == ()
+
+
+async def test_the_demo_does_not_invent_a_deployment(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    app.switcher.make_sources = _demo_factory(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        await app.run_command("deploy nosuch")
+        await wait_for_data(pilot)
+        assert app.current_target.deployment == "nosuch"
+        assert_not_found(app, "Deployment nosuch not found in namespace ai-services")
+        await app.run_command("ns kube-system")
+        await wait_for_data(pilot)
+        assert_not_found(app, "Deployment nosuch not found in namespace kube-system")
+        await app.run_command("deploy ai-gateway")
+        await wait_for_data(pilot)
+        await app.run_command("ns ai-services")
+        await wait_for_data(pilot)
+        assert app.latest.cluster is not None and app.latest.cluster.deployment is not None
+        assert app.latest.cluster.deployment.name == "ai-gateway"
 
 
 def _demo_factory(app: Any) -> Any:

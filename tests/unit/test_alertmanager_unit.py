@@ -42,6 +42,8 @@ class FakeApis:
                 200, json=recorded("alertmanager/alerts.json")),
             ("POST", "/api/v2/silences"): httpx.Response(
                 200, json=recorded("alertmanager/silence_created.json")),
+            ("GET", "/api/v2/silences"): httpx.Response(
+                200, json=recorded("alertmanager/silences.json")),
         }
 
     def handler(self, request: httpx.Request) -> httpx.Response:
@@ -89,7 +91,11 @@ async def test_prometheus_alerts_merged_with_alertmanager_state() -> None:
     assert (pending.state, pending.fingerprint, pending.severity) == ("pending", "", "info")
     assert pending.summary == "Errors keep coming (recorded while pending)"
 
-    assert [r.url.host for r in fake.requests] == ["prometheus.test", "alertmanager.test"]
+    # The silence's end, for "silenced 42m left" (the expired silence is not it).
+    assert latency.silenced_until == "2026-11-26T11:46:40Z" and down.silenced_until is None
+
+    assert [r.url.host for r in fake.requests] == [
+        "prometheus.test", "alertmanager.test", "alertmanager.test"]
     assert fake.requests[1].headers["authorization"] == "Bearer am-token-123456"
     assert "authorization" not in fake.requests[0].headers
 
@@ -107,6 +113,28 @@ async def test_without_alertmanager_alerts_come_from_prometheus_alone() -> None:
         await source.expire("abc")
     await source.aclose()
     assert len(fake.requests) == 1
+
+
+async def test_prometheus_dead_alerts_come_from_alertmanager_and_say_so() -> None:
+    fake = FakeApis()
+    fake.answers[("GET", "/api/v1/alerts")] = httpx.Response(503, text="down")
+    source = fake.source()
+    reading = await source.fetch()
+    alerts = {a.name: a for a in reading.alerts}
+    assert set(alerts) == {"HighErrorRate", "HighLatency", "UpstreamDown"}  # no pending
+    assert reading.note == "from Alertmanager: Prometheus ✗, pending unknown"
+    assert (alerts["UpstreamDown"].state, alerts["UpstreamDown"].severity) == (
+        "firing", "critical")
+    assert alerts["UpstreamDown"].since == "2026-11-26T10:46:37Z"
+    latency = alerts["HighLatency"]
+    assert (latency.state, latency.silenced, latency.silenced_until) == (
+        "suppressed", True, "2026-11-26T11:46:40Z")
+    assert latency.summary == "AI gateway P95 latency above 2 s"
+    # Neither answers: an error (the panel says unknown), never an empty list.
+    fake.answers[("GET", "/api/v2/alerts")] = httpx.Response(503, text="down")
+    with pytest.raises(SourceError, match="Prometheus"):
+        await source.fetch()
+    await source.aclose()
 
 
 def test_external_labels_on_the_alertmanager_side_still_match() -> None:

@@ -61,7 +61,7 @@ MODEL_KEYS = [
 TARGET_KEYS = ["instance", "up"]
 DEPLOYMENT_KEYS = [
     "namespace", "name", "replicas", "ready_replicas", "updated_replicas",
-    "available_replicas", "restarted_at",
+    "available_replicas", "restarted_at", "rollout",
 ]
 POD_KEYS = ["name", "phase", "ready", "restarts", "age_s", "node", "reason"]
 HPA_KEYS = [

@@ -178,8 +178,9 @@ def test_manifests_rules_has_the_guides_alerts_verbatim(
     guide = {
         "HighErrorRate": ("sum(rate(ai_gateway_errors_total[5m])) / "
                           "sum(rate(ai_gateway_requests_total[5m])) > 0.05", "2m", "warning"),
-        "HighLatency": ("histogram_quantile(0.95, "
-                        "rate(ai_gateway_request_duration_seconds_bucket[5m])) > 2",
+        # Per model, the buckets summed over pods and codes (issue 17), not per series.
+        "HighLatency": ("histogram_quantile(0.95, sum by (le, model) "
+                        "(rate(ai_gateway_request_duration_seconds_bucket[5m]))) > 2",
                         "5m", "warning"),
         "UpstreamDown": ('up{job="ai-gateway"} == 0', "1m", "critical"),
     }
@@ -190,6 +191,16 @@ def test_manifests_rules_has_the_guides_alerts_verbatim(
     per_model = alerts["HighErrorRatePerModel"]["expr"]
     assert "sum by (provider, model)" in per_model and per_model.endswith("> 0.05")
     assert "sum by (provider, model, le)" in alerts["HighLatencyPerModel"]["expr"]
+    # Every rule links the README section that explains it, and that section exists.
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for name, rule in alerts.items():
+        assert rule["annotations"]["runbook_url"] == f"README.md#{name.lower()}"
+        assert f"\n#### {name}\n" in readme
+    assert main(["manifests", "rules", "--runbook-base", "https://git.example/README.md"]) == 0
+    (doc,) = documents(capsys.readouterr().out)
+    urls = {r["annotations"]["runbook_url"] for g in doc["spec"]["groups"] for r in g["rules"]
+            if "alert" in r}
+    assert "https://git.example/README.md#upstreamdown" in urls and len(urls) == len(alerts)
     records = [r["record"] for g in doc["spec"]["groups"] for r in g["rules"] if "record" in r]
     assert records == [r.record for r in recording_rules(PROFILES["seed"])]
     assert "provider_model:ai_gateway_requests:rate5m" in records
