@@ -34,7 +34,7 @@ from console.model import Snapshot, SourceName
 from console.plain_notify import PlainNotifications
 from console.record.recorder import Recorder, recorder_for
 from console.screens.fleet import FleetScreen
-from console.screens.help import HelpScreen
+from console.screens.help import HelpScreen, help_rows
 from console.screens.overview import OverviewScreen
 from console.sources.base import SourceSet
 from console.state.console_state import ConsoleState
@@ -53,6 +53,9 @@ class GatewayConsole(PlainNotifications):
     # lists them again among its own, for the order of its footer.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        # As in k9s: ctrl+c quits from every screen, dialogs and inputs included (priority:
+        # before Textual's copy-text binding of the screen and the Input), the way `q` does.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("w", "cycle_window", "Window"),
         Binding("p", "pause", "Pause"),
@@ -169,6 +172,11 @@ class GatewayConsole(PlainNotifications):
     def is_fleet(self) -> bool:
         return self.state.is_fleet
 
+    @property
+    def recording(self) -> bool:
+        """--record is writing (a failed recording stops, and its REC goes with it)."""
+        return self.recorder is not None and self.recorder.failed is None
+
     def snapshot(self) -> Snapshot:
         return self.state.snapshot(self.settings, self.clock)
 
@@ -257,6 +265,7 @@ class GatewayConsole(PlainNotifications):
         # A full or vanished disk stops the recording, never the console; said once.
         if error:
             self.notify(error, title="recording stopped", severity="error", timeout=15)
+            self.overview.render_title()
 
     def refresh_now(self, *names: SourceName) -> None:
         """Poll these sources at once (after an action) instead of at the next tick."""
@@ -264,7 +273,9 @@ class GatewayConsole(PlainNotifications):
 
     # ------------------------------------------------- console-wide keys
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.runner.read_only_reason if self.runner.read_only
+        # The keys of the screen it is opened from: the help cannot drift from the keymap.
+        self.push_screen(HelpScreen(help_rows(self, self.screen),
+                                    self.runner.read_only_reason if self.runner.read_only
                                     else None))
         self.feed.help_shown()
 

@@ -40,7 +40,8 @@ def events_table(events: tuple[KubeEvent, ...]) -> Table | Text:
 class DetailScreen(ModalScreen[None]):
     """A scrollable modal of rich renderables; escape closes it."""
 
-    BINDINGS = [Binding("escape,q,enter", "close", "Close")]
+    BINDINGS = [Binding("escape,q,enter", "close", "Close"),
+                Binding("question_mark", "app.help", "Help", key_display="?")]
 
     def __init__(self, title: str, *parts: Table | Text | str) -> None:
         super().__init__()

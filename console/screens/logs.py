@@ -35,6 +35,7 @@ def new_lines(before: list[str], after: list[str]) -> list[str]:
 class LogsScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("f", "toggle_follow", "Follow"),
         Binding("P", "toggle_previous", "Previous container"),
     ]

@@ -196,7 +196,8 @@ class OverviewScreen(Screen[None]):
             target=state.current_target, demo=settings.demo,
             fleet=tuple(t.name for t in state.targets), window_s=state.window_s,
             refresh_s=settings.refresh_s, read_only=self.host.runner.read_only,
-            paused=state.paused, filter_text=self.filter_text)
+            paused=state.paused, filter_text=self.filter_text,
+            recording=self.host.recording)
 
     def render_title(self) -> None:
         inputs = self.title_inputs()
