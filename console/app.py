@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.events import Resize
+from textual.events import Event, Key, Resize
 from textual.screen import Screen
 
 from console.actions.audit import AuditLog
@@ -225,6 +225,14 @@ class GatewayConsole(PlainNotifications):
             timer.daemon = True
             timer.start()
             self.exit(return_code=129)
+
+    async def on_event(self, event: Event) -> None:
+        # A key typed while an action's dialog is on its way waits for that dialog
+        # (screens/type_ahead.py) instead of acting on the screen behind it.
+        if (isinstance(event, Key) and not event.is_forwarded
+                and self.actions.type_ahead.take(event)):
+            return
+        await super().on_event(event)
 
     # ------------------------------------------------------------- the feed
     # A worker may post its result just before it is cancelled on quit; the App handles

@@ -47,11 +47,13 @@ from console.views.overview import (
 from console.views.titles import TitleInputs, overview_title, status_line
 from widgets.columns import Cell, Column
 from widgets.keyed_table import KeyedTable
+from widgets.ordered_input import OrderedInput
 from widgets.text_panel import TextPanel
 
 MIN_SIZE = (80, 24)
 """Below this the console shows a message instead of its panels (README: works at 80x24)."""
 TREND_KEYS = ("rate_trend", "p95_trend")
+DIALOG_ACTIONS = frozenset({"restart", "scale", "delete_pod", "silence"})
 ModelRow = tuple[ModelFigures, tuple[float | None, ...], tuple[float | None, ...]]
 
 
@@ -68,12 +70,15 @@ class OverviewScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "app.quit", "Quit"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
-        Binding("r", "restart", "Restart"),
-        Binding("s", "scale", "Scale"),
-        Binding("ctrl+d", "delete_pod", "Delete pod"),
+        # The keys that open an action's dialog act when the App reads them (priority), so
+        # the keys typed after them wait for the dialog (screens/type_ahead.py) instead of
+        # reaching the table first; with the filter box focused they are its letters.
+        Binding("r", "restart", "Restart", priority=True),
+        Binding("s", "scale", "Scale", priority=True),
+        Binding("ctrl+d", "delete_pod", "Delete pod", priority=True),
         Binding("l", "logs", "Logs"),
         Binding("e", "events", "Events"),
-        Binding("S", "silence", "Silence", key_display="S"),
+        Binding("S", "silence", "Silence", key_display="S", priority=True),
         Binding("enter", "drill", "Detail", show=False),
         Binding("w", "app.cycle_window", "Window"),
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -105,7 +110,7 @@ class OverviewScreen(Screen[None]):
         with Horizontal(id="cluster"):
             yield KeyedTable(POD_COLUMNS, id="pods")
             yield TextPanel(id="hpa")
-        yield Input(placeholder="filter models and pods (escape clears)", id="filter")
+        yield OrderedInput(placeholder="filter models and pods (escape clears)", id="filter")
         yield TextPanel(id="status")
         yield Footer()
         yield TextPanel(id="too-small")
@@ -302,6 +307,9 @@ class OverviewScreen(Screen[None]):
         return next((a for a in self.host.snapshot().alerts if alert_row_key(a) == key), None)
 
     # ----------------------------------------------- actions (console/actions/flow.py)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in DIALOG_ACTIONS and isinstance(self.focused, Input))
+
     def action_restart(self) -> None:
         self.host.actions.start(ActionRequest("restart"))
 
