@@ -10,6 +10,7 @@ posted in one go, before the App has handled any of it, as a terminal delivers i
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from console.screens.confirm import ConfirmScreen
 from console.screens.model_detail import ModelDetailScreen
 from console.screens.prompt import PromptScreen
 from tests.app_harness import demo_app, wait_for_data
+from tests.perf.ptyproc import PtyProcess, console_command
 
 CHARACTERS = {"backspace": "\x08", "enter": "\r", "escape": "\x1b"}
 
@@ -105,3 +107,28 @@ async def test_bound_keys_act_in_turn_in_the_input(tmp_path: Path) -> None:
         burst(app, "backspace", "-", "left", "backspace", "4")
         await pilot.pause(0.2)
         assert app.overview.filter_text == "gp4-"
+
+
+def _audit_results(state: Path) -> list[str]:
+    """Every audit result under the state folder (a demo may keep a log of its own)."""
+    return [json.loads(line).get("result", "") for path in sorted(state.rglob("*.jsonl"))
+            for line in path.read_text().splitlines() if line.strip()]
+
+
+def test_one_terminal_write_scales_to_what_was_typed(tmp_path: Path) -> None:
+    """The real process on a pty: `s⌫⌫5⏎y` arrives in one read, as a fast typist's does."""
+    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+    proc = PtyProcess(console_command("--demo", "--seed", "7"), 120, 40, env=env,
+                      keep_output=False)
+    proc.start([b"gpt-4.1"])
+    try:
+        assert proc.found_at(b"gpt-4.1", 30) is not None, "no model data within 30 s"
+        proc.send(b"s\x7f\x7f5\ry")
+        results: list[str] = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not results:
+            time.sleep(0.1)
+            results = _audit_results(tmp_path / "state")
+        assert results == ["ok: scaled deployment/ai-gateway to 5"], results
+    finally:
+        proc.stop()
