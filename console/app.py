@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.events import Event, Key, Resize
 from textual.screen import Screen
@@ -36,6 +37,7 @@ from console.record.recorder import Recorder, recorder_for
 from console.screens.fleet import FleetScreen
 from console.screens.help import HelpScreen, help_rows
 from console.screens.overview import OverviewScreen
+from console.screens.palette import console_commands
 from console.sources.base import SourceSet
 from console.state.console_state import ConsoleState
 from console.state.polling import Latest
@@ -303,6 +305,10 @@ class GatewayConsole(PlainNotifications):
         if action == "fleet":
             return self.is_fleet
         return True
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette offers the console's actions, not Textual's Theme or Screenshot."""
+        return console_commands(self, screen)
 
     def action_fleet(self) -> None:
         """The fleet view: one row per target; `enter` opens one's overview."""

@@ -61,7 +61,7 @@ class HelpRow:
     guard: str
 
 
-def _action_name(binding: Binding) -> str:
+def action_name(binding: Binding) -> str:
     """`app.pause` and `step(1)` name the actions `pause` and `step`."""
     return binding.action.rpartition(".")[2].partition("(")[0]
 
@@ -84,7 +84,7 @@ def help_rows(app: App[Any], screen: Screen[Any]) -> tuple[HelpRow, ...]:
     if app.ENABLE_COMMAND_PALETTE:
         bindings.append(Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "palette"))
     for binding in bindings:
-        name = _action_name(binding)
+        name = action_name(binding)
         words, guard = ACTION_HELP.get(name, (binding.description or name, ""))
         rows.setdefault(binding.key, HelpRow(app.get_key_display(binding), words, guard))
     return (*rows.values(), *(HelpRow(*row) for row in NAVIGATION))

@@ -144,3 +144,31 @@ async def test_fleet_help_lists_its_sort_key(tmp_path: Path) -> None:
         await pilot.pause()
         listed = _help_keys(app)
         assert {"o", "f", "⏎"} <= listed and bound <= listed, bound - listed
+
+
+async def test_the_palette_lists_the_consoles_actions_not_textuals(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Restart", "Scale", "Delete pod", "Logs", "Events", "Silence", "Window",
+                "Pause", "Export", "Filter", "Help", "Quit"} <= titles, titles
+        assert not titles & {"Theme", "Screenshot", "Maximize", "Keys"}, titles
+        assert "Fleet" not in titles  # one target: `f` does nothing here
+        # Chosen in the palette, an action runs as its key does.
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"pause")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.state.paused and "PAUSED" in shown_lines(app.query_one("#title"))[0]
+
+
+async def test_the_fleet_palette_offers_the_fleet_actions(tmp_path: Path) -> None:
+    app = demo_fleet_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_fleet(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Sort models", "Overview", "Help", "Quit"} <= titles, titles
+        assert "Restart" not in titles
