@@ -16,25 +16,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.model import KubeEvent
+from console.views.events import events_table
 
-
-def events_table(events: tuple[KubeEvent, ...]) -> Table | Text:
-    if not events:
-        return Text("no events", style="dim")
-    table = Table(box=None, expand=True, header_style="bold")
-    for col in ("type", "reason", "object", "count", "last seen", "message"):
-        table.add_column(col)
-    for ev in events:
-        table.add_row(
-            Text(ev.type, style="bold red" if ev.type == "Warning" else ""),
-            Text(ev.reason),
-            Text(f"{ev.object_kind}/{ev.object_name}"),
-            Text(str(ev.count)),
-            Text(ev.last_seen or "—"),
-            Text(ev.message),
-        )
-    return table
+__all__ = ["DetailScreen", "events_table"]
 
 
 class DetailScreen(ModalScreen[None]):
