@@ -258,6 +258,8 @@ class GatewayConsole(PlainNotifications):
         if change.source is not None and self.recorder is not None:
             self._recorded(self.recorder.record_poll(change.source, now, self.state.window_s,
                                                      result.status, result.reading))
+            self._recorded(self.recorder.record_actions(now, self.state.window_s,
+                                                        self.runner.audit.session))
         self.overview.show(change)
         self.feed.shown(change)
         if change.fleet and self.fleet_screen is not None and self.fleet_screen.is_attached:
@@ -342,6 +344,8 @@ class GatewayConsole(PlainNotifications):
 
     async def on_unmount(self) -> None:
         if self.recorder is not None:
+            self.recorder.record_actions(self.clock(), self.state.window_s,
+                                         self.runner.audit.session)
             self.recorder.close()
         await self.switcher.close_all()
 

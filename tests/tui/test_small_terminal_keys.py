@@ -15,7 +15,10 @@ import pytest
 from textual.widget import Widget
 
 from console.app import GatewayConsole
+from console.feeds.replay import ReplayFeed
+from console.record.reading import load_recording
 from console.record.recorder import recorder_for
+from console.replay_app import open_replay
 from console.screens.fleet import FleetScreen
 from console.screens.help import HelpScreen
 from console.state.trends import TREND_POINTS
@@ -172,3 +175,37 @@ async def test_the_fleet_palette_offers_the_fleet_actions(tmp_path: Path) -> Non
         titles = {c.title for c in app.get_system_commands(app.screen)}
         assert {"Sort models", "Overview", "Help", "Quit"} <= titles, titles
         assert "Restart" not in titles
+
+
+async def test_replay_shows_the_actions_taken_while_recording(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    app = demo_app(tmp_path)
+    settings = dataclasses.replace(app.settings, record=str(path))
+    app.recorder = recorder_for(settings, app.clock, TREND_POINTS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        for _ in range(100):  # until the restart is written and a poll recorded after it
+            await pilot.pause(0.02)
+            if app.actions.pending is None:
+                break
+        app.refresh_now("kubernetes")
+        await pilot.pause(0.2)
+    recording = load_recording([path])
+    actions = [f for f in recording.frames if f.source == "action"]
+    assert len(actions) == 1 and actions[0].action is not None
+    result = actions[0].action["result"]
+    assert result.startswith("ok: restarted deployment/ai-gateway"), result
+    assert "user" not in actions[0].action  # who did it stays in the audit log
+    replay = open_replay(recording, playing=False, export_dir=tmp_path)
+    async with replay.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(replay.feed, ReplayFeed)
+        replay.feed.step(len(recording.frames))
+        await pilot.pause()
+        notes = [(n.title, n.message) for n in replay._notifications]
+        assert any(title.startswith("action taken") and
+                   message == f"restart deployment/ai-gateway: {result}"
+                   for title, message in notes), notes
