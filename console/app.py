@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
-from textual.events import Resize
+from textual.events import Event, Key, Resize
 from textual.screen import Screen
 
 from console.actions.audit import AuditLog
@@ -34,8 +35,9 @@ from console.model import Snapshot, SourceName
 from console.plain_notify import PlainNotifications
 from console.record.recorder import Recorder, recorder_for
 from console.screens.fleet import FleetScreen
-from console.screens.help import HelpScreen
+from console.screens.help import HelpScreen, help_rows
 from console.screens.overview import OverviewScreen
+from console.screens.palette import console_commands
 from console.sources.base import SourceSet
 from console.state.console_state import ConsoleState
 from console.state.polling import Latest
@@ -53,6 +55,9 @@ class GatewayConsole(PlainNotifications):
     # lists them again among its own, for the order of its footer.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        # As in k9s: ctrl+c quits from every screen, dialogs and inputs included (priority:
+        # before Textual's copy-text binding of the screen and the Input), the way `q` does.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("w", "cycle_window", "Window"),
         Binding("p", "pause", "Pause"),
@@ -171,6 +176,11 @@ class GatewayConsole(PlainNotifications):
     def is_fleet(self) -> bool:
         return self.state.is_fleet
 
+    @property
+    def recording(self) -> bool:
+        """--record is writing (a failed recording stops, and its REC goes with it)."""
+        return self.recorder is not None and self.recorder.failed is None
+
     def snapshot(self) -> Snapshot:
         return self.state.snapshot(self.settings, self.clock)
 
@@ -220,6 +230,14 @@ class GatewayConsole(PlainNotifications):
             timer.start()
             self.exit(return_code=129)
 
+    async def on_event(self, event: Event) -> None:
+        # A key typed while an action's dialog is on its way waits for that dialog
+        # (screens/type_ahead.py) instead of acting on the screen behind it.
+        if (isinstance(event, Key) and not event.is_forwarded
+                and self.actions.type_ahead.take(event)):
+            return
+        await super().on_event(event)
+
     # ------------------------------------------------------------- the feed
     # A worker may post its result just before it is cancelled on quit; the App handles
     # it after its panels are removed, and drawing it then would crash the exit with
@@ -242,6 +260,8 @@ class GatewayConsole(PlainNotifications):
         if change.source is not None and self.recorder is not None:
             self._recorded(self.recorder.record_poll(change.source, now, self.state.window_s,
                                                      result.status, result.reading))
+            self._recorded(self.recorder.record_actions(now, self.state.window_s,
+                                                        self.runner.audit.session))
         self.overview.show(change)
         self.feed.shown(change)
         if change.fleet and self.fleet_screen is not None and self.fleet_screen.is_attached:
@@ -259,6 +279,7 @@ class GatewayConsole(PlainNotifications):
         # A full or vanished disk stops the recording, never the console; said once.
         if error:
             self.notify(error, title="recording stopped", severity="error", timeout=15)
+            self.overview.render_title()
 
     def refresh_now(self, *names: SourceName) -> None:
         """Poll these sources at once (after an action) instead of at the next tick."""
@@ -266,7 +287,9 @@ class GatewayConsole(PlainNotifications):
 
     # ------------------------------------------------- console-wide keys
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.runner.read_only_reason if self.runner.read_only
+        # The keys of the screen it is opened from: the help cannot drift from the keymap.
+        self.push_screen(HelpScreen(help_rows(self, self.screen),
+                                    self.runner.read_only_reason if self.runner.read_only
                                     else None))
         self.feed.help_shown()
 
@@ -286,6 +309,10 @@ class GatewayConsole(PlainNotifications):
         if action == "fleet":
             return self.is_fleet
         return True
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette offers the console's actions, not Textual's Theme or Screenshot."""
+        return console_commands(self, screen)
 
     def action_fleet(self) -> None:
         """The fleet view: one row per target; `enter` opens one's overview."""
@@ -319,6 +346,8 @@ class GatewayConsole(PlainNotifications):
 
     async def on_unmount(self) -> None:
         if self.recorder is not None:
+            self.recorder.record_actions(self.clock(), self.state.window_s,
+                                         self.runner.audit.session)
             self.recorder.close()
         await self.switcher.close_all()
 

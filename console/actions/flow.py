@@ -44,6 +44,7 @@ from console.model import HpaState, SourceName
 from console.screens.confirm import ConfirmScreen
 from console.screens.prompt import PromptScreen
 from console.screens.revisions import RevisionScreen
+from console.screens.type_ahead import TypeAhead
 from console.sources.base import ActionError, ConfigConflict, SourceSet
 from console.state.console_state import ConsoleState
 
@@ -71,6 +72,8 @@ class Pending:
         self.worker: Worker[None] | None = None
         self.screen: Dialog | None = None
         self.recorded = False
+        self.shown = False
+        """A dialog of it came on screen: keys typed ahead were for it, not for nothing."""
         self.done = asyncio.Event()
         self.follows = False
         self.follow_up: ActionRequest | None = None
@@ -106,6 +109,8 @@ class ActionFlow:
         self.app = app
         self.host = host
         self.pending: Pending | None = None
+        self.type_ahead = TypeAhead(app)
+        """Keys typed while a dialog is on its way: the App hands them here."""
 
     # ------------------------------------------------------------- entries
     def start(self, request: ActionRequest, *, follows: bool = False) -> None:
@@ -129,6 +134,7 @@ class ActionFlow:
             return
         pending = self.pending = Pending(action, runner)
         pending.follows = follows
+        self.type_ahead.hold()
         pending.worker = app.run_worker(self._run(pending), group="actions",
                                         exit_on_error=False)
 
@@ -173,6 +179,9 @@ class ActionFlow:
             pending.done.set()
             if self.pending is pending:
                 self.pending = None
+                # Keys typed after the last dialog are the screen's; for a dialog that
+                # never came (refused, cancelled) nobody's.
+                (self.type_ahead.release if pending.shown else self.type_ahead.drop)()
             if pending.follow_up is not None and self.pending is None:
                 self.start(pending.follow_up, follows=True)
 
@@ -222,6 +231,7 @@ class ActionFlow:
     def _showing(self, pending: Pending, screen: Dialog) -> Iterator[None]:
         pending.phase = "asking"
         pending.screen = screen
+        pending.shown = True
         try:
             yield
         finally:
@@ -260,7 +270,7 @@ class ActionFlow:
             value = await self._prompt(pending, PromptScreen(
                 f"Silence {request.alert.name} for how long?", "1h",
                 lambda text: error_of(parse_silence_duration, text),
-                "Matches all of the alert's labels."))
+                "Matches all of the alert's labels.", self.type_ahead))
             return None if value is None else action.with_request(
                 replace(request, duration_s=parse_silence_duration(value)))
         return action
@@ -277,7 +287,7 @@ class ActionFlow:
                 "replica count and will override a manual scale." if hpa else None)
         return PromptScreen(f"Scale {action.target.deployment} to how many replicas?",
                             str(dep.replicas if dep else 3),
-                            lambda text: error_of(parse_replicas, text), hint)
+                            lambda text: error_of(parse_replicas, text), hint, self.type_ahead)
 
     async def _confirm(self, pending: Pending) -> bool:
         action = pending.action
@@ -294,7 +304,8 @@ class ActionFlow:
                  else where(ts, demo=demo))
         screen = ConfirmScreen(request.title(ts), action.object, request.command(ts), warning,
                                where=place, detail=request.detail,
-                               confirm_key="r" if pending.follows else "y")
+                               confirm_key="r" if pending.follows else "y",
+                               type_ahead=self.type_ahead)
         with self._showing(pending, screen):
             confirmed = await self.app.push_screen_wait(screen)
         return confirmed is True

@@ -3,13 +3,16 @@
 The frames are folded into the console's state by the live console's own reducer
 (console/sources/replay.py's Timeline), so a frame replays with exactly the
 figures it showed live. The clock is the recorded time, so ages, "since" and
-"data 42s old" read as they did then. Keys: space/p play-pause, `.`/`,` one
+"data 42s old" read as they did then. An action taken while recording (its audit
+line) shows as a notification when the cursor moves past it. Keys: space/p play-pause, `.`/`,` one
 frame, `]`/`[` one minute, `g`/`G` first/last (console/screens/replay.py).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from console.clock import FixedClock
 from console.model import SourceName
@@ -18,12 +21,21 @@ from console.screens.replay import ReplayScreen
 from console.sources.base import SourceSet
 from console.sources.replay import SEEK_STEP_S, Timeline
 from console.state.console_state import Change
+from console.text.safe_text import clean_line
 from console.views.titles import ReplayPlace
 
 TICK_S = 0.1
 MAX_IDLE_S = 10.0
 """A longer silence between frames (the console was closed, a laptop slept) is skipped."""
+ANNOUNCED_MAX = 5
+"""Actions shown at once when a jump passes many: the last ones (the rest are in the audit)."""
 KEYS_NOTE = "space/p play-pause · . , one frame · ] [ one minute · g G first/last"
+
+
+def action_note(action: Mapping[str, str]) -> str:
+    """`restart deployment/ai-gateway: ok` from a recorded audit line (data: cleaned)."""
+    words = " ".join(action.get(k, "") for k in ("action", "target")).strip()
+    return clean_line(f"{words}: {action.get('result', '?')}")[:300]
 
 
 class ReplayFeed:
@@ -96,8 +108,10 @@ class ReplayFeed:
         while index + 1 < len(tl) and tl.frames[index + 1].t <= self.position:
             index += 1
         if index != tl.index:
+            passed = tl.index
             tl.go(index)
             self.show_frame(self.position)
+            self._announce(passed)
         else:
             self.clock.now = self.position
 
@@ -112,12 +126,26 @@ class ReplayFeed:
 
     def step(self, frames: int) -> None:
         self.playing = False
+        passed = self.timeline.index
         self.timeline.step(frames)
         self.show_frame()
+        self._announce(passed)
+
+    def _announce(self, passed: int) -> None:
+        """The actions recorded after frame `passed` up to the cursor, as notifications."""
+        tl = self.timeline
+        taken = [f for f in tl.frames[passed + 1:tl.index + 1] if f.action is not None]
+        for frame in taken[-ANNOUNCED_MAX:]:
+            assert frame.action is not None
+            stamp = datetime.fromtimestamp(frame.t, UTC).strftime("%H:%M:%SZ")
+            self.overview.notify(action_note(frame.action), title=f"action taken {stamp}",
+                                 timeout=10, markup=False)
 
     def seek(self, minutes: int) -> None:
+        passed = self.timeline.index
         self.timeline.seek(minutes * SEEK_STEP_S)
         self.show_frame()
+        self._announce(passed)
 
     def jump(self, index: int) -> None:
         self.timeline.go(index if index >= 0 else len(self.timeline) - 1)

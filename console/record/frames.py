@@ -85,6 +85,9 @@ class Frame:
     reading: Reading | None = None
     history: History | None = None
     checkpoint: Checkpoint | None = None
+    action: Mapping[str, str] | None = None
+    """An audit line of an action taken (source "action"): replay shows it, the state
+    does not change (what the action did shows in the polls after it)."""
     reset: bool = False
     """The first frame of a recording session: forget everything before it."""
 
@@ -107,6 +110,8 @@ def encode_frame(frame: Frame, previous: Reading | None = None) -> dict[str, Any
         out["h"] = encode(frame.history)
     if frame.checkpoint is not None:
         out["cp"] = encode(frame.checkpoint)
+    if frame.action is not None:
+        out["a"] = dict(frame.action)
     return out
 
 
@@ -142,6 +147,12 @@ def decode_frame(data: Any, previous: dict[str, Reading | None]) -> Frame:
         previous.update(prometheus=cp.latest.metrics, kubernetes=cp.latest.cluster,
                         alertmanager=cp.latest.alerts)
         return Frame(t, source, window_s, checkpoint=cp)
+    if source == "action":
+        action = data.get("a")
+        if not isinstance(action, dict):
+            raise ValueError("action frame without its audit line")
+        return Frame(t, source, window_s,
+                     action={str(k): str(v) for k, v in action.items() if v is not None})
     raise ValueError(f"unknown frame source {source!r}")
 
 

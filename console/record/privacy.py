@@ -18,7 +18,8 @@ from console.text.scrub import without_urls
 
 
 def private_frame(frame: Frame, scrub: Callable[[str], str]) -> Frame:
-    """The frame with its status error and cluster notes free of URLs and credentials."""
+    """The frame with its status error, cluster notes and action line free of URLs and
+    credentials."""
 
     def clean(text: str) -> str:
         return scrub(without_urls(text))
@@ -29,6 +30,9 @@ def private_frame(frame: Frame, scrub: Callable[[str], str]) -> Frame:
     reading = frame.reading
     if isinstance(reading, ClusterReading) and reading.notes:
         reading = dataclasses.replace(reading, notes=tuple(clean(n) for n in reading.notes))
-    if status is frame.status and reading is frame.reading:
+    action = frame.action
+    if action is not None:  # an action's result may quote the server's error
+        action = {k: clean(v) for k, v in action.items()}
+    if status is frame.status and reading is frame.reading and action is frame.action:
         return frame
-    return dataclasses.replace(frame, status=status, reading=reading)
+    return dataclasses.replace(frame, status=status, reading=reading, action=action)

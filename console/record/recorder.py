@@ -5,6 +5,9 @@ the target, then frames (console/record/frames.py). Nothing in a frame carries
 a credential and the header holds only names, so neither does a recording; the
 status errors are scrubbed on the way in (console/record/privacy.py).
 
+Actions taken (their audit lines) are frames too, so a replay shows what was done
+and when.
+
 Size is bounded: past `max_bytes` the file is rotated to FILE.1 (the previous
 FILE.1 is dropped) and FILE starts again with its header and a checkpoint of
 the current state, so either file replays on its own.
@@ -19,9 +22,11 @@ import gzip
 import json
 import os
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from console.actions.audit import AuditRecord
 from console.actions.files import open_append
 from console.clock import Clock
 from console.config.secrets import settings_scrubber
@@ -89,6 +94,7 @@ class Recorder:
         self._frames_in_file = 0
         self._last: dict[str, Reading | None] = {}
         self._first = True
+        self._actions_seen = 0
         try:
             # gzip members cannot be appended after a crash cut one short: start afresh.
             if self.compress and path.exists() and path.stat().st_size > 0:
@@ -106,6 +112,18 @@ class Recorder:
 
     def record_history(self, t: float, window_s: float, history: History) -> str | None:
         return self.record(Frame(t, "history", window_s, history=history))
+
+    def record_actions(self, t: float, window_s: float, session: Sequence[AuditRecord]
+                       ) -> str | None:
+        """The audit lines of this session not recorded yet (what, on what, the result;
+        not who: the file travels into tickets)."""
+        error = None
+        for record in session[self._actions_seen:]:
+            line = {k: v for k, v in dataclasses.asdict(record).items()
+                    if v is not None and k != "user"}
+            error = self.record(Frame(t, "action", window_s, action=line)) or error
+        self._actions_seen = len(session)
+        return error
 
     scrub: Scrubber = Scrubber()  # the settings' credentials (record/privacy.py)
 

@@ -22,6 +22,7 @@ from textual.widgets import Input, Static
 from console.text.safe_text import clean_line
 from widgets.columns import Column
 from widgets.keyed_table import KeyedTable
+from widgets.ordered_input import OrderedInput
 
 VERBS = {"ctx": "ctx", "context": "ctx", "ns": "ns", "namespace": "ns",
          "deploy": "deploy", "deployment": "deploy"}
@@ -68,9 +69,9 @@ class CommandScreen(ModalScreen[str | None]):
         with Vertical(id="command-box"):
             yield Static("ctx NAME · ns NAME · deploy NAME — tab completes, escape cancels",
                          id="command-help")
-            yield Input(placeholder=":", id="command-input",
-                        suggester=SuggestFromList(suggestions(self.contexts, (), ()),
-                                                  case_sensitive=False))
+            yield OrderedInput(placeholder=":", id="command-input",
+                               suggester=SuggestFromList(suggestions(self.contexts, (), ()),
+                                                         case_sensitive=False))
 
     def on_mount(self) -> None:
         self.query_one("#command-input", Input).focus()

@@ -6,6 +6,7 @@ console switches to another target while it is open, the console withdraws
 it: from then on it answers nothing and it closes as soon as it is on top. Its texts quote
 data (an alert's labels, a pod's name) and are shown as written, never as markup:
 the dialog shows exactly what the action will use, and nothing in it is a button.
+A `y` typed before it showed is handed to it once it is on screen (screens/type_ahead.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from console.screens.type_ahead import TypeAhead
 
 
 def diff_text(lines: tuple[str, ...]) -> Text:
@@ -37,8 +40,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, title: str, target: str, command: str, warning: str | None = None,
                  where: str | None = None, detail: tuple[str, ...] = (),
-                 confirm_key: str = "y") -> None:
+                 confirm_key: str = "y", type_ahead: TypeAhead | None = None) -> None:
         super().__init__()
+        self.type_ahead = type_ahead
+        self._shown = False
         self.title_text = title
         self.target_text = target
         self.command_text = command
@@ -84,3 +89,6 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_screen_resume(self) -> None:
         if self.answered and self.app.screen is self:  # withdrawn while another screen was on top
             self.dismiss(False)
+        elif not self._shown and self.type_ahead is not None:
+            self._shown = True
+            self.call_after_refresh(self.type_ahead.release)

@@ -16,31 +16,16 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from console.model import KubeEvent
+from console.views.events import events_table
 
-
-def events_table(events: tuple[KubeEvent, ...]) -> Table | Text:
-    if not events:
-        return Text("no events", style="dim")
-    table = Table(box=None, expand=True, header_style="bold")
-    for col in ("type", "reason", "object", "count", "last seen", "message"):
-        table.add_column(col)
-    for ev in events:
-        table.add_row(
-            Text(ev.type, style="bold red" if ev.type == "Warning" else ""),
-            Text(ev.reason),
-            Text(f"{ev.object_kind}/{ev.object_name}"),
-            Text(str(ev.count)),
-            Text(ev.last_seen or "—"),
-            Text(ev.message),
-        )
-    return table
+__all__ = ["DetailScreen", "events_table"]
 
 
 class DetailScreen(ModalScreen[None]):
     """A scrollable modal of rich renderables; escape closes it."""
 
-    BINDINGS = [Binding("escape,q,enter", "close", "Close")]
+    BINDINGS = [Binding("escape,q,enter", "close", "Close"),
+                Binding("question_mark", "app.help", "Help", key_display="?")]
 
     def __init__(self, title: str, *parts: Table | Text | str) -> None:
         super().__init__()

@@ -1,43 +1,99 @@
-"""The help screen: every key, what it does and what guards it."""
+"""The help screen: every key bound where it was opened, what it does and what guards it.
+
+The rows are derived from the bindings of the screen the help was opened from (and
+the App's), so the help cannot drift from the keymap: a new binding shows up here
+with its footer description even before it gets a longer text below.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
 from rich.table import Table
-from textual.app import ComposeResult
+from rich.text import Text
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-KEYS: tuple[tuple[str, str, str], ...] = (
-    ("r", "restart the Deployment (kubectl rollout restart)", "confirm · read-only · RBAC"),
-    ("s", "scale the Deployment (the HPA may override it)", "confirm · read-only · RBAC"),
-    ("ctrl+d", "delete the selected pod", "confirm · read-only · RBAC"),
-    ("u", "roll the Deployment back to a revision (kubectl rollout undo)",
-     "confirm · read-only · RBAC"),
-    ("H", "set the HPA's min and max replicas", "confirm · read-only · RBAC"),
-    ("E", "edit the gateway's ConfigMap in $VISUAL/$EDITOR, then offer the restart",
-     "confirm · read-only · RBAC"),
-    ("l", "logs of the selected pod (tail 200, follow)", ""),
-    ("e", "events of the selected pod, or of the Deployment and HPA", ""),
-    ("S", "silence the selected alert / expire its silence", "confirm · read-only"),
-    ("V", "the silences in force (creator, comment, end); ctrl+d there expires one",
-     "confirm · read-only"),
-    ("enter", "drill into the selected model or pod", ""),
-    ("w", "cycle the window 1m / 5m / 15m / 1h", ""),
-    ("/", "filter models and pods", ""),
-    ("p", "pause / resume refreshing", ""),
-    ("x", "export an incident snapshot (Markdown + JSON)", ""),
-    ("escape", "clear the filter; close a dialog or screen", ""),
-    ("f", "the fleet: one row per cluster (with several targets)", ""),
-    (":", "command: :ctx NAME, :ns NAME, :deploy NAME (tab completes)", ""),
-    ("c", "pick a kubeconfig context", ""),
-    ("tab", "move between the models, pods and alerts tables", ""),
+CONFIRMED = "confirm · read-only · RBAC"
+
+ACTION_HELP: dict[str, tuple[str, str]] = {
+    "restart": ("restart the Deployment (kubectl rollout restart)", CONFIRMED),
+    "scale": ("scale the Deployment (the HPA may override it)", CONFIRMED),
+    "delete_pod": ("delete the selected pod", CONFIRMED),
+    "rollback": ("roll the Deployment back to a revision (kubectl rollout undo)", CONFIRMED),
+    "hpa_bounds": ("set the HPA's min and max replicas", CONFIRMED),
+    "edit_config": ("edit the gateway's ConfigMap in $VISUAL/$EDITOR, then offer the restart",
+                    CONFIRMED),
+    "silences": ("the silences in force (creator, comment, end); ctrl+d there expires one",
+                 "confirm · read-only"),
+    "logs": ("logs of the selected pod (tail 200, follow)", ""),
+    "events": ("events of the selected pod, or of the Deployment and HPA", ""),
+    "silence": ("silence the selected alert / expire its silence", "confirm · read-only"),
+    "drill": ("drill into the selected model or pod", ""),
+    "cycle_window": ("cycle the window 1m / 5m / 15m / 1h", ""),
+    "filter": ("filter models and pods", ""),
+    "pause": ("pause / resume refreshing", ""),
+    "export": ("export an incident snapshot (Markdown + JSON)", ""),
+    "clear_filter": ("clear the filter", ""),
+    "fleet": ("the fleet: one row per cluster (with several targets)", ""),
+    "command": (":ctx NAME, :ns NAME, :deploy NAME (tab completes)", ""),
+    "contexts": ("pick a kubeconfig context", ""),
+    "help": ("this help", ""),
+    "quit": ("quit (ctrl+c too, as in k9s)", ""),
+    "command_palette": ("the command palette: every action by name", ""),
+    "sort": ("sort the fleet's models", ""),
+    "toggle_follow": ("follow the log tail / stop following", ""),
+    "toggle_previous": ("the previous container's logs (after a crash)", ""),
+}
+"""Longer words for the actions the footer names in one or two."""
+
+NAVIGATION: tuple[tuple[str, str, str], ...] = (
+    ("tab", "move between the tables", ""),
     ("↑ ↓", "move the cursor in a table (pgup, pgdn, home, end too)", ""),
     ("← →", "scroll a wide table sideways", ""),
-    ("?", "this help", ""),
-    ("q", "quit", ""),
+    ("escape", "close a dialog or screen", ""),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRow:
+    key: str
+    action: str
+    guard: str
+
+
+def action_name(binding: Binding) -> str:
+    """`app.pause` and `step(1)` name the actions `pause` and `step`."""
+    return binding.action.rpartition(".")[2].partition("(")[0]
+
+
+def declared_bindings(node: object) -> list[Binding]:
+    """The bindings a class and its bases declare, the subclass's winning per key (as
+    Textual merges them), whether or not they are enabled right now (`f` without a fleet)."""
+    merged: dict[str, Binding] = {}
+    for cls in reversed(type(node).__mro__):
+        for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", ())):
+            merged.pop(binding.key, None)
+            merged[binding.key] = binding
+    return list(merged.values())
+
+
+def help_rows(app: App[Any], screen: Screen[Any]) -> tuple[HelpRow, ...]:
+    """One row per key bound on `screen` or the App, the screen's first, then moving."""
+    rows: dict[str, HelpRow] = {}
+    bindings = declared_bindings(screen) + declared_bindings(app)
+    if app.ENABLE_COMMAND_PALETTE:
+        bindings.append(Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "palette"))
+    for binding in bindings:
+        name = action_name(binding)
+        words, guard = ACTION_HELP.get(name, (binding.description or name, ""))
+        rows.setdefault(binding.key, HelpRow(app.get_key_display(binding), words, guard))
+    return (*rows.values(), *(HelpRow(*row) for row in NAVIGATION))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -45,8 +101,9 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "dismiss_help", "Close"),
     ]
 
-    def __init__(self, read_only_reason: str | None = None) -> None:
+    def __init__(self, rows: Iterable[HelpRow], read_only_reason: str | None = None) -> None:
         super().__init__()
+        self.rows = tuple(rows)
         self.read_only_reason = read_only_reason
 
     def compose(self) -> ComposeResult:
@@ -55,8 +112,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("key", style="bold cyan", no_wrap=True)
         table.add_column("action")
         table.add_column("guard", style="dim")
-        for key, action, guard in KEYS:
-            table.add_row(key, action, guard)
+        for row in self.rows:
+            table.add_row(Text(row.key), Text(row.action), Text(row.guard))
         with VerticalScroll(id="help-body"):
             yield Static("ai-gateway-console — keys", id="help-title")
             yield Static(table)

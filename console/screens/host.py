@@ -45,6 +45,11 @@ class OverviewHost(Protocol):
     @property
     def export_dir(self) -> Path | None: ...
 
+    @property
+    def recording(self) -> bool:
+        """--record FILE is writing: the title shows REC."""
+        ...
+
     def snapshot(self) -> Snapshot: ...
 
     def start_feed(self) -> None:

@@ -1,9 +1,13 @@
-"""A pod's logs: the last 200 lines, with follow and the previous container.
+"""A pod's logs: the last 200 lines, wrapped, searchable, with follow and the previous container.
 
 Following re-reads the tail at the refresh interval and appends only the lines
 that are new, so the view scrolls like `kubectl logs -f` without a streaming
-connection that a flaky jump host would keep dropping. Lines arrive cleaned of
-terminal controls (console/text/safe_text.py) and are written as plain text, never markup.
+connection that a flaky jump host would keep dropping. Lines are wrapped by
+default (`w` toggles): the error that matters is often the end of a long line, and
+`→` scrolling one column at a time never got there. `/` searches (case-insensitive),
+highlights every match, `n`/`N` go to the next/previous one. Lines arrive cleaned of
+terminal controls (console/text/safe_text.py), are cleaned again here (a source we do
+not know may feed this screen) and are written as plain text, never markup.
 """
 
 from __future__ import annotations
@@ -18,8 +22,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, RichLog, Static
 
 from console.state.polling import one_line
+from console.text.safe_text import clean_line
+from widgets.ordered_input import OrderedInput
 
 LogFetcher = Callable[[str, int, bool], Awaitable[str]]
+MAX_LINES = 5000
+MATCH_STYLE = "bold black on yellow"
+CURRENT_MATCH_STYLE = "bold black on bright_cyan"
 
 
 def new_lines(before: list[str], after: list[str]) -> list[str]:
@@ -32,11 +41,22 @@ def new_lines(before: list[str], after: list[str]) -> list[str]:
     return after
 
 
+def matching(lines: list[str], needle: str) -> list[int]:
+    """The indexes of the lines holding `needle`, case-insensitive."""
+    low = needle.lower()
+    return [i for i, line in enumerate(lines) if low and low in line.lower()]
+
+
 class LogsScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("f", "toggle_follow", "Follow"),
-        Binding("P", "toggle_previous", "Previous container"),
+        Binding("P", "toggle_previous", "Previous container", key_display="P"),
+        Binding("w", "toggle_wrap", "Wrap"),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("n", "next_match(1)", "Next"),
+        Binding("N", "next_match(-1)", "Prev", key_display="N"),
     ]
 
     def __init__(self, pod: str, fetch: LogFetcher, refresh_s: float) -> None:
@@ -46,38 +66,89 @@ class LogsScreen(ModalScreen[None]):
         self.refresh_s = refresh_s
         self.follow = True
         self.previous = False
+        self.wrap = True
         self.lines: list[str] = []
+        self.needle = ""
+        self.matches: list[int] = []
+        self.current: int | None = None
+        """Index into `matches` of the match the view was moved to."""
+        self._starts: list[int] = []  # the first drawn row of each line (wrapped: several)
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="logs-title", markup=False)
-        yield RichLog(id="logs-body", wrap=False, highlight=False, max_lines=5000)
+        yield RichLog(id="logs-body", wrap=self.wrap, highlight=False)
+        yield OrderedInput(placeholder="search the logs (enter: go, escape: close)",
+                           id="logs-search")
         yield Footer()
 
     def _title(self) -> str:
         which = "previous container" if self.previous else "current container"
         follow = "following" if self.follow else "paused"
-        return f"logs {self.pod} — {which}, last 200 lines, {follow}"
+        wrap = "wrapped" if self.wrap else "not wrapped"
+        found = ""
+        if self.needle:
+            at = "" if self.current is None else f"{self.current + 1}/"
+            found = f", {at}{len(self.matches)} matches of {clean_line(self.needle, 60)!r}"
+        return f"logs {self.pod} — {which}, last 200 lines, {follow}, {wrap}{found}"
 
     def on_mount(self) -> None:
+        self.query_one("#logs-search").display = False
         self.run_worker(self._tail(), group="logs", exclusive=True)
+
+    @property
+    def body(self) -> RichLog:
+        return self.query_one("#logs-body", RichLog)
 
     async def _tail(self) -> None:
         while True:
             try:
                 text = await self.fetch(self.pod, 200, self.previous)
             except Exception as exc:
-                self.query_one(RichLog).write(Text(f"✗ cannot read logs: {one_line(exc)}"))
+                self.body.write(Text(f"✗ cannot read logs: {one_line(exc)}"))
                 text = None
             if text is not None:
-                lines = text.splitlines()
-                log = self.query_one(RichLog)
-                for line in new_lines(self.lines, lines):
-                    log.write(Text(line))
-                self.lines = lines
+                fresh = new_lines(self.lines, [clean_line(line) for line in text.splitlines()])
+                if fresh:
+                    dropped = len(self.lines) + len(fresh) > MAX_LINES
+                    self.lines = (self.lines + fresh)[-MAX_LINES:]
+                    if dropped:
+                        self._redraw()
+                    else:
+                        self._write(fresh, len(self.lines) - len(fresh))
             if not self.follow or self.previous:
                 return
             await asyncio.sleep(self.refresh_s)
 
+    def _styled(self, index: int) -> Text:
+        text = Text(self.lines[index])
+        if self.needle:
+            current = (self.matches[self.current]
+                       if self.current is not None and self.current < len(self.matches)
+                       else None)
+            style = CURRENT_MATCH_STYLE if index == current else MATCH_STYLE
+            text.highlight_words([self.needle], style, case_sensitive=False)
+        return text
+
+    def _write(self, lines: list[str], first: int, scroll_end: bool | None = None) -> None:
+        body = self.body
+        self.matches = matching(self.lines, self.needle)
+        for offset, _ in enumerate(lines):
+            self._starts.append(len(body.lines))
+            body.write(self._styled(first + offset), scroll_end=scroll_end)
+
+    def _redraw(self) -> None:
+        """Every line again: the wrap changed, or the search, or old lines were dropped."""
+        body = self.body
+        body.clear()
+        body.wrap = self.wrap
+        self._starts = []
+        # Where the view goes is decided after (a match, or the end): not scrolled per line.
+        self._write(self.lines, 0, scroll_end=False)
+        self.query_one("#logs-title", Static).update(self._title())
+        if self.current is None:
+            body.scroll_end(animate=False)
+
+    # ----------------------------------------------------------------- keys
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow
         self.query_one("#logs-title", Static).update(self._title())
@@ -87,9 +158,55 @@ class LogsScreen(ModalScreen[None]):
     def action_toggle_previous(self) -> None:
         self.previous = not self.previous
         self.lines = []
-        self.query_one(RichLog).clear()
-        self.query_one("#logs-title", Static).update(self._title())
+        self._redraw()
         self.run_worker(self._tail(), group="logs", exclusive=True)
 
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+        self._redraw()
+        self._show_current()
+
+    def action_search(self) -> None:
+        box = self.query_one("#logs-search", OrderedInput)
+        box.display = True
+        box.focus()
+
+    def on_input_submitted(self, event: OrderedInput.Submitted) -> None:
+        event.stop()
+        self.needle = event.value.strip()
+        event.input.display = False
+        self.body.focus()
+        self.current = None
+        self.matches = matching(self.lines, self.needle)
+        self.action_next_match(1)
+
+    def action_next_match(self, step: int) -> None:
+        """`n` / `N`: the next or previous matching line, round the end."""
+        self.matches = matching(self.lines, self.needle)
+        if not self.matches:
+            self.current = None
+            self._redraw()
+            if self.needle:
+                self.notify(f"no line holds {clean_line(self.needle, 60)!r}", severity="warning")
+            return
+        if self.current is None:
+            self.current = 0 if step > 0 else len(self.matches) - 1
+        else:
+            self.current = (self.current + step) % len(self.matches)
+        self._redraw()
+        self._show_current()
+
+    def _show_current(self) -> None:
+        if self.current is None or self.current >= len(self.matches):
+            return
+        line = self.matches[self.current]
+        if line < len(self._starts):
+            self.body.scroll_to(y=max(0, self._starts[line] - 2), animate=False)
+
     def action_close(self) -> None:
+        box = self.query_one("#logs-search", OrderedInput)
+        if box.display:  # escape leaves the search box first
+            box.display = False
+            self.body.focus()
+            return
         self.dismiss(None)

@@ -49,11 +49,14 @@ from console.views.overview import (
 from console.views.titles import TitleInputs, overview_title, status_line
 from widgets.columns import Cell, Column
 from widgets.keyed_table import KeyedTable
+from widgets.ordered_input import OrderedInput
 from widgets.text_panel import TextPanel
 
 MIN_SIZE = (80, 24)
 """Below this the console shows a message instead of its panels (README: works at 80x24)."""
 TREND_KEYS = ("rate_trend", "p95_trend")
+DIALOG_ACTIONS = frozenset({"restart", "scale", "delete_pod", "silence", "rollback",
+                            "hpa_bounds", "edit_config", "silences"})
 ModelRow = tuple[ModelFigures, tuple[float | None, ...], tuple[float | None, ...]]
 
 
@@ -70,16 +73,19 @@ class OverviewScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "app.quit", "Quit"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
-        Binding("r", "restart", "Restart"),
-        Binding("s", "scale", "Scale"),
-        Binding("ctrl+d", "delete_pod", "Delete pod"),
-        Binding("u", "rollback", "Roll back", show=False),
-        Binding("H", "hpa_bounds", "HPA bounds", key_display="H", show=False),
-        Binding("E", "edit_config", "Edit config", key_display="E", show=False),
-        Binding("V", "silences", "Silences", key_display="V", show=False),
+        # The keys that open an action's dialog act when the App reads them (priority), so
+        # the keys typed after them wait for the dialog (screens/type_ahead.py) instead of
+        # reaching the table first; with the filter box focused they are its letters.
+        Binding("r", "restart", "Restart", priority=True),
+        Binding("s", "scale", "Scale", priority=True),
+        Binding("ctrl+d", "delete_pod", "Delete pod", priority=True),
+        Binding("u", "rollback", "Roll back", show=False, priority=True),
+        Binding("H", "hpa_bounds", "HPA bounds", key_display="H", show=False, priority=True),
+        Binding("E", "edit_config", "Edit config", key_display="E", show=False, priority=True),
+        Binding("V", "silences", "Silences", key_display="V", show=False, priority=True),
         Binding("l", "logs", "Logs"),
         Binding("e", "events", "Events"),
-        Binding("S", "silence", "Silence", key_display="S"),
+        Binding("S", "silence", "Silence", key_display="S", priority=True),
         Binding("enter", "drill", "Detail", show=False),
         Binding("w", "app.cycle_window", "Window"),
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -112,7 +118,7 @@ class OverviewScreen(Screen[None]):
         with Horizontal(id="cluster"):
             yield KeyedTable(POD_COLUMNS, id="pods")
             yield TextPanel(id="hpa")
-        yield Input(placeholder="filter models and pods (escape clears)", id="filter")
+        yield OrderedInput(placeholder="filter models and pods (escape clears)", id="filter")
         yield TextPanel(id="status")
         yield Footer()
         yield TextPanel(id="too-small")
@@ -214,6 +220,7 @@ class OverviewScreen(Screen[None]):
             fleet=tuple(t.name for t in state.targets), window_s=state.window_s,
             refresh_s=settings.refresh_s, read_only=self.host.runner.read_only,
             paused=state.paused, filter_text=self.filter_text,
+            recording=self.host.recording,
             profile="" if settings.demo else settings.profile + (
                 " (auto)" if settings.profile_note else ""))
 
@@ -320,6 +327,9 @@ class OverviewScreen(Screen[None]):
         return next((a for a in self.host.snapshot().alerts if alert_row_key(a) == key), None)
 
     # ----------------------------------------------- actions (console/actions/flow.py)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in DIALOG_ACTIONS and isinstance(self.focused, Input))
+
     def action_restart(self) -> None:
         self.host.actions.start(ActionRequest("restart"))
 

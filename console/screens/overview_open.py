@@ -45,7 +45,7 @@ async def events(screen: Screen[None], host: OverviewHost, pod: str | None) -> N
     except Exception as exc:
         screen.notify(f"cannot read events: {exc}", severity="error")
         return
-    await screen.app.push_screen(DetailScreen(title, events_table(found)))
+    await screen.app.push_screen(DetailScreen(title, events_table(found, host.clock())))
 
 
 async def pod_detail(screen: Screen[None], host: OverviewHost, name: str | None) -> None:
@@ -61,7 +61,8 @@ async def pod_detail(screen: Screen[None], host: OverviewHost, name: str | None)
         return find_pod(shown.pods if shown else (), name)
 
     await screen.app.push_screen(PodDetailScreen(pod, host.sources.cluster,
-                                                 host.settings.refresh_s, latest=latest))
+                                                 host.settings.refresh_s, latest=latest,
+                                                 clock=host.clock))
 
 
 async def model_detail(screen: Screen[None], host: OverviewHost, key: str | None) -> None:

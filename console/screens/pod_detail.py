@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from console.clock import Clock, system_clock
 from console.model import ContainerState, KubeEvent, PodState
 from console.screens.details import DetailScreen, events_table
 from console.screens.logs import LogFetcher, LogsScreen
@@ -120,6 +121,7 @@ class PodDetailScreen(DetailScreen):
         refresh_s: float,
         latest: Callable[[], PodState | None] | None = None,
         logs: LogFetcher | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         super().__init__(f"pod {pod.name}   (l: logs, escape: close)")
         self.pod = pod
@@ -127,6 +129,8 @@ class PodDetailScreen(DetailScreen):
         self.refresh_s = refresh_s
         self.latest = latest
         self.fetch_logs: LogFetcher = logs or cluster.logs
+        self.clock = clock
+        """The console's clock: event times read as "2m ago" from it."""
         self.events: tuple[KubeEvent, ...] = ()
         self.events_error: str | None = None
         self.loads = 0
@@ -165,7 +169,7 @@ class PodDetailScreen(DetailScreen):
             events: Table | Text = Text(f"✗ cannot read events: {self.events_error}",
                                         style="red")
         else:
-            events = events_table(self.events)
+            events = events_table(self.events, self.clock())
         self.query_one("#pod-events", Static).update(events)
 
     def action_logs(self) -> None:

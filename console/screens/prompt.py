@@ -5,40 +5,73 @@ console: it then reads as refused. Like the confirmation, the prompt answers
 once and can be withdrawn by the console when the target changes.
 Its question names data (an alert, a Deployment) and its error quotes what was
 typed: both are plain text, never markup.
+
+Keys typed before it showed are handed to it once it is on screen, and keys typed
+after `enter` answered it wait for the confirmation that follows (screens/type_ahead.py):
+its input acts on every key in turn (widgets/ordered_input.py) and answers at `enter`,
+before it reads the next key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Static
+
+from console.screens.type_ahead import TypeAhead
+from widgets.ordered_input import OrderedInput
 
 Validator = Callable[[str], str | None]
 """Returns an error message for a bad value, None when it is fine."""
+
+
+class PromptInput(OrderedInput):
+    """The prompt's input: `enter` answers at once; a key read after the answer was
+    typed for the confirmation and goes back to wait for it."""
+
+    def __init__(self, prompt: PromptScreen, value: str) -> None:
+        super().__init__(value=value, id="prompt-input")
+        self.prompt = prompt
+
+    async def on_key(self, event: events.Key) -> None:
+        if self.prompt.answered:
+            event.stop()
+            event.prevent_default()
+            if self.prompt.type_ahead is not None:
+                self.prompt.type_ahead.give_back(event)
+            return
+        await super().on_key(event)
+
+    async def action_submit(self) -> None:
+        self.prompt.submit(self.value)
 
 
 class PromptScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, question: str, default: str, validate: Validator,
-                 hint: str | None = None) -> None:
+                 hint: str | None = None, type_ahead: TypeAhead | None = None) -> None:
         super().__init__()
         self.question = question
         self.default = default
         self.validate = validate
         self.hint = hint
+        self.type_ahead = type_ahead
         self.answered = False
+        self.answer: str | None = None
+        self._shown = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
             yield Static(self.question, id="prompt-question", markup=False)
             if self.hint:
                 yield Static(self.hint, id="prompt-hint", markup=False)
-            yield Input(value=self.default, id="prompt-input")
+            yield PromptInput(self, self.default)
             yield Static("", id="prompt-error", markup=False)  # quotes what was typed
 
     def _error(self, value: str) -> str | None:
@@ -47,15 +80,18 @@ class PromptScreen(ModalScreen[str | None]):
         except Exception:
             return "not a valid value"
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def submit(self, typed: str) -> None:
         if self.answered:
             return
-        value = event.value.strip()
+        value = typed.strip()
         error = self._error(value)
         if error:
             self.query_one("#prompt-error", Static).update(f"✗ {error}")
             return
         self.answered = True
+        self.answer = value
+        if self.type_ahead is not None:
+            self.type_ahead.hold()  # what follows is for the confirmation
         self.dismiss(value)
 
     def action_cancel(self) -> None:
@@ -73,3 +109,6 @@ class PromptScreen(ModalScreen[str | None]):
     def on_screen_resume(self) -> None:
         if self.answered and self.app.screen is self:  # withdrawn while another screen was on top
             self.dismiss(None)
+        elif not self._shown and self.type_ahead is not None:
+            self._shown = True
+            self.call_after_refresh(self.type_ahead.release)  # once the input has the focus

@@ -1,9 +1,11 @@
 """The one-line title and status line of the overview, live and replayed: styled lines only.
 
-Where the console looks (target, namespace/deployment, window, refresh) and what
-state it is in (READ-ONLY, PAUSED, a filter) come first on the left, because a
-narrow terminal cuts the right; in replay, where we are in the recording comes
-before everything else for the same reason. Rich only, no Textual.
+The states that change what a key does or whether the screen is live (READ-ONLY,
+PAUSED, REC) come first, right after the name, because a narrow terminal cuts the
+right and these must survive any size (80x24 included); where the console looks
+(target, namespace/deployment, window, refresh) and a filter follow. In replay, where
+we are in the recording comes before everything else for the same reason. Rich only,
+no Textual.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from console.views.overview import source_status_text
 
 READ_ONLY_STYLE = "bold black on yellow"
 STOPPED_STYLE = "bold black on cyan"
+RECORDING_STYLE = "bold white on red"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,8 @@ class TitleInputs:
     filter_text: str
     profile: str = ""
     """The gateway profile read (`litellm (auto)` when detected); "" in the demo."""
+    recording: bool = False
+    """--record FILE is writing every poll: the screen says so (REC)."""
 
 
 def _where(target: TargetSettings, demo: str | None, fleet: Sequence[str]) -> str:
@@ -53,15 +58,20 @@ def _where(target: TargetSettings, demo: str | None, fleet: Sequence[str]) -> st
 def overview_title(inputs: TitleInputs) -> Text:
     text = Text()
     text.append(" ai-gateway-console ", style="bold reverse")
+    if inputs.read_only:
+        text.append(" ")
+        text.append(" READ-ONLY ", style=READ_ONLY_STYLE)
+    if inputs.paused:
+        text.append(" ")
+        text.append(" ⏸ PAUSED ", style=STOPPED_STYLE)
+    if inputs.recording:
+        text.append(" ")
+        text.append(" ● REC ", style=RECORDING_STYLE)
     text.append(_where(inputs.target, inputs.demo, inputs.fleet))
     text.append(f"  window {format_duration(inputs.window_s)}", style="bold")
     text.append(f"  every {format_duration(inputs.refresh_s)}")
     if inputs.profile:
         text.append(f"  {inputs.profile}")
-    if inputs.read_only:
-        text.append("  READ-ONLY", style=READ_ONLY_STYLE)
-    if inputs.paused:
-        text.append("  ⏸ PAUSED", style=STOPPED_STYLE)
     if inputs.filter_text:
         text.append(f"  filter: {inputs.filter_text}", style="italic")
     return text

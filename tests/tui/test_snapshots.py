@@ -48,3 +48,19 @@ def test_restart_confirmation(snap_compare: Any, tmp_path: Path) -> None:
 def test_read_only_overview(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(demo_app(tmp_path, "hpa-maxed", read_only=True),
                         terminal_size=(120, 40), run_before=settle)
+
+
+async def _paused(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    await pilot.press("p")
+    await pilot.pause(0.1)
+
+
+@pytest.mark.parametrize(("scenario", "read_only", "paused"), [
+    ("steady", True, False), ("steady", False, True), ("hpa-maxed", False, False)],
+    ids=["read-only", "paused", "hpa-maxed"])
+def test_what_survives_80x24(snap_compare: Any, tmp_path: Path, scenario: str,
+                             read_only: bool, paused: bool) -> None:
+    """READ-ONLY and PAUSED stay in the title, the HPA beside ten pods (issue 17)."""
+    assert snap_compare(demo_app(tmp_path, scenario, read_only=read_only),
+                        terminal_size=(80, 24), run_before=_paused if paused else settle)

@@ -14,6 +14,7 @@ markup was read.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 import unicodedata
@@ -261,7 +262,8 @@ def test_detail_screens_text(s: list[str]) -> None:
     parts: list[RenderableType] = [
         errors_text(model), alerts_text((alert,)), targets_text(snap.targets),
         status_text(pod), resources_text(pod), containers_table(pod.containers),
-        events_table((event,)),
+        # Two objects: the object column shows (under one pod it is left out).
+        events_table((event, dataclasses.replace(event, object_name="other")), 0.0),
     ]
     shown = "\n".join(drawn(p) for p in parts)
     assert unsafe(shown, multiline=True) == []

@@ -1,0 +1,211 @@
+"""What must survive an 80x24 terminal, and the keys an on-call engineer expects (issue 17).
+
+The states that change what the screen means (READ-ONLY, PAUSED, REC) stay in the
+title at any size; the HPA stays beside ten pods; ctrl+c quits from every screen.
+These read what the terminal shows (a widget's rendered lines), not the text the
+console meant to draw: the cut happens between the two.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from textual.widget import Widget
+
+from console.app import GatewayConsole
+from console.feeds.replay import ReplayFeed
+from console.record.reading import load_recording
+from console.record.recorder import recorder_for
+from console.replay_app import open_replay
+from console.screens.fleet import FleetScreen
+from console.screens.help import HelpScreen
+from console.state.trends import TREND_POINTS
+from tests.app_harness import demo_app, demo_fleet_app, wait_for_data, wait_for_fleet
+from widgets.keyed_table import KeyedTable
+
+
+def shown_lines(widget: Widget) -> list[str]:
+    """The widget's lines as the terminal shows them: cut to its width."""
+    return [widget.render_line(y).text for y in range(widget.region.height)]
+
+
+async def test_read_only_and_paused_survive_80_columns(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "hpa-maxed", read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        title = shown_lines(app.query_one("#title"))
+        assert len(title) == 1 and len(title[0]) <= 80
+        assert "READ-ONLY" in title[0] and "PAUSED" in title[0], title
+
+
+async def test_rec_shows_while_recording_and_goes_when_it_stops(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    settings = dataclasses.replace(app.settings, record=str(tmp_path / "rec.jsonl"))
+    app.recorder = recorder_for(settings, app.clock, TREND_POINTS)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        title = shown_lines(app.query_one("#title"))[0]
+        assert "● REC" in title and "PAUSED" in title, title
+        # A full disk stops the recording: the screen must stop claiming it records.
+        app.recorder.failed = "recording stopped: disk full"
+        app._recorded(app.recorder.failed)
+        await pilot.pause()
+        assert "REC" not in shown_lines(app.query_one("#title"))[0]
+
+
+async def test_no_rec_without_recording(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        assert "REC" not in shown_lines(app.query_one("#title"))[0]
+
+
+async def test_hpa_stays_on_screen_beside_ten_pods_at_80x24(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "hpa-maxed")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_data(pilot)
+        hpa, pods = app.query_one("#hpa"), app.query_one("#pods", KeyedTable)
+        assert pods.row_count == 10
+        screen = app.screen.region
+        assert hpa.region.height >= 2 and screen.contains_region(hpa.region), hpa.region
+        hpa_lines = " ".join(shown_lines(hpa))
+        assert "PINNED AT MAX" in hpa_lines and "10→10" in hpa_lines, hpa_lines
+        # The pods scroll instead of pushing the HPA out: fewer rows shown than there are.
+        assert pods.region.height - 3 < pods.row_count
+
+
+def _quit_paths() -> list[tuple[str, ...]]:
+    return [(), ("s",), ("question_mark",), ("l",), ("slash",)]
+
+
+@pytest.mark.parametrize("before", _quit_paths(), ids=lambda keys: "-".join(keys) or "overview")
+async def test_ctrl_c_quits_from_every_screen_like_q(tmp_path: Path, before: tuple[str, ...]
+                                                     ) -> None:
+    app = demo_app(tmp_path)
+    settings = dataclasses.replace(app.settings, record=str(tmp_path / "rec.jsonl"))
+    app.recorder = recorder = recorder_for(settings, app.clock, TREND_POINTS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("tab", "tab")  # the pods table: `l` has a pod to show
+        for key in before:
+            await pilot.press(key)
+            await pilot.pause()
+        screen = app.screen
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert app.return_code == 0, f"still running on {type(screen).__name__}"
+    # The same cleanup as `q`: the recording is closed, its last frame on disk.
+    assert recorder.frames_written > 0 and recorder._raw is None
+
+
+def _help_keys(app: GatewayConsole) -> set[str]:
+    assert isinstance(app.screen, HelpScreen)
+    return {row.key for row in app.screen.rows}
+
+
+def _bound_here(app: GatewayConsole) -> set[str]:
+    """Every key the screen or the App binds and that shows or acts here."""
+    screen = app.screen
+    return {app.get_key_display(b.binding) for b in screen.active_bindings.values()
+            if b.node in (screen, app)}
+
+
+@pytest.mark.parametrize(("before", "must"), [
+    ((), {"f", "^c", "?", "q", "/", ":", "c", "⏎"}),
+    (("tab", "tab", "l"), {"P", "f"}),
+    (("tab", "tab", "enter"), {"l"}),
+], ids=["overview", "logs", "pod-detail"])
+async def test_help_lists_every_key_bound_where_it_opens(
+        tmp_path: Path, before: tuple[str, ...], must: set[str]) -> None:
+    app = demo_app(tmp_path, "crashloop")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        for key in before:
+            await pilot.press(key)
+            await pilot.pause()
+        bound = _bound_here(app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        listed = _help_keys(app)
+        assert bound and bound <= listed, bound - listed
+        assert must <= listed, must - listed
+
+
+async def test_fleet_help_lists_its_sort_key(tmp_path: Path) -> None:
+    app = demo_fleet_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_fleet(pilot)
+        assert isinstance(app.screen, FleetScreen)
+        bound = _bound_here(app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        listed = _help_keys(app)
+        assert {"o", "f", "⏎"} <= listed and bound <= listed, bound - listed
+
+
+async def test_the_palette_lists_the_consoles_actions_not_textuals(tmp_path: Path) -> None:
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Restart", "Scale", "Delete pod", "Logs", "Events", "Silence", "Window",
+                "Pause", "Export", "Filter", "Help", "Quit"} <= titles, titles
+        assert not titles & {"Theme", "Screenshot", "Maximize", "Keys"}, titles
+        assert "Fleet" not in titles  # one target: `f` does nothing here
+        # Chosen in the palette, an action runs as its key does.
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        await pilot.press(*"pause")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.state.paused and "PAUSED" in shown_lines(app.query_one("#title"))[0]
+
+
+async def test_the_fleet_palette_offers_the_fleet_actions(tmp_path: Path) -> None:
+    app = demo_fleet_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_fleet(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Sort models", "Overview", "Help", "Quit"} <= titles, titles
+        assert "Restart" not in titles
+
+
+async def test_replay_shows_the_actions_taken_while_recording(tmp_path: Path) -> None:
+    path = tmp_path / "rec.jsonl"
+    app = demo_app(tmp_path)
+    settings = dataclasses.replace(app.settings, record=str(path))
+    app.recorder = recorder_for(settings, app.clock, TREND_POINTS)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        for _ in range(100):  # until the restart is written and a poll recorded after it
+            await pilot.pause(0.02)
+            if app.actions.pending is None:
+                break
+        app.refresh_now("kubernetes")
+        await pilot.pause(0.2)
+    recording = load_recording([path])
+    actions = [f for f in recording.frames if f.source == "action"]
+    assert len(actions) == 1 and actions[0].action is not None
+    result = actions[0].action["result"]
+    assert result.startswith("ok: restarted deployment/ai-gateway"), result
+    assert "user" not in actions[0].action  # who did it stays in the audit log
+    replay = open_replay(recording, playing=False, export_dir=tmp_path)
+    async with replay.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(replay.feed, ReplayFeed)
+        replay.feed.step(len(recording.frames))
+        await pilot.pause()
+        notes = [(n.title, n.message) for n in replay._notifications]
+        assert any(title.startswith("action taken") and
+                   message == f"restart deployment/ai-gateway: {result}"
+                   for title, message in notes), notes
