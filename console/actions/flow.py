@@ -242,6 +242,7 @@ class ActionFlow:
             return await self.app.push_screen_wait(screen)
 
     async def _pick(self, pending: Pending, screen: RevisionScreen) -> int | None:
+        screen.type_ahead = self.type_ahead
         with self._showing(pending, screen):
             return await self.app.push_screen_wait(screen)
 
@@ -251,7 +252,10 @@ class ActionFlow:
         request = action.request
         if request.kind == "edit-config":
             pending.phase = "asking"
-            return await configmap_edit.complete(self.app, action, load_hints().config_map)
+            self.type_ahead.drop()  # the editor takes the terminal: keys typed are its own
+            edited = await configmap_edit.complete(self.app, action, load_hints().config_map)
+            self.type_ahead.hold()  # what follows the editor is for the confirmation
+            return edited
         if request.kind == "rollback":
             return await rollback.choose(action, lambda s: self._pick(pending, s),
                                          self.host.clock())
@@ -259,7 +263,8 @@ class ActionFlow:
             hpa = self._hpa()
             value = await self._prompt(pending, PromptScreen(
                 f"HPA {action.target.hpa}: new MIN MAX?", hpa_bounds.prefill(hpa),
-                lambda text: error_of(hpa_bounds.parse_bounds, text), hpa_bounds.hint(hpa)))
+                lambda text: error_of(hpa_bounds.parse_bounds, text), hpa_bounds.hint(hpa),
+                self.type_ahead))
             return None if value is None else action.with_request(
                 replace(request, bounds=hpa_bounds.parse_bounds(value)))
         if request.kind == "scale":

@@ -32,7 +32,7 @@ def private_frame(frame: Frame, scrub: Callable[[str], str]) -> Frame:
         reading = dataclasses.replace(reading, notes=tuple(clean(n) for n in reading.notes))
     action = frame.action
     if action is not None:  # an action's result may quote the server's error
-        action = {k: clean(v) for k, v in action.items()}
+        action = {k: clean(v) if isinstance(v, str) else v for k, v in action.items()}
     if status is frame.status and reading is frame.reading and action is frame.action:
         return frame
     return dataclasses.replace(frame, status=status, reading=reading, action=action)

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.screens.type_ahead import TypeAhead
 from console.sources.kube_mapping import parse_time
 from console.sources.kube_rollout import Revision
 from console.text.durations import format_age
@@ -40,8 +41,11 @@ class RevisionScreen(ModalScreen[int | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, deployment: str, revisions: Sequence[Revision], preselected: int,
-                 now: float) -> None:
+                 now: float, type_ahead: TypeAhead | None = None) -> None:
         super().__init__()
+        self.type_ahead = type_ahead
+        """Keys typed since `u` wait for this list (screens/type_ahead.py)."""
+        self._shown = False
         self.deployment = deployment
         self.revisions = tuple(revisions)
         self.preselected = preselected
@@ -67,6 +71,8 @@ class RevisionScreen(ModalScreen[int | None]):
         if self.answered or event.option.id is None:
             return
         self.answered = True
+        if self.type_ahead is not None:
+            self.type_ahead.hold()  # what follows is for the confirmation with the diff
         self.dismiss(int(event.option.id))
 
     def action_cancel(self) -> None:
@@ -84,3 +90,6 @@ class RevisionScreen(ModalScreen[int | None]):
     def on_screen_resume(self) -> None:
         if self.answered and self.app.screen is self:
             self.dismiss(None)
+        elif not self._shown and self.type_ahead is not None:
+            self._shown = True
+            self.call_after_refresh(self.type_ahead.release)  # once the list has the focus

@@ -56,7 +56,8 @@ def kubeconfig_path(explicit: str | None, env: Mapping[str, str] | None = None) 
     if listed:
         return listed
     default = default_kubeconfig(env)
-    if default.exists() or not env.get("KUBERNETES_SERVICE_HOST"):
+    # os.path.isfile, not Path.exists: a HOME too long for the kernel is "no file", no OSError.
+    if os.path.isfile(default) or not env.get("KUBERNETES_SERVICE_HOST"):
         return str(default)
     return None
 

@@ -111,8 +111,11 @@ async def test_hpa_maxed_is_fixed_by_raising_the_max(tmp_path: Path) -> None:
             ("hpa-bounds", "ok")]
         progress = await run_for(pilot, app, clock, 300)
         assert healthy(app) == []
-        # The scale-up the new max allows is shown as it goes, then as done.
-        assert any("⟳ rolling out: 10/" in line for line in progress), progress
+        # The scale-up the new max allows is shown as it goes (a scale, never called a
+        # rollout), then as done.
+        assert any("⟳ scaling 10→" in line or "⟳ generation" in line
+                   for line in progress), progress
+        assert not any("rolling out" in line for line in progress), progress
         assert progress[-1].endswith(" pods"), progress
         hpa = app.latest.cluster.hpa  # type: ignore[union-attr]
         assert hpa is not None and hpa.max_replicas == 20 and hpa.current_replicas > 10
