@@ -46,15 +46,22 @@ async def run_checks(settings: Settings, clock: Clock = system_clock,
     # of the kubernetes client, which builds its models (about 2 s of CPU), and for an
     # exec plugin that hangs until its own deadline.
     deadline_s = timeout_s * 3 + 10.0 + settings.limits.exec_timeout_s
-    proxy, found = await _discovered(target, timeout_s, deadline_s)
-    groups: Sequence[tuple[str, Callable[[], Awaitable[list[Check]]]]] = (
-        ("prometheus", lambda: prometheus_checks(settings, target, clock, proxy)),
-        ("alertmanager", lambda: alertmanager_checks(target, proxy)),
-        ("kubernetes", lambda: kubernetes_checks(target, clock, settings.read_only, timeout_s)),
-    )
+    # The cluster's checks start at once: finding the Services may wait for an exec plugin
+    # (its own deadline), and the cluster's own connection must not wait behind it.
+    kube = asyncio.ensure_future(_bounded(
+        "kubernetes", kubernetes_checks(target, clock, settings.read_only, timeout_s),
+        deadline_s))
+    proxy: ServiceProxy | None = None
     try:
-        results = await asyncio.gather(*(_bounded(n, make(), deadline_s) for n, make in groups))
+        proxy, found = await _discovered(target, timeout_s, deadline_s)
+        groups: Sequence[tuple[str, Callable[[], Awaitable[list[Check]]]]] = (
+            ("prometheus", lambda: prometheus_checks(settings, target, clock, proxy)),
+            ("alertmanager", lambda: alertmanager_checks(target, proxy)),
+        )
+        results = await asyncio.gather(*(_bounded(n, make(), deadline_s) for n, make in groups),
+                                       kube)
     finally:
+        kube.cancel()  # done by now, unless something above failed
         if proxy is not None:
             await proxy.aclose()  # the doctor's hold; the checks released theirs
     return found + [check for group in results for check in group]

@@ -172,3 +172,25 @@ async def test_the_live_console_with_only_a_kubeconfig_shows_promql_figures(
         for model, p95 in p95s.items():
             assert shown[model] == pytest.approx(p95, rel=1e-9)
         await pilot.press("q")
+
+
+async def test_a_client_certificate_kubeconfig_reads_through_the_proxy(
+        gateway_stack: GatewayStack, tmp_path: Path) -> None:
+    """mTLS: the API server asks for the kubeconfig's client certificate (no token at all)."""
+    emulator = loaded_emulator()
+    emulator.put(ks.kps_prometheus())
+    emulator.proxy.register("monitoring", KPS, "http-web", gateway_stack.prometheus_url)
+    emulator.start(tls=True, client_cert="required")
+    try:
+        kubeconfig = emulator.write_kubeconfig(tmp_path / "kubeconfig")
+        assert "token" not in kubeconfig.read_text()
+        settings = build_settings({"kubeconfig": str(kubeconfig)}, env={"HOME": str(tmp_path)})
+        sources = build_source_set(settings, settings.target, system_clock)
+        try:
+            reading = await asyncio.wait_for(sources.metrics.fetch(settings.window_s), 20)
+        finally:
+            await sources.aclose()
+        assert {m.model for m in reading.models} >= {"gpt-4.1", "deepseek-v3.2"}
+        assert proxied_requests(emulator, KPS) >= 1
+    finally:
+        emulator.stop()
