@@ -105,7 +105,10 @@ def events_and_logs(console: PtyScreen) -> None:
     console.wait_for(f"events of pod/{ko.POD_CRASH}", "HX16[/]", "HX18[@click=screen.",
                      shown("HX13\u202eevil\u202c and"), shown("HX09nul\x00byte"))
     console.press("escape", "l")
-    text = console.wait_for(*(shown(p.raw).split("⏎")[0] for p in CORPUS[:12]))
+    # The logs screen's title first: the overview (its Likely cause quotes the pod's
+    # reason) may show some of the payloads too.
+    text = console.wait_for(f"logs {ko.POD_CRASH}",
+                            *(shown(p.raw).split("⏎")[0] for p in CORPUS[:12]))
     for payload in MARKUP:
         assert payload.raw in text, payload.kind
     assert "HX90" + "L" * 100 in text  # a log line is as wide as the screen lets it be
