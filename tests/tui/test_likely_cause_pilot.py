@@ -52,6 +52,10 @@ async def test_first_screen_names_the_cause(tmp_path: Path, scenario: str) -> No
     app = demo_app(tmp_path, scenario)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for_data(pilot, 2)
+        for _ in range(100):  # the trends' history may land a refresh later (bounded)
+            if all(words in panel_text(app) for words in EXPECTED[scenario]):
+                break
+            await pilot.pause(0.05)
         text = panel_text(app)
         panel = app.screen.query_one("#likely-cause", TextPanel)
         lines = text.split("\n")
