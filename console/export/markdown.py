@@ -116,7 +116,7 @@ def _likely_cause(snapshot: Snapshot, analysis: Analysis) -> str:
     for line, quote in likely_cause.items(analysis):
         out.append(f"- {cell(line)}")
         if quote:
-            out.append(f"  - log: {code(quote)}")
+            out.append(f"  - log: {cell(quote)}")
     for hint in likely_cause.hints(snapshot, analysis):
         out.append(f"\n**{cell(hint.title)}**\n")
         out += [f"{i}. {cell(step)}" for i, step in enumerate(hint.steps, 1)]

@@ -15,6 +15,7 @@ from pathlib import Path
 from textual.screen import Screen
 
 from console.model import PodState
+from console.screens import overview_cause
 from console.screens.details import DetailScreen, events_table
 from console.screens.host import OverviewHost
 from console.screens.logs import LogsScreen
@@ -60,9 +61,9 @@ async def pod_detail(screen: Screen[None], host: OverviewHost, name: str | None)
         shown = state.latest.cluster
         return find_pod(shown.pods if shown else (), name)
 
-    await screen.app.push_screen(PodDetailScreen(pod, host.sources.cluster,
-                                                 host.settings.refresh_s, latest=latest,
-                                                 clock=host.clock))
+    await screen.app.push_screen(PodDetailScreen(
+        pod, host.sources.cluster, host.settings.refresh_s, latest=latest, clock=host.clock,
+        hints=lambda: overview_cause.pod_hints(host, pod.name)))
 
 
 async def model_detail(screen: Screen[None], host: OverviewHost, key: str | None) -> None:

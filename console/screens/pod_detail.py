@@ -20,9 +20,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.clock import Clock, system_clock
+from console.hints import Hint
 from console.model import ContainerState, KubeEvent, PodState
 from console.screens.details import DetailScreen, events_table
 from console.screens.logs import LogFetcher, LogsScreen
+from console.screens.model_detail import hints_text
 from console.sources.base import ClusterSource
 from console.sources.kube_mapping import newest_first
 from console.text.durations import format_age
@@ -122,8 +124,11 @@ class PodDetailScreen(DetailScreen):
         latest: Callable[[], PodState | None] | None = None,
         logs: LogFetcher | None = None,
         clock: Clock = system_clock,
+        hints: Callable[[], tuple[Hint, ...]] | None = None,
     ) -> None:
         super().__init__(f"pod {pod.name}   (l: logs, escape: close)")
+        self.hints_of = hints
+        """The hints of the likely causes about this pod (a crash: its log line, rollback)."""
         self.pod = pod
         self.cluster = cluster
         self.refresh_s = refresh_s
@@ -139,6 +144,7 @@ class PodDetailScreen(DetailScreen):
         with VerticalScroll(id="detail-body"):
             yield Static(self.title_text, id="detail-title", markup=False)
             yield Static(status_text(self.pod), id="pod-status")
+            yield Static(Text(), id="pod-hints")
             yield Static(containers_table(self.pod.containers), id="pod-containers")
             yield Static(resources_text(self.pod), id="pod-resources")
             yield Static(Text("events: loading…", style="dim"), id="pod-events")
@@ -163,6 +169,8 @@ class PodDetailScreen(DetailScreen):
 
     def _show_data(self) -> None:
         self.query_one("#pod-status", Static).update(status_text(self.pod))
+        hints = self.hints_of() if self.hints_of is not None else ()
+        self.query_one("#pod-hints", Static).update(hints_text(hints) if hints else Text())
         self.query_one("#pod-containers", Static).update(containers_table(self.pod.containers))
         self.query_one("#pod-resources", Static).update(resources_text(self.pod))
         if self.events_error:

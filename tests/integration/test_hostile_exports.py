@@ -35,7 +35,7 @@ from tests.stack.hostile_stack import CONTEXT, HostileStack
 pytestmark = pytest.mark.stack
 
 CONTRACT_KEYS = ["generated_at", "window", "profile", "sources", "models", "targets",
-                 "deployment", "pods", "hpa", "alerts"]
+                 "deployment", "pods", "hpa", "alerts", "likely_cause"]
 
 
 def run(stack: HostileStack, home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:

@@ -107,7 +107,10 @@ def events_and_logs(console: PtyScreen) -> None:
     console.press("escape")  # `l` only once the events are gone: under load both keys
     console.wait_until(lambda t: "events of pod/" not in t, what="events closed")  # land there
     console.press("l")
-    text = console.wait_for(*(shown(p.raw).split("⏎")[0] for p in CORPUS[:12]))
+    # The logs screen's title first: the overview (its Likely cause quotes the pod's
+    # reason) may show some of the payloads too.
+    text = console.wait_for(f"logs {ko.POD_CRASH}",
+                            *(shown(p.raw).split("⏎")[0] for p in CORPUS[:12]))
     for payload in MARKUP:
         assert payload.raw in text, payload.kind
     assert "HX90" + "L" * 100 in text  # a log line is as wide as the screen lets it be

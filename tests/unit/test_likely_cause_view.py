@@ -121,3 +121,18 @@ def test_hostile_strings_through_the_panel(s: list[str]) -> None:
     assert unsafe(rollout.quote) == []
     assert clean_line(rollout.quote) == rollout.quote
     assert DEPLOYMENT.replicas == 3 and pod("p").owner == "gw-old"
+
+
+def test_exports_say_what_cannot_be_told() -> None:
+    from console.export.json_export import snapshot_dict
+    from console.export.text import snapshot_text
+    from tests.unit.test_analysis import DOWN, OUTAGE
+
+    down = snap(OUTAGE, prometheus=DOWN)
+    assert snapshot_dict(down)["likely_cause"] == [{
+        "kind": "unknown", "cause": "cannot tell: prometheus failed: errors and latency unknown",
+        "rank": 9, "evidence": [], "action": "", "key": None, "quote": None}]
+    assert snapshot_dict(snap())["likely_cause"] == []
+    text = snapshot_text(down, NOW)
+    assert "likely cause\n  cannot tell: prometheus failed: errors and latency unknown\n" in text
+    assert "  no cause found: every source answered" in snapshot_text(snap(), NOW)
