@@ -214,6 +214,10 @@ class Alert:
     fingerprint: str = internal("")
     inhibited: bool = internal(False)
     silence_ids: tuple[str, ...] = internal(default_factory=tuple)
+    annotations: Mapping[str, str] = internal(default_factory=dict)
+    """The rule's annotations (summary, description, runbook_url), for the alert detail."""
+    source_url: str | None = internal()
+    """Where the alert comes from (Alertmanager's generatorURL: the rule's expression)."""
 
     @property
     def key(self) -> str:

@@ -134,6 +134,7 @@ class AlertEngine:
                     silenced=bool(silences),
                     fingerprint=key,
                     silence_ids=silences,
+                    annotations={"summary": entry.rule.summary},
                 )
             )
         return AlertsReading(tuple(alerts))

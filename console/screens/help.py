@@ -23,7 +23,7 @@ KEYS: tuple[tuple[str, str, str], ...] = (
     ("S", "silence the selected alert / expire its silence", "confirm · read-only"),
     ("V", "the silences in force (creator, comment, end); ctrl+d there expires one",
      "confirm · read-only"),
-    ("enter", "drill into the selected model or pod", ""),
+    ("enter", "drill into the selected model, pod or alert (labels, runbook, silences)", ""),
     ("w", "cycle the window 1m / 5m / 15m / 1h", ""),
     ("/", "filter models and pods", ""),
     ("p", "pause / resume refreshing", ""),

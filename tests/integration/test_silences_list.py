@@ -13,10 +13,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from rich.text import Text
 
 from console.screens.confirm import ConfirmScreen
+from console.screens.details import DetailScreen
 from console.screens.silences import SilencesScreen
-from tests.integration.test_silence_writes import AppFactory, live_app, silences, until
+from tests.integration.test_silence_writes import (
+    AppFactory,
+    high_error_rate,
+    live_app,
+    select,
+    silences,
+    until,
+)
 from tests.stack.fixtures import GatewayStack
 
 __all__ = ["live_app"]  # the fixture, imported for pytest
@@ -90,3 +99,22 @@ async def test_read_only_lists_but_does_not_expire(
         assert not isinstance(app.screen, ConfirmScreen)
     assert audit(tmp_path) == [("expire-silence", f"silence/{sid}", "refused")]
     assert silences(am)[sid]["status"]["state"] == "active"
+
+
+async def test_enter_on_a_real_alert_shows_its_source_and_annotations(
+    live_app: AppFactory, gateway_stack: GatewayStack
+) -> None:
+    app = live_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: high_error_rate(app) is not None
+                    and high_error_rate(app).source_url is not None)  # type: ignore[union-attr]
+        alert = await select(pilot, app)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen))
+        assert isinstance(app.screen, DetailScreen)
+        shown = "\n".join(p.plain for p in app.screen.parts if isinstance(p, Text))
+        # Prometheus' own link (its external URL) to the rule's expression.
+        assert alert.source_url is not None and "/graph?g0.expr=" in alert.source_url
+        assert "ai_gateway_errors_total" in alert.source_url
+        assert f"source   {alert.source_url}" in shown
+        assert alert.annotations.get("summary") == alert.summary

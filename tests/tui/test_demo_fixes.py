@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 
 from console.app import GatewayConsole
 from console.clock import FixedClock
@@ -186,3 +187,30 @@ async def test_a_conflicting_edit_is_refused_and_theirs_shown(
         (line,) = audit_lines(tmp_path)
         assert line["action"] == "edit-config" and line["result"].startswith(
             "failed: configmap/ai-gateway-config was changed by someone else")
+
+
+async def test_enter_on_an_alert_shows_it_and_the_silence_holding_it(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "provider-outage")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        alerts = app.query_one("#alerts", KeyedTable)
+        alerts.focus()
+        await pilot.pause()
+        alert = app.screen.selected_alert()  # type: ignore[attr-defined]
+        assert alert is not None and alert.state == "firing"
+        await pilot.press("S")
+        await pilot.pause(0.2)
+        await pilot.press("enter")  # the duration prompt's default, 1h
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        await refresh(pilot, app, "alertmanager")
+        alerts.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.title_text == f"alert {alert.name}"
+        shown = "\n".join(p.plain for p in app.screen.parts if isinstance(p, Text))
+        assert f"since {alert.since}" in shown
+        assert "runbook  not set on this rule" in shown  # unknown is said, not invented
+        assert "silences holding it" in shown and "by tester" in shown
