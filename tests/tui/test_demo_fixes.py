@@ -18,6 +18,7 @@ from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen
 from console.screens.prompt import PromptScreen
 from console.screens.revisions import RevisionScreen
+from console.screens.silences import SilencesScreen
 from tests.app_harness import demo_app, wait_for_data
 from tests.tui.test_app_pilot import audit_lines, refresh
 from widgets.keyed_table import KeyedTable
@@ -214,3 +215,22 @@ async def test_enter_on_an_alert_shows_it_and_the_silence_holding_it(tmp_path: P
         assert f"since {alert.since}" in shown
         assert "runbook  not set on this rule" in shown  # unknown is said, not invented
         assert "silences holding it" in shown and "by tester" in shown
+
+
+async def test_read_only_lists_silences_but_does_not_expire(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "provider-outage", read_only=True)
+    simulation = app.sources.cluster.simulation  # type: ignore[attr-defined]
+    alert = next(a for a in simulation.alert_reading().alerts if a.state == "firing")
+    sid = simulation.silence(alert, 3600, "alice", "before read-only")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("V")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, SilencesScreen)
+        assert [(s.id, s.created_by) for s in app.screen.silences] == [(sid, "alice")]
+        await pilot.press("ctrl+d")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, SilencesScreen)  # no dialog
+    assert [(a["action"], a["target"], a["result"].split(":")[0])
+            for a in audit_lines(tmp_path)] == [("expire-silence", f"silence/{sid}", "refused")]
+    assert [s.id for s in simulation.alerts.silences() if s.active(simulation.now)] == [sid]
