@@ -201,8 +201,10 @@ async def test_enter_on_an_alert_shows_it_and_the_silence_holding_it(tmp_path: P
         assert alert is not None and alert.state == "firing"
         await pilot.press("S")
         await pilot.pause(0.2)
-        await pilot.press("enter")  # the duration prompt's default, 1h
+        await pilot.press("ctrl+a", "ctrl+k", *"30m deploy window", "enter")
         await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "'--comment=deploy window'" in app.screen.command_text
         await pilot.press("y")
         await pilot.pause(0.2)
         await refresh(pilot, app, "alertmanager")
@@ -214,7 +216,7 @@ async def test_enter_on_an_alert_shows_it_and_the_silence_holding_it(tmp_path: P
         shown = "\n".join(p.plain for p in app.screen.parts if isinstance(p, Text))
         assert f"since {alert.since}" in shown
         assert "runbook  not set on this rule" in shown  # unknown is said, not invented
-        assert "silences holding it" in shown and "by tester" in shown
+        assert "silences holding it" in shown and "by tester  deploy window" in shown
 
 
 async def test_read_only_lists_silences_but_does_not_expire(tmp_path: Path) -> None:
