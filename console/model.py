@@ -252,6 +252,10 @@ class Alert:
     silence_ids: tuple[str, ...] = internal(default_factory=tuple)
     silenced_until: str | None = internal()
     """When the last silence of a silenced alert ends (RFC 3339), if known."""
+    annotations: Mapping[str, str] = internal(default_factory=dict)
+    """The rule's annotations (summary, description, runbook_url), for the alert detail."""
+    source_url: str | None = internal()
+    """Where the alert comes from (Alertmanager's generatorURL: the rule's expression)."""
 
     @property
     def key(self) -> str:

@@ -35,6 +35,7 @@ from console.actions.runner import (
     error_of,
     parse_replicas,
     parse_silence_duration,
+    silence_comment,
     where,
 )
 from console.clock import Clock
@@ -275,9 +276,11 @@ class ActionFlow:
             value = await self._prompt(pending, PromptScreen(
                 f"Silence {request.alert.name} for how long?", "1h",
                 lambda text: error_of(parse_silence_duration, text),
-                "Matches all of the alert's labels.", self.type_ahead))
-            return None if value is None else action.with_request(
-                replace(request, duration_s=parse_silence_duration(value)))
+                "Matches all of the alert's labels. A comment may follow the duration: "
+                "1h deploy window.", self.type_ahead))
+            return None if value is None else action.with_request(replace(
+                request, duration_s=parse_silence_duration(value),
+                comment=silence_comment(value, pending.runner.user)))
         return action
 
     def _hpa(self) -> HpaState | None:

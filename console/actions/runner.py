@@ -23,10 +23,12 @@ from console.model import Alert
 from console.sources.base import ActionError, Permission, SourceSet
 from console.sources.kube_configmap import ConfigMapVersion
 from console.text.durations import DurationTooLong, format_duration, parse_duration
+from console.text.safe_text import clean_line
 
 READ_ONLY_REASON = "read-only mode: actions are disabled (started with --read-only)"
 MAX_REPLICAS = 1000
 MAX_SILENCE_S = 14 * 86400.0
+MAX_COMMENT = 200
 _EPOCHS = itertools.count(1)
 
 
@@ -48,6 +50,9 @@ class ActionRequest:
     config: ConfigMapVersion | None = None
     """The ConfigMap as read for `E`: its update carries this resourceVersion."""
     new_data: tuple[tuple[str, str], ...] | None = None
+    comment: str | None = None
+    """The silence's comment as typed after its duration (or the default naming the user):
+    the dialog's amtool command shows it, and it is what Alertmanager stores."""
 
     @property
     def rbac(self) -> tuple[str, str, str] | None:
@@ -128,7 +133,7 @@ class ActionRequest:
         elif self.kind == "silence" and self.alert is not None:
             argv = ["amtool", "silence", "add",
                     f"--duration={format_duration(self.duration_s or 3600)}",
-                    "--comment=via ai-gateway-console",
+                    f"--comment={self.comment or 'via ai-gateway-console'}",
                     *(f"{k}={v}" for k, v in self.matchers)]
         else:
             argv = ["amtool", "silence", "expire", str(self.silence_id)]
@@ -190,9 +195,18 @@ def parse_replicas(text: str) -> int:
     return int(digits)
 
 
+def silence_comment(text: str, user: str) -> str:
+    """What follows the duration in `1h deploy window`, cleaned and capped; without
+    one, the default that names who silenced it."""
+    parts = text.strip().split(None, 1)
+    typed = clean_line(parts[1])[:MAX_COMMENT] if len(parts) > 1 else ""
+    return typed or f"silenced by {user} via ai-gateway-console"
+
+
 def parse_silence_duration(text: str) -> float:
-    """A silence's length as typed (`1h`, `90m`), ASCII only, at most 14 days."""
-    value = text.strip()
+    """A silence's length as typed (`1h`, `90m`, then maybe a comment), ASCII only,
+    at most 14 days."""
+    value = (text.strip().split(None, 1) or [""])[0]
     if not value.isascii():
         raise ValueError("a duration like 30m, 1h or 2d (digits 0-9)")
     try:
@@ -342,7 +356,7 @@ class ActionRunner:
                 replace(request.alert, labels=dict(request.matchers)),
                 request.duration_s or 3600.0,
                 self.user,
-                f"silenced by {self.user} via ai-gateway-console",
+                request.comment or f"silenced by {self.user} via ai-gateway-console",
             )
             return f"silenced {request.alert.name} (silence {sid})"
         if request.kind == "expire-silence":

@@ -134,6 +134,7 @@ class AlertEngine:
                     fingerprint=key,
                     silence_ids=silences,
                     silenced_until=rfc3339(max(s.ends_at for s in active)) if active else None,
+                    annotations={"summary": entry.rule.summary},
                 )
             )
         return AlertsReading(tuple(alerts))

@@ -34,7 +34,7 @@ ACTION_HELP: dict[str, tuple[str, str]] = {
     "logs": ("logs of the selected pod (tail 200, follow)", ""),
     "events": ("events of the selected pod, or of the Deployment and HPA", ""),
     "silence": ("silence the selected alert / expire its silence", "confirm · read-only"),
-    "drill": ("drill into the selected model or pod", ""),
+    "drill": ("drill into the selected model, pod or alert (labels, runbook, silences)", ""),
     "cycle_window": ("cycle the window 1m / 5m / 15m / 1h", ""),
     "filter": ("filter models and pods", ""),
     "pause": ("pause / resume refreshing", ""),

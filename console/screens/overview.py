@@ -379,8 +379,8 @@ class OverviewScreen(Screen[None]):
 
     def action_drill(self) -> None:
         if self.focused is self.alerts:
-            return  # an alert has nothing more to show than its row
-        if self.focused is self.pods:
+            opening = overview_open.alert(self, self.host, self.selected_alert())
+        elif self.focused is self.pods:
             opening = overview_open.pod_detail(self, self.host, self.selected_pod())
         else:
             opening = overview_open.model_detail(self, self.host, self.models.selected_key)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from textual.screen import Screen
 
-from console.model import PodState
+from console.model import Alert, PodState
 from console.screens import overview_cause
+from console.screens.alert_detail import alert_detail
 from console.screens.details import DetailScreen, events_table
 from console.screens.host import OverviewHost
 from console.screens.logs import LogsScreen
@@ -111,3 +112,11 @@ def export(screen: Screen[None], host: OverviewHost) -> None:
         return
     screen.notify(f"wrote {folder}/incident.md and snapshot.json", title="exported",
                   timeout=10)
+
+
+async def alert(screen: Screen[None], host: OverviewHost, selected: Alert | None) -> None:
+    """`enter` on an alert: its labels, annotations, links and the silences holding it."""
+    if selected is None:
+        screen.notify("select an alert first (tab to the alerts table)", severity="warning")
+        return
+    screen.app.push_screen(await alert_detail(selected, host.sources.alerts.silences))

@@ -49,6 +49,12 @@ def _str_map(value: Any, limit: int = LINE_LIMIT) -> dict[str, str]:
     return clean_map(value, limit) if isinstance(value, Mapping) else {}
 
 
+def _http_url(value: Any) -> str | None:
+    """A link the detail may show: http(s) only, one clean line, capped."""
+    text = clean_line(str(value or ""))[:LINE_LIMIT]
+    return text if text.startswith(("http://", "https://")) else None
+
+
 def _summary(annotations: Mapping[str, str]) -> str | None:
     for key in ("summary", "description", "message"):
         if annotations.get(key):
@@ -102,6 +108,7 @@ def parse_alertmanager_alerts(payload: Any) -> list[dict[str, Any]]:
                 "inhibited": bool(inhibited_by),
                 "annotations": _str_map(item.get("annotations"), NOTE_LIMIT),
                 "since": rfc3339(item.get("startsAt")),
+                "source_url": _http_url(item.get("generatorURL")),
             }
         )
     return out
@@ -186,6 +193,8 @@ def merge(prometheus: list[dict[str, Any]], alertmanager: list[dict[str, Any]] |
                 inhibited=bool(match and match["inhibited"]),
                 silence_ids=match["silenced_by"] if match else (),
                 silenced_until=_until(match["silenced_by"], ends or {}) if match else None,
+                annotations=prom["annotations"],
+                source_url=match["source_url"] if match else None,
             )
         )
     alerts.sort(key=lambda a: (a.name, sorted(a.labels.items())))

@@ -22,6 +22,7 @@ from console.actions.runner import (
     error_of,
     parse_replicas,
     parse_silence_duration,
+    silence_comment,
 )
 from console.config.settings import TargetSettings
 from console.model import Alert
@@ -69,7 +70,8 @@ def test_any_text_at_the_duration_prompt_is_a_duration_or_a_sentence(text: str) 
     error = error_of(parse_silence_duration, text)
     if error is None:
         seconds = parse_silence_duration(text)
-        assert text.isascii() and 1 <= seconds <= MAX_SILENCE_S
+        duration = text.split(None, 1)[0]  # a comment may follow it (issue 16)
+        assert duration.isascii() and 1 <= seconds <= MAX_SILENCE_S
     else:
         assert isinstance(error, str) and error
 
@@ -84,6 +86,18 @@ def test_the_silence_command_lists_exactly_the_matchers_sent() -> None:
     assert request.command(TargetSettings(name="t")) == (
         "amtool silence add --duration=10m '--comment=via ai-gateway-console' "
         "alertname=HighLatency model=gpt-4.1 severity=warning")
+
+
+def test_a_comment_may_follow_the_duration_and_is_what_the_dialog_shows() -> None:
+    assert parse_silence_duration("  90m deploy window, ticket 42 ") == 5400
+    assert silence_comment("90m deploy window, ticket 42 ", "ann") == "deploy window, ticket 42"
+    assert silence_comment("1h", "ann") == "silenced by ann via ai-gateway-console"
+    assert silence_comment("1h \x1b[2Jwipe", "ann") == "␛[2Jwipe"
+    assert len(silence_comment("1h " + "x" * 5000, "ann")) == 200
+    alert = Alert(name="HighLatency", state="firing", severity=None, since=None, summary=None,
+                  labels={"model": "gpt-4.1"})
+    request = ActionRequest("silence", alert=alert, duration_s=600, comment="deploy window")
+    assert "'--comment=deploy window'" in request.command(TargetSettings(name="t"))
 
 
 class PromptHost(App[None]):

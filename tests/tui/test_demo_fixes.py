@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rich.text import Text
 
 from console.app import GatewayConsole
 from console.clock import FixedClock
@@ -17,6 +18,7 @@ from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen
 from console.screens.prompt import PromptScreen
 from console.screens.revisions import RevisionScreen
+from console.screens.silences import SilencesScreen
 from tests.app_harness import demo_app, wait_for_data
 from tests.tui.test_app_pilot import audit_lines, refresh
 from widgets.keyed_table import KeyedTable
@@ -189,3 +191,51 @@ async def test_a_conflicting_edit_is_refused_and_theirs_shown(
         (line,) = audit_lines(tmp_path)
         assert line["action"] == "edit-config" and line["result"].startswith(
             "failed: configmap/ai-gateway-config was changed by someone else")
+
+
+async def test_enter_on_an_alert_shows_it_and_the_silence_holding_it(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "provider-outage")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        alerts = app.query_one("#alerts", KeyedTable)
+        alerts.focus()
+        await pilot.pause()
+        alert = app.screen.selected_alert()  # type: ignore[attr-defined]
+        assert alert is not None and alert.state == "firing"
+        await pilot.press("S")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+a", "ctrl+k", *"30m deploy window", "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "'--comment=deploy window'" in app.screen.command_text
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        await refresh(pilot, app, "alertmanager")
+        alerts.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.title_text == f"alert {alert.name}"
+        shown = "\n".join(p.plain for p in app.screen.parts if isinstance(p, Text))
+        assert f"since {alert.since}" in shown
+        assert "runbook  not set on this rule" in shown  # unknown is said, not invented
+        assert "silences holding it" in shown and "by tester  deploy window" in shown
+
+
+async def test_read_only_lists_silences_but_does_not_expire(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "provider-outage", read_only=True)
+    simulation = app.sources.cluster.simulation  # type: ignore[attr-defined]
+    alert = next(a for a in simulation.alert_reading().alerts if a.state == "firing")
+    sid = simulation.silence(alert, 3600, "alice", "before read-only")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.press("V")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, SilencesScreen)
+        assert [(s.id, s.created_by) for s in app.screen.silences] == [(sid, "alice")]
+        await pilot.press("ctrl+d")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, SilencesScreen)  # no dialog
+    assert [(a["action"], a["target"], a["result"].split(":")[0])
+            for a in audit_lines(tmp_path)] == [("expire-silence", f"silence/{sid}", "refused")]
+    assert [s.id for s in simulation.alerts.silences() if s.active(simulation.now)] == [sid]
