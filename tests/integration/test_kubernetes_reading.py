@@ -139,12 +139,13 @@ async def test_snapshot_json_through_collect_once(kube_source: KubernetesSource)
         "namespace": "ai-services", "name": "ai-gateway", "replicas": 3, "ready_replicas": 2,
         "updated_replicas": 3, "available_replicas": 2, "restarted_at": None,
     }
-    assert data["pods"][0] == {
+    # In the screen's order (issue 17): the crashing pod first, then by name.
+    assert [p["name"] for p in data["pods"]] == [k.POD_CRASH, *sorted((k.POD_OK_1, k.POD_OK_2))]
+    assert next(p for p in data["pods"] if p["name"] == k.POD_OK_2) == {
         "name": k.POD_OK_2, "phase": "Running", "ready": True, "restarts": 1,
         "age_s": 3600.0, "node": "node-2", "reason": None,
     }
-    crash = next(p for p in data["pods"] if p["name"] == k.POD_CRASH)
-    assert crash["reason"] == "CrashLoopBackOff"
+    assert data["pods"][0]["reason"] == "CrashLoopBackOff"
     assert set(data["hpa"]) == {"name", "min_replicas", "max_replicas", "current_replicas",
                                 "desired_replicas", "metrics", "conditions"}
     assert data["hpa"]["metrics"] == [{"name": "cpu", "current": 45, "target": 70},
