@@ -340,10 +340,6 @@ class GatewayConsole(PlainNotifications):
         """One `:` command line, as if typed (console/targets.py)."""
         await self.switcher.run_command(text)
 
-    # A pilot test selects as the on-call does; these read what the overview has selected.
-    def _selected_pod(self) -> str | None:
-        return self.overview.selected_pod()
-
     async def on_unmount(self) -> None:
         if self.recorder is not None:
             self.recorder.record_actions(self.clock(), self.state.window_s,

@@ -154,7 +154,7 @@ async def select_pod(pilot: Pilot[Any], app: GatewayConsole, name: str) -> None:
     await until(pilot, lambda: pods.row_count == 3)
     for row in range(pods.row_count):
         pods.move_cursor(row=row)
-        if app._selected_pod() == name:
+        if app.overview.selected_pod() == name:
             return
     raise AssertionError(f"no row for pod {name}")
 

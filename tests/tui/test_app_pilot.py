@@ -208,7 +208,7 @@ async def test_delete_selected_pod(tmp_path: Path) -> None:
         await wait_for_data(pilot)
         app.query_one("#pods", KeyedTable).focus()
         await pilot.press("down")
-        victim = app._selected_pod()
+        victim = app.overview.selected_pod()
         assert victim is not None
         await pilot.press("ctrl+d")
         await pilot.pause(0.1)
@@ -229,7 +229,7 @@ async def test_logs_of_the_crashlooping_pod(tmp_path: Path) -> None:
         await wait_for_data(pilot)
         app.query_one("#pods", KeyedTable).focus()
         # Triage order puts the crashlooping pod first.
-        pod = app._selected_pod()
+        pod = app.overview.selected_pod()
         crashing = [p for p in app.latest.cluster.pods  # type: ignore[union-attr]
                     if p.reason == "CrashLoopBackOff"]
         assert crashing and pod == crashing[0].name
