@@ -27,6 +27,7 @@ from console.screens import overview_open
 from console.screens.host import OverviewHost
 from console.state.console_state import Change, alertmanager_configured
 from console.text.format import fmt_count
+from console.views.layout import share_rows
 from console.views.overview import (
     ALERT_COLUMNS,
     MODEL_COLUMNS,
@@ -101,6 +102,7 @@ class OverviewScreen(Screen[None]):
         self._status_panel: TextPanel | None = None
         self.ready = False
         """The panels are mounted (the App's first resize comes before)."""
+        self._sharing = False
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -159,6 +161,33 @@ class OverviewScreen(Screen[None]):
                 f"need at least {MIN_SIZE[0]}x{MIN_SIZE[1]}")
         # Even under a dialog: the dialog keeps its own layout.
         self.set_class(small, "too-small")
+        self.share_space()
+
+    def share_space(self) -> None:
+        """Models and the cluster row share the rows left by need (views/layout.py), once
+        the panels' new contents are laid out (the alerts' height is measured)."""
+        if not self._sharing:
+            self._sharing = True
+            self.call_after_refresh(self._share_space)
+
+    def _share_space(self) -> None:
+        self._sharing = False
+        if not self.ready or not self.is_attached:
+            return
+        models, cluster, pods = self.models, self.query_one("#cluster"), self.pods
+        fixed = sum(w.outer_size.height for w in self.children
+                    if w.display and w is not models and w is not cluster)
+        hpa_rows = self.query_one("#hpa", TextPanel).outer_size.height if self.narrow else 0
+        pods_need = pods.row_count + 3 + hpa_rows
+        cluster_need = pods_need if self.narrow else max(
+            pods_need, self.query_one("#hpa", TextPanel).outer_size.height)
+        rows = share_rows(self.size.height - fixed, [models.row_count + 3, cluster_need],
+                          [5, 4 + hpa_rows])
+        with self.app.batch_update():
+            models.styles.height = rows[0]
+            cluster.styles.height = rows[1]
+            cluster.styles.max_height = rows[1]
+            pods.styles.max_height = rows[1] - hpa_rows
 
     def set_narrow(self, width: int, narrow_below: int = 110) -> None:
         """No media queries in TCSS: a class stacks the cluster row, compact, on terminals
@@ -250,6 +279,7 @@ class OverviewScreen(Screen[None]):
             if status is None or status.ok
             else f"✗ {status.error}"
         ))
+        self.share_space()
 
     def render_cluster(self) -> None:
         latest = self.host.state.latest
@@ -270,6 +300,7 @@ class OverviewScreen(Screen[None]):
             pods.sync(rows)
         dep = reading.deployment if reading else None
         pods.set_titles(deployment_title(dep), rollout_note(dep, len(rows), error))
+        self.share_space()
 
     def render_alerts(self) -> None:
         reading = self.host.state.latest.alerts
@@ -280,6 +311,7 @@ class OverviewScreen(Screen[None]):
             table.sync({alert_row_key(a): alert_cells(a, now) for a in snapshot_alerts})
         firing = sum(1 for a in snapshot_alerts if a.state == "firing" and not a.silenced)
         table.set_titles("Alerts", f"{firing} firing" if firing else "none firing")
+        self.share_space()
 
     def render_status(self) -> None:
         # The 1 s timer can fire while the app is being torn down, after the panels went.
@@ -365,6 +397,7 @@ class OverviewScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
+        self.share_space()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
@@ -380,6 +413,7 @@ class OverviewScreen(Screen[None]):
             box.value = ""
             box.display = False
             self._filter("")
+            self.share_space()
             self.models.focus()
 
     def _filter(self, text: str) -> None:

@@ -22,7 +22,13 @@ from console.replay_app import open_replay
 from console.screens.fleet import FleetScreen
 from console.screens.help import HelpScreen
 from console.state.trends import TREND_POINTS
-from tests.app_harness import demo_app, demo_fleet_app, wait_for_data, wait_for_fleet
+from tests.app_harness import (
+    cell_text,
+    demo_app,
+    demo_fleet_app,
+    wait_for_data,
+    wait_for_fleet,
+)
 from widgets.keyed_table import KeyedTable
 
 
@@ -209,3 +215,60 @@ async def test_replay_shows_the_actions_taken_while_recording(tmp_path: Path) ->
         assert any(title.startswith("action taken") and
                    message == f"restart deployment/ai-gateway: {result}"
                    for title, message in notes), notes
+
+
+# ------------------------------------------------------------ panels share the space
+def _blank_rows(table: KeyedTable) -> int:
+    return max(0, table.region.height - 3 - table.row_count)
+
+
+def _scrolls(table: KeyedTable) -> bool:
+    return table.region.height - 3 < table.row_count
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+@pytest.mark.parametrize("scenario", ["hpa-maxed", "crashloop"])
+async def test_no_blank_rows_in_one_panel_while_another_scrolls(
+        tmp_path: Path, size: tuple[int, int], scenario: str) -> None:
+    app = demo_app(tmp_path, scenario)
+    async with app.run_test(size=size) as pilot:
+        await wait_for_data(pilot)
+        await pilot.pause(0.1)
+        models, pods = app.query_one("#models", KeyedTable), app.query_one("#pods", KeyedTable)
+        for one, other in ((models, pods), (pods, models)):
+            assert not (_scrolls(one) and _blank_rows(other)), (
+                f"{one.id} scrolls while {other.id} has {_blank_rows(other)} blank rows")
+        bottom = app.query_one("#status").region.y
+        assert pods.region.bottom <= bottom and app.query_one("#hpa").region.bottom <= bottom
+
+
+async def test_wide_terminals_give_the_free_columns_to_the_hpa(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "crashloop")
+    async with app.run_test(size=(200, 60)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.pause(0.1)
+        pods, hpa = app.query_one("#pods", KeyedTable), app.query_one("#hpa")
+        # The pods' columns plus borders and a cell of padding, not 150 columns.
+        assert pods.region.width <= pods.virtual_size.width + 4, pods.region
+        assert pods.region.width + hpa.region.width == 200
+
+
+@pytest.mark.parametrize("size", [(120, 40), (200, 60)])
+async def test_cost_is_not_cut_while_there_are_free_columns(tmp_path: Path,
+                                                            size: tuple[int, int]) -> None:
+    app = demo_app(tmp_path, "hpa-maxed")
+    async with app.run_test(size=size) as pilot:
+        await wait_for_data(pilot)
+        models = app.query_one("#models", KeyedTable)
+        costs = [cell_text(models, key, "cost") for key in models.row_keys]
+        assert any(c.startswith("$") and "," in c for c in costs), costs  # thousands shown
+        assert not any(c.endswith("…") for c in costs), costs
+
+
+async def test_fleet_model_names_are_whole_with_free_columns(tmp_path: Path) -> None:
+    app = demo_fleet_app(tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await wait_for_fleet(pilot)
+        table = app.screen.query_one("#fleet-models", KeyedTable)
+        names = [cell_text(table, key, "model") for key in table.row_keys]
+        assert names and not any(n.endswith("…") for n in names), names
