@@ -55,6 +55,8 @@ MIN_SIZE = (80, 24)
 """Below this the console shows a message instead of its panels (README: works at 80x24)."""
 TREND_KEYS = ("rate_trend", "p95_trend")
 DIALOG_ACTIONS = frozenset({"restart", "scale", "delete_pod", "silence"})
+OBJECT_TABLE = {"delete_pod": "pods", "silence": "alerts"}
+"""The table whose selected row an action acts on: without it focused, it has no object."""
 ModelRow = tuple[ModelFigures, tuple[float | None, ...], tuple[float | None, ...]]
 
 
@@ -340,7 +342,15 @@ class OverviewScreen(Screen[None]):
 
     # ----------------------------------------------- actions (console/actions/flow.py)
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in DIALOG_ACTIONS and isinstance(self.focused, Input))
+        """The footer offers a key only where it does something: in the filter box the
+        action letters are letters; `^d` needs the pods table, `S` the alerts table.
+        Read-only keeps them: there they say why not (and the refusal is audited)."""
+        focused = self.focused
+        if action in DIALOG_ACTIONS and isinstance(focused, Input):
+            return False
+        if self.host.runner.read_only or action not in OBJECT_TABLE:
+            return True
+        return focused is not None and focused.id == OBJECT_TABLE[action]
 
     def action_restart(self) -> None:
         self.host.actions.start(ActionRequest("restart"))

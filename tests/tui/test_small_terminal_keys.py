@@ -160,8 +160,17 @@ async def test_the_palette_lists_the_consoles_actions_not_textuals(tmp_path: Pat
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Restart", "Scale", "Delete pod", "Logs", "Events", "Silence", "Window",
+        assert {"Restart", "Scale", "Logs", "Events", "Window",
                 "Pause", "Export", "Filter", "Help", "Quit"} <= titles, titles
+        # What needs a selected pod or alert is offered where one is selected (as the footer).
+        assert not {"Delete pod", "Silence"} & titles
+        app.query_one("#pods", KeyedTable).focus()
+        await pilot.pause()
+        assert "Delete pod" in {c.title for c in app.get_system_commands(app.screen)}
+        app.query_one("#alerts", KeyedTable).focus()
+        await pilot.pause()
+        assert "Silence" in {c.title for c in app.get_system_commands(app.screen)}
+        app.query_one("#models", KeyedTable).focus()
         assert not titles & {"Theme", "Screenshot", "Maximize", "Keys"}, titles
         assert "Fleet" not in titles  # one target: `f` does nothing here
         # Chosen in the palette, an action runs as its key does.
@@ -281,3 +290,37 @@ async def test_fleet_model_names_are_whole_with_free_columns(tmp_path: Path) -> 
         names = [cell_text(table, key, "model") for key in table.row_keys]
         shown = _table_lines(table)
         assert names and all(n in shown for n in names), (names, shown)
+
+
+def _footer_keys(app: GatewayConsole) -> set[str]:
+    """The keys the footer shows: shown bindings the screen enables right now."""
+    return {key for key, b in app.screen.active_bindings.items() if b.binding.show and b.enabled}
+
+
+async def test_the_footer_offers_only_keys_that_act_where_the_focus_is(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "provider-outage")
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for_data(pilot)
+        app.query_one("#models", KeyedTable).focus()
+        await pilot.pause()
+        assert {"r", "s", "l", "e"} <= _footer_keys(app)
+        assert not {"ctrl+d", "S"} & _footer_keys(app)
+        app.query_one("#pods", KeyedTable).focus()
+        await pilot.pause()
+        assert "ctrl+d" in _footer_keys(app) and "S" not in _footer_keys(app)
+        app.query_one("#alerts", KeyedTable).focus()
+        await pilot.pause()
+        assert "S" in _footer_keys(app) and "ctrl+d" not in _footer_keys(app)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert not {"r", "s", "ctrl+d", "S"} & _footer_keys(app)
+
+
+async def test_read_only_keeps_the_action_keys_to_say_why_not(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, read_only=True)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for_data(pilot)
+        app.query_one("#models", KeyedTable).focus()
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert any("read-only" in n.message for n in app._notifications)
