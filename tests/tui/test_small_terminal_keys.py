@@ -29,6 +29,7 @@ from tests.app_harness import (
     wait_for_data,
     wait_for_fleet,
 )
+from tests.perf.ptyproc import PtyProcess, console_command
 from widgets.keyed_table import KeyedTable
 
 
@@ -324,3 +325,18 @@ async def test_read_only_keeps_the_action_keys_to_say_why_not(tmp_path: Path) ->
         await pilot.press("ctrl+d")
         await pilot.pause()
         assert any("read-only" in n.message for n in app._notifications)
+
+
+def test_ctrl_c_quits_the_real_process_and_restores_the_terminal(tmp_path: Path) -> None:
+    """On a pty, ctrl+c is the byte 0x03 (raw mode: no SIGINT): it must quit, exit 0."""
+    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+    proc = PtyProcess(console_command("--demo"), 100, 30, env=env, keep_output=True)
+    proc.start([b"gpt-4.1"])
+    try:
+        assert proc.found_at(b"gpt-4.1", 30) is not None, "no model data within 30 s"
+        proc.send(b"\x03")
+        assert proc.proc is not None
+        assert proc.proc.wait(10) == 0
+        assert b"\x1b[?1049l" in proc.output  # left the alternate screen: terminal restored
+    finally:
+        proc.stop()
