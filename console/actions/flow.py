@@ -53,6 +53,9 @@ PHASES: dict[Phase, str] = {
     "asking": "its dialog is open",
     "sending": "it is being sent",
 }
+ACTION_KEYS = {"restart": "r", "scale": "s", "delete-pod": "ctrl+d", "silence": "S",
+               "expire-silence": "S"}
+"""The key of each action: pressed again while its dialog is on its way, it is refused."""
 SEND_WAIT_S = 60.0
 """How long closing a switched-away target waits for a write through it to come back."""
 
@@ -120,7 +123,7 @@ class ActionFlow:
             app.notify(runner.read_only_reason, title="not allowed", severity="warning")
             return
         pending = self.pending = Pending(action, runner)
-        self.type_ahead.hold()
+        self.type_ahead.hold(ACTION_KEYS.get(request.kind))
         pending.worker = app.run_worker(self._run(pending), group="actions",
                                         exit_on_error=False)
 
