@@ -59,6 +59,9 @@ PHASES: dict[Phase, str] = {
     "asking": "its dialog is open",
     "sending": "it is being sent",
 }
+ACTION_KEYS = {"restart": "r", "scale": "s", "delete-pod": "ctrl+d", "silence": "S",
+               "expire-silence": "S", "rollback": "u", "hpa-bounds": "H", "edit-config": "E"}
+"""The key of each action: pressed again while its dialog is on its way, it is refused."""
 SEND_WAIT_S = 60.0
 """How long closing a switched-away target waits for a write through it to come back."""
 
@@ -135,7 +138,7 @@ class ActionFlow:
             return
         pending = self.pending = Pending(action, runner)
         pending.follows = follows
-        self.type_ahead.hold()
+        self.type_ahead.hold(ACTION_KEYS.get(request.kind))
         pending.worker = app.run_worker(self._run(pending), group="actions",
                                         exit_on_error=False)
 

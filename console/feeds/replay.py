@@ -46,7 +46,8 @@ class ReplayFeed:
         """The recorded time on screen (the App's clock)."""
         self.speed = speed
         self.playing = playing
-        self.position = timeline.frames[0].t
+        # The first poll alone draws one panel of three: open where all have answered.
+        self.position = timeline.frames[timeline.first_complete()].t
         """The recorded time on screen: a frame's time, or between frames while playing."""
         self._last_tick = time.monotonic()
         self._host: OverviewHost | None = None

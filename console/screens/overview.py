@@ -29,6 +29,7 @@ from console.screens.silences import SilencesScreen
 from console.state.console_state import Change, alertmanager_configured
 from console.text.format import fmt_count
 from console.views.alerts import alerts_title
+from console.views.layout import share_rows
 from console.views.overview import (
     ALERT_COLUMNS,
     MODEL_COLUMNS,
@@ -57,6 +58,8 @@ MIN_SIZE = (80, 24)
 TREND_KEYS = ("rate_trend", "p95_trend")
 DIALOG_ACTIONS = frozenset({"restart", "scale", "delete_pod", "silence", "rollback",
                             "hpa_bounds", "edit_config", "silences"})
+OBJECT_TABLE = {"delete_pod": "pods", "silence": "alerts"}
+"""The table whose selected row an action acts on: without it focused, it has no object."""
 ModelRow = tuple[ModelFigures, tuple[float | None, ...], tuple[float | None, ...]]
 
 
@@ -108,6 +111,7 @@ class OverviewScreen(Screen[None]):
         self._status_panel: TextPanel | None = None
         self.ready = False
         """The panels are mounted (the App's first resize comes before)."""
+        self._sharing = False
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -168,6 +172,33 @@ class OverviewScreen(Screen[None]):
         # Even under a dialog: the dialog keeps its own layout.
         self.set_class(small, "too-small")
         self.render_likely_cause(size)
+        self.share_space()
+
+    def share_space(self) -> None:
+        """Models and the cluster row share the rows left by need (views/layout.py), once
+        the panels' new contents are laid out (the alerts' height is measured)."""
+        if not self._sharing:
+            self._sharing = True
+            self.call_after_refresh(self._share_space)
+
+    def _share_space(self) -> None:
+        self._sharing = False
+        if not self.ready or not self.is_attached:
+            return
+        models, cluster, pods = self.models, self.query_one("#cluster"), self.pods
+        fixed = sum(w.outer_size.height for w in self.children
+                    if w.display and w is not models and w is not cluster)
+        hpa_rows = self.query_one("#hpa", TextPanel).outer_size.height if self.narrow else 0
+        pods_need = pods.row_count + 3 + hpa_rows
+        cluster_need = pods_need if self.narrow else max(
+            pods_need, self.query_one("#hpa", TextPanel).outer_size.height)
+        rows = share_rows(self.size.height - fixed, [models.row_count + 3, cluster_need],
+                          [5, 4 + hpa_rows])
+        with self.app.batch_update():
+            models.styles.height = rows[0]
+            cluster.styles.height = rows[1]
+            cluster.styles.max_height = rows[1]
+            pods.styles.max_height = rows[1] - hpa_rows
 
     def set_narrow(self, width: int, narrow_below: int = 110) -> None:
         """No media queries in TCSS: a class stacks the cluster row, compact, on terminals
@@ -270,6 +301,7 @@ class OverviewScreen(Screen[None]):
             if status is None or status.ok
             else f"✗ {status.error}"
         ))
+        self.share_space()
 
     def render_cluster(self) -> None:
         latest = self.host.state.latest
@@ -290,6 +322,7 @@ class OverviewScreen(Screen[None]):
             pods.sync(rows)
         dep = reading.deployment if reading else None
         pods.set_titles(deployment_title(dep), rollout_note(dep, len(rows), error))
+        self.share_space()
 
     def render_alerts(self) -> None:
         """A failed poll keeps the last good rows, under a title that says they are old."""
@@ -300,6 +333,7 @@ class OverviewScreen(Screen[None]):
         with self.app.batch_update():
             self.alerts.sync({alert_row_key(a): alert_cells(a, now) for a in shown})
         self.alerts.set_titles("Alerts", alerts_title(reading, status, now))
+        self.share_space()
 
     def render_status(self) -> None:
         # The 1 s timer can fire while the app is being torn down, after the panels went.
@@ -328,7 +362,15 @@ class OverviewScreen(Screen[None]):
 
     # ----------------------------------------------- actions (console/actions/flow.py)
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in DIALOG_ACTIONS and isinstance(self.focused, Input))
+        """The footer offers a key only where it does something: in the filter box the
+        action letters are letters; `^d` needs the pods table, `S` the alerts table.
+        Read-only keeps them: there they say why not (and the refusal is audited)."""
+        focused = self.focused
+        if action in DIALOG_ACTIONS and isinstance(focused, Input):
+            return False
+        if self.host.runner.read_only or action not in OBJECT_TABLE:
+            return True
+        return focused is not None and focused.id == OBJECT_TABLE[action]
 
     def action_restart(self) -> None:
         self.host.actions.start(ActionRequest("restart"))
@@ -399,6 +441,7 @@ class OverviewScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
+        self.share_space()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
@@ -414,6 +457,7 @@ class OverviewScreen(Screen[None]):
             box.value = ""
             box.display = False
             self._filter("")
+            self.share_space()
             self.models.focus()
 
     def _filter(self, text: str) -> None:

@@ -7,7 +7,12 @@ landed in the replica input. So from the action key until its dialog shows, and
 from the prompt's answer until the confirmation shows, the App hands every key
 here instead of to the screen; the dialog, once on screen, gets them in order.
 Keys held for a dialog that never opens (refused, cancelled) are dropped: they
-meant something only to it.
+meant something only to it. A key no dialog takes and that moves the console
+elsewhere (`:` the command line, `c` contexts, `f` the fleet) ends the wait: the user
+has turned away from the action (`:ctx other` while its check is in flight cancels
+it), so it goes to the screen as typed, with what follows it, and what was held is
+dropped. The action's own key again (`r r`, a bounce) is not held either: the
+console refuses it, with a toast and an audit line, as one action at a time wants.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ MAX_KEYS = 64
 
 PASS_THROUGH = frozenset({"ctrl+c", "ctrl+q"})
 """Quitting is never held back."""
+TURNING_AWAY = frozenset({"colon", "c", "f"})
+"""Keys no prompt or confirmation takes that open another place: they end the wait."""
 
 
 class TypeAhead:
@@ -28,15 +35,20 @@ class TypeAhead:
         self.holding = False
         self.keys: list[events.Key] = []
         self._front = 0
+        self._own_key: str | None = None
 
-    def hold(self) -> None:
-        """A dialog is on its way: keys wait for it."""
+    def hold(self, own_key: str | None = None) -> None:
+        """A dialog is on its way: keys wait for it (but `own_key`, the action's own)."""
         self.holding = True
         self._front = 0
+        self._own_key = own_key
 
     def take(self, event: events.Key) -> bool:
         """The App read a key: True when it is held here (the App then does nothing else)."""
-        if not self.holding or event.key in PASS_THROUGH:
+        if not self.holding or event.key in PASS_THROUGH or event.key == self._own_key:
+            return False
+        if event.key in TURNING_AWAY:
+            self.drop()
             return False
         if len(self.keys) < MAX_KEYS:
             self.keys.append(events.Key(event.key, event.character))

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from console.model import (
     MODEL_HISTORY_FIGURES,
+    SOURCE_NAMES,
     Alert,
     AlertsReading,
     ClusterReading,
@@ -40,6 +41,8 @@ from console.state.trends import TREND_POINTS, trend_step_s
 
 REPLAY_REASON = "replay: actions are disabled"
 CHECKPOINT_EVERY = 256
+FIRST_COMPLETE_WITHIN = 12
+"""Frames a replay looks through for the first complete state before opening on frame 1."""
 SEEK_STEP_S = 60.0
 
 
@@ -89,6 +92,16 @@ class Timeline:
         while i > 0 and self.frames[i].t > target:
             i -= 1
         return self.go(min(i, self.index - 1))
+
+    def first_complete(self, within: int = FIRST_COMPLETE_WITHIN) -> int:
+        """The first frame after which every source has answered once: a replay opens
+        there, not on the first poll's single panel (0 if none within `within` frames)."""
+        for i in range(min(within, len(self.frames))):
+            self.go(i)
+            latest = self.state().latest
+            if all(latest.status(name) is not None for name in SOURCE_NAMES):
+                return i
+        return self.go(0)
 
     def index_at(self, t: float) -> int:
         """The last frame recorded at or before t (the first frame if none)."""

@@ -18,6 +18,10 @@ from rich.text import Text
 
 from console.model import KubeEvent
 from console.text.durations import format_age
+from console.text.safe_text import clean_line
+
+MESSAGE_LIMIT = 300
+"""A message's characters shown (the rest is cut with "…"): three or four wrapped lines."""
 
 
 def ago(stamp: str | None, now: float) -> str:
@@ -39,9 +43,9 @@ def events_table(events: Sequence[KubeEvent], now: float) -> Table | Text:
     several = len({(ev.object_kind, ev.object_name) for ev in events}) > 1
     table = Table(box=None, expand=True, header_style="bold", pad_edge=False)
     table.add_column("type", no_wrap=True)
-    table.add_column("reason", no_wrap=True, max_width=28, overflow="ellipsis")
+    table.add_column("reason")
     if several:
-        table.add_column("object", no_wrap=True, max_width=40, overflow="ellipsis")
+        table.add_column("object")
     table.add_column("count", no_wrap=True, justify="right")
     table.add_column("last seen", no_wrap=True, justify="right")
     table.add_column("message", ratio=1, overflow="fold")
@@ -50,6 +54,8 @@ def events_table(events: Sequence[KubeEvent], now: float) -> Table | Text:
                  Text(ev.reason)]
         if several:
             cells.append(Text(f"{ev.object_kind}/{ev.object_name}"))
-        cells += [Text(str(ev.count)), Text(ago(ev.last_seen, now)), Text(ev.message)]
+        # Wrapped, but capped: one 4,000-character message must not push the others away.
+        cells += [Text(str(ev.count)), Text(ago(ev.last_seen, now)),
+                  Text(clean_line(ev.message, MESSAGE_LIMIT))]
         table.add_row(*cells)
     return table

@@ -33,9 +33,10 @@ FLEET_COLUMNS = (
 )
 
 FLEET_MODEL_COLUMNS = (  # fixed widths: the table fits 80 columns from its first draw
-    Column("cluster", "Cluster", 12),
-    Column("provider", "Provider", 10),
-    Column("model", "Model", 22),
+    # Fitted to the names (capped), not fixed: a fixed 22 cut model names with 45 free columns.
+    Column("cluster", "Cluster", max_width=32),
+    Column("provider", "Provider", max_width=20),
+    Column("model", "Model", max_width=48),
     Column("rate", "req/s", 7),
     Column("errors", "err %", 8),
     Column("p95", "P95", 8),

@@ -67,7 +67,7 @@ MODEL_COLUMNS = (
     Column("p95_trend", "P95 trend", SPARK_CELLS),
     Column("ttft", "TTFT", 7),
     Column("tokens", "tok/s", 6),
-    Column("cost", "$/h", 8),
+    Column("cost", "$/h", max_width=14),  # fitted: `$2,632.41` was cut to `$2,632.…`
 )
 """Most urgent first, so an 80-column terminal shows what matters before it scrolls; names
 are capped (cut with "…", whole in the drill-down) so that a long one cannot push the figures

@@ -18,6 +18,7 @@ from console.clock import FixedClock
 from console.config.settings import SCENARIOS, build_settings
 from console.feeds.replay import ReplayFeed
 from console.model import (
+    SOURCE_NAMES,
     Alert,
     AlertsReading,
     ClusterReading,
@@ -342,11 +343,16 @@ async def test_step_seek_and_jump_keys_move_the_cursor(tmp_path: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         tl = feed.timeline
-        assert tl.index == 0 and "frame 1/121" in str(app.query_one("#title").render())
+        # It opens on the first complete state (frame 1 alone draws one panel of three).
+        opened = tl.index
+        assert opened > 0 and f"frame {opened + 1}/121" in str(app.query_one("#title").render())
+        assert all(tl.state().latest.status(name) is not None for name in SOURCE_NAMES)
+        assert app.query_one("#models", KeyedTable).row_count > 0
+        assert app.query_one("#pods", KeyedTable).row_count > 0
         await pilot.press("full_stop", "full_stop", "full_stop")
-        assert tl.index == 3
+        assert tl.index == opened + 3
         await pilot.press("comma")
-        assert tl.index == 2
+        assert tl.index == opened + 2
         start = tl.frame.t
         await pilot.press("right_square_bracket")
         assert tl.frame.t <= start + 60 < tl.frames[tl.index + 1].t
@@ -371,13 +377,14 @@ async def test_playback_advances_and_pauses(tmp_path: Path) -> None:
     recording = load_recording([recorded(tmp_path)])
     app = open_replay(recording, playing=False, speed=20.0)
     feed = replay_feed(app)
+    opened = feed.timeline.index
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
-        assert feed.timeline.index == 0, "paused does not move"
+        assert feed.timeline.index == opened, "paused does not move"
         assert "PAUSED" in str(app.query_one("#title").render())
         await pilot.press("space")
         await pilot.pause(0.5)
-        assert feed.timeline.index > 0
+        assert feed.timeline.index > opened
         await pilot.press("p")
         await pilot.pause()
         stopped = feed.timeline.index  # read after the pause took effect, not before

@@ -22,7 +22,14 @@ from console.replay_app import open_replay
 from console.screens.fleet import FleetScreen
 from console.screens.help import HelpScreen
 from console.state.trends import TREND_POINTS
-from tests.app_harness import demo_app, demo_fleet_app, wait_for_data, wait_for_fleet
+from tests.app_harness import (
+    cell_text,
+    demo_app,
+    demo_fleet_app,
+    wait_for_data,
+    wait_for_fleet,
+)
+from tests.perf.ptyproc import PtyProcess, console_command
 from widgets.keyed_table import KeyedTable
 
 
@@ -154,8 +161,17 @@ async def test_the_palette_lists_the_consoles_actions_not_textuals(tmp_path: Pat
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for_data(pilot)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Restart", "Scale", "Delete pod", "Logs", "Events", "Silence", "Window",
+        assert {"Restart", "Scale", "Logs", "Events", "Window",
                 "Pause", "Export", "Filter", "Help", "Quit"} <= titles, titles
+        # What needs a selected pod or alert is offered where one is selected (as the footer).
+        assert not {"Delete pod", "Silence"} & titles
+        app.query_one("#pods", KeyedTable).focus()
+        await pilot.pause()
+        assert "Delete pod" in {c.title for c in app.get_system_commands(app.screen)}
+        app.query_one("#alerts", KeyedTable).focus()
+        await pilot.pause()
+        assert "Silence" in {c.title for c in app.get_system_commands(app.screen)}
+        app.query_one("#models", KeyedTable).focus()
         assert not titles & {"Theme", "Screenshot", "Maximize", "Keys"}, titles
         assert "Fleet" not in titles  # one target: `f` does nothing here
         # Chosen in the palette, an action runs as its key does.
@@ -209,3 +225,118 @@ async def test_replay_shows_the_actions_taken_while_recording(tmp_path: Path) ->
         assert any(title.startswith("action taken") and
                    message == f"restart deployment/ai-gateway: {result}"
                    for title, message in notes), notes
+
+
+# ------------------------------------------------------------ panels share the space
+def _blank_rows(table: KeyedTable) -> int:
+    return max(0, table.region.height - 3 - table.row_count)
+
+
+def _scrolls(table: KeyedTable) -> bool:
+    return table.region.height - 3 < table.row_count
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+@pytest.mark.parametrize("scenario", ["hpa-maxed", "crashloop"])
+async def test_no_blank_rows_in_one_panel_while_another_scrolls(
+        tmp_path: Path, size: tuple[int, int], scenario: str) -> None:
+    app = demo_app(tmp_path, scenario)
+    async with app.run_test(size=size) as pilot:
+        await wait_for_data(pilot)
+        await pilot.pause(0.1)
+        models, pods = app.query_one("#models", KeyedTable), app.query_one("#pods", KeyedTable)
+        for one, other in ((models, pods), (pods, models)):
+            assert not (_scrolls(one) and _blank_rows(other)), (
+                f"{one.id} scrolls while {other.id} has {_blank_rows(other)} blank rows")
+        bottom = app.query_one("#status").region.y
+        assert pods.region.bottom <= bottom and app.query_one("#hpa").region.bottom <= bottom
+
+
+async def test_wide_terminals_give_the_free_columns_to_the_hpa(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "crashloop")
+    async with app.run_test(size=(200, 60)) as pilot:
+        await wait_for_data(pilot)
+        await pilot.pause(0.1)
+        pods, hpa = app.query_one("#pods", KeyedTable), app.query_one("#hpa")
+        # The pods' columns plus borders and a cell of padding, not 150 columns.
+        assert pods.region.width <= pods.virtual_size.width + 4, pods.region
+        assert pods.region.width + hpa.region.width == 200
+
+
+def _table_lines(table: KeyedTable) -> str:
+    """The rows as the terminal shows them (a cell's text is whole; its column may not be)."""
+    return "\n".join(table.render_line(y).text for y in range(table.size.height))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (200, 60)])
+async def test_cost_is_not_cut_while_there_are_free_columns(tmp_path: Path,
+                                                            size: tuple[int, int]) -> None:
+    app = demo_app(tmp_path, "hpa-maxed")
+    async with app.run_test(size=size) as pilot:
+        await wait_for_data(pilot)
+        await pilot.pause()
+        models = app.query_one("#models", KeyedTable)
+        costs = [cell_text(models, key, "cost") for key in models.row_keys]
+        assert any(c.startswith("$") and "," in c for c in costs), costs  # thousands shown
+        shown = _table_lines(models)
+        assert all(c in shown for c in costs), (costs, shown)
+
+
+async def test_fleet_model_names_are_whole_with_free_columns(tmp_path: Path) -> None:
+    app = demo_fleet_app(tmp_path)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await wait_for_fleet(pilot)
+        await pilot.pause()
+        table = app.screen.query_one("#fleet-models", KeyedTable)
+        names = [cell_text(table, key, "model") for key in table.row_keys]
+        shown = _table_lines(table)
+        assert names and all(n in shown for n in names), (names, shown)
+
+
+def _footer_keys(app: GatewayConsole) -> set[str]:
+    """The keys the footer shows: shown bindings the screen enables right now."""
+    return {key for key, b in app.screen.active_bindings.items() if b.binding.show and b.enabled}
+
+
+async def test_the_footer_offers_only_keys_that_act_where_the_focus_is(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "provider-outage")
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for_data(pilot)
+        app.query_one("#models", KeyedTable).focus()
+        await pilot.pause()
+        assert {"r", "s", "l", "e"} <= _footer_keys(app)
+        assert not {"ctrl+d", "S"} & _footer_keys(app)
+        app.query_one("#pods", KeyedTable).focus()
+        await pilot.pause()
+        assert "ctrl+d" in _footer_keys(app) and "S" not in _footer_keys(app)
+        app.query_one("#alerts", KeyedTable).focus()
+        await pilot.pause()
+        assert "S" in _footer_keys(app) and "ctrl+d" not in _footer_keys(app)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert not {"r", "s", "ctrl+d", "S"} & _footer_keys(app)
+
+
+async def test_read_only_keeps_the_action_keys_to_say_why_not(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, read_only=True)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for_data(pilot)
+        app.query_one("#models", KeyedTable).focus()
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert any("read-only" in n.message for n in app._notifications)
+
+
+def test_ctrl_c_quits_the_real_process_and_restores_the_terminal(tmp_path: Path) -> None:
+    """On a pty, ctrl+c is the byte 0x03 (raw mode: no SIGINT): it must quit, exit 0."""
+    env = {"HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state")}
+    proc = PtyProcess(console_command("--demo"), 100, 30, env=env, keep_output=True)
+    proc.start([b"gpt-4.1"])
+    try:
+        assert proc.found_at(b"gpt-4.1", 30) is not None, "no model data within 30 s"
+        proc.send(b"\x03")
+        assert proc.proc is not None
+        assert proc.proc.wait(10) == 0
+        assert b"\x1b[?1049l" in proc.output  # left the alternate screen: terminal restored
+    finally:
+        proc.stop()
