@@ -94,7 +94,10 @@ def pod_drill_down_and_its_logs(console: PtyScreen) -> None:
     # Its events (reasons `[/]`, `[@click=screen.answer(True)]…`) and the container's
     # waiting reason with its controls as symbols.
     clear = shown("HX04\x1b[2J\x1b[H")
-    console.wait_for("HX16[/]", "HX18[@click=screen.", f"waiting ({clear})")
+    console.wait_for(f"waiting ({clear})")
+    # The crash's triage hint comes first; the events are at the foot of the detail.
+    console.press("end")
+    console.wait_for("HX16[/]", "HX18[@click=screen.")
     console.press("l")
     console.wait_for(shown(CORPUS[0].raw), shown(CORPUS[3].raw), timeout=20)
     console.press("escape", "escape")
