@@ -214,7 +214,13 @@ async def test_fleet_view_figures_equal_promql_and_a_dead_target_says_why(
     app = fleet_app()
     async with app.run_test(size=(120, 40)) as pilot:
         assert isinstance(app.screen, FleetScreen)  # several targets: the fleet view first
-        await until(pilot, lambda: rows_ready(app), timeout=20)
+
+        def firing_in_both() -> bool:
+            """The stack's HighErrorRate needs its `for:` after a fresh start of the stack."""
+            rows = {r.target: r for r in fleet_rows(app.targets, app.fleet_latest)}
+            return all(n in rows and (rows[n].firing or 0) >= 1 for n in ("eu", "lab"))
+
+        await until(pilot, lambda: rows_ready(app) and firing_in_both(), timeout=60)
         await pilot.press("p")  # freeze, then ask PromQL at the console's own instants
         await pilot.pause(1.0)
         assert isinstance(app.screen, FleetScreen)
