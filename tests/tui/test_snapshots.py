@@ -18,6 +18,10 @@ from tests.app_harness import demo_app, wait_for_data
 async def settle(pilot: Pilot[Any]) -> None:
     await wait_for_data(pilot)
     await pilot.pause(0.1)
+    # The panels share the rows after a refresh (OverviewScreen.share_space): let that
+    # second layout land before the picture (hpa-maxed at 80x24 was caught between them).
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.3)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
