@@ -102,6 +102,7 @@ def latency_findings(inputs: Inputs, pods_known: bool,
     if rollout:
         evidence.append(rollout)
     names = models[0].model if len(models) == 1 else f"{len(models)} models"
+    rule = RULES["latency"]
     if load and rollout:
         cause = f"{names} slow: several causes fit: more load, or the rollout"
     elif load:
@@ -112,8 +113,11 @@ def latency_findings(inputs: Inputs, pods_known: bool,
         providers = sorted({m.provider for m in models})
         where = f"at provider {providers[0]}" if len(providers) == 1 else "upstream"
         cause = f"{names} slow {where}"
-        cause += (" (load or rollout unknown)" if rise is None or not pods_known
-                  else ", not load or a rollout")
-    rule = RULES["latency"]
+        ruled_out = rise is not None and pods_known
+        cause += ", not load or a rollout" if ruled_out else " (load or rollout unknown)"
+        if ruled_out and len(providers) == 1:
+            # Only one provider is slow and nothing of ours changed: moving its models
+            # elsewhere is the one fix within the on-call's reach.
+            rule = RULES["latency-provider"]
     return [Finding("latency", cause, rule.rank, tuple(evidence), rule.action, rule.key,
                     about=tuple(f"{m.provider}/{m.model}" for m in models))]

@@ -64,6 +64,8 @@ RULES: Mapping[str, Rule] = {
     "model-errors": Rule(1, "open the model (enter) for its error hint"),
     "hpa-pinned": Rule(1, "raise the HPA's maximum", "H"),
     "latency": Rule(2, "open the slowest model (enter) for its latency hint"),
+    "latency-provider": Rule(2, "route its models to another provider in the gateway ConfigMap",
+                             "E"),
     "targets-down": Rule(2, "read the log of the pod behind it", "l"),
 }
 """Per kind of finding: how bad (0 worst), what to do, and the overview key that does it."""

@@ -142,9 +142,11 @@ class Traffic:
             ratios[RATE_LIMIT_INDEX] = m.rate_limit_ratio
             served_by = self.routes.get(m.provider, m.provider)
             ratios[UPSTREAM_ERROR_INDEX] += scenario.upstream_error_ratio(served_by, elapsed_s)
-            slowdown = scenario.latency_multiplier(m.model, elapsed_s) * math.exp(
-                rng.gauss(0.0, 0.04)
-            )
+            # The slowdown is upstream, at the model's own provider: routed elsewhere,
+            # the model is served at that provider's usual speed.
+            upstream = (scenario.latency_multiplier(m.model, elapsed_s)
+                        if served_by == m.provider else 1.0)
+            slowdown = upstream * math.exp(rng.gauss(0.0, 0.04))
             median = m.latency_median_s * slowdown
             ttft_median = m.ttft_median_s * slowdown
             conditions.append(ModelConditions(m, rate, tuple(ratios), median, ttft_median))

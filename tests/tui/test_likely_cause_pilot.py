@@ -25,7 +25,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
                   "log: panic: config error: HOLYSHEEP_API_KEY is required but not set"),
     "hpa-maxed": ("HPA ai-gateway-hpa pinned at max 10", "[H]", "cpu", "over target 70 %"),
     "latency-spike": ("2 models slow at provider holysheep, not load or a rollout",
-                      "claude-sonnet-4.5 P95", "gpt-4.1 P95"),
+                      "claude-sonnet-4.5 P95", "gpt-4.1 P95", "[E]"),
     "steady": ("no cause found",),
 }
 """What each scenario's panel must say at 80x24, in words a test can find."""
