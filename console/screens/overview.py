@@ -29,6 +29,11 @@ from console.screens.silences import SilencesScreen
 from console.state.console_state import Change, alertmanager_configured
 from console.text.format import fmt_count
 from console.views.alerts import alerts_title
+from console.views.events import (
+    EVENT_COLUMNS,
+    event_rows,
+    events_subtitle,
+)
 from console.views.layout import share_rows
 from console.views.overview import (
     ALERT_COLUMNS,
@@ -122,6 +127,7 @@ class OverviewScreen(Screen[None]):
         with Horizontal(id="cluster"):
             yield KeyedTable(POD_COLUMNS, id="pods")
             yield TextPanel(id="hpa")
+        yield KeyedTable(EVENT_COLUMNS, id="events")
         yield OrderedInput(placeholder="filter models and pods (escape clears)", id="filter")
         yield TextPanel(id="status")
         yield Footer()
@@ -173,6 +179,8 @@ class OverviewScreen(Screen[None]):
         self.set_class(small, "too-small")
         self.render_likely_cause(size)
         self.share_space()
+        if self.ready:  # the events' messages are cut to the new width
+            self.call_after_refresh(self.render_cluster)
 
     def share_space(self) -> None:
         """Models and the cluster row share the rows left by need (views/layout.py), once
@@ -186,16 +194,23 @@ class OverviewScreen(Screen[None]):
         if not self.ready or not self.is_attached:
             return
         models, cluster, pods = self.models, self.query_one("#cluster"), self.pods
+        events = self.query_one("#events", KeyedTable)
         fixed = sum(w.outer_size.height for w in self.children
-                    if w.display and w is not models and w is not cluster)
+                    if w.display and w not in (models, cluster, events))
         hpa_rows = self.query_one("#hpa", TextPanel).outer_size.height if self.narrow else 0
         pods_need = pods.row_count + 3 + hpa_rows
         cluster_need = pods_need if self.narrow else max(
             pods_need, self.query_one("#hpa", TextPanel).outer_size.height)
         rows = share_rows(self.size.height - fixed, [models.row_count + 3, cluster_need],
                           [5, 4 + hpa_rows])
+        # Rows Models does not need go to the events (a border, the header, one event at
+        # least), never rows the models or pods need.
+        spare = min(rows[0] - (models.row_count + 3), events.row_count + 3)
+        events_rows = spare if events.row_count and spare >= 4 else 0
         with self.app.batch_update():
-            models.styles.height = rows[0]
+            events.display = events_rows > 0
+            events.styles.height = events_rows
+            models.styles.height = rows[0] - events_rows
             cluster.styles.height = rows[1]
             cluster.styles.max_height = rows[1]
             pods.styles.max_height = rows[1] - hpa_rows
@@ -320,6 +335,12 @@ class OverviewScreen(Screen[None]):
                     if self._matches(pod.name, pod.reason or "", pod.phase):
                         rows[pod_row_key(pod)] = pod_cells(pod)
             pods.sync(rows)
+            events = reading.events if reading else ()
+            now = self.host.clock()
+            panel = self.query_one("#events", KeyedTable)
+            # The whole width, inside its border.
+            panel.sync(event_rows(events, now, self.app.size.width - 2))
+            panel.set_titles("Events", events_subtitle(events))
         dep = reading.deployment if reading else None
         pods.set_titles(deployment_title(dep), rollout_note(dep, len(rows), error))
         self.share_space()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,9 @@ from console.text.durations import utc_stamp
 from console.text.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line, clean_map
 
 _FRACTION = re.compile(r"\.\d+")
+
+RULES_CHECK_S = 300.0
+"""How long a server seen evaluating alerting rules is believed to still do so."""
 
 
 def rfc3339(value: Any) -> str | None:
@@ -171,12 +175,15 @@ def merge(prometheus: list[dict[str, Any]], alertmanager: list[dict[str, Any]] |
     for am in alertmanager or ():
         exact.setdefault(frozenset(am["labels"].items()), am)
     alerts = []
+    matched: set[int] = set()
     for prom in prometheus:
         labels: dict[str, str] = prom["labels"]
         items = frozenset(labels.items())
         match = exact.get(items)
         if match is None and alertmanager:
             match = next((a for key, a in exact.items() if items <= key), None)
+        if match is not None:
+            matched.add(id(match))
         state = prom["state"]
         if match is not None and match["state"] == "suppressed":
             state = "suppressed"
@@ -197,6 +204,10 @@ def merge(prometheus: list[dict[str, Any]], alertmanager: list[dict[str, Any]] |
                 source_url=match["source_url"] if match else None,
             )
         )
+    # What Alertmanager holds that this Prometheus does not report fires all the same: its
+    # rules run elsewhere (another Prometheus, vmalert; VictoriaMetrics evaluates none).
+    alerts.extend(from_alertmanager(
+        [am for am in alertmanager or () if id(am) not in matched], ends or {}))
     alerts.sort(key=lambda a: (a.name, sorted(a.labels.items())))
     return tuple(alerts)
 
@@ -228,6 +239,7 @@ class AlertmanagerSource:
         )
         self._absent = False
         """The cluster was searched and has no Alertmanager: as if none were configured."""
+        self._rules_seen_at = -RULES_CHECK_S
 
     @property
     def can_silence(self) -> bool:
@@ -241,6 +253,8 @@ class AlertmanagerSource:
         if am_api is None:
             alerts = merge(parse_prometheus_alerts(
                 await self._prometheus.get_json("/api/v1/alerts")), None)
+            if not alerts:
+                await self._require_alert_rules()
             return AlertsReading(alerts=self._placed(alerts))
         answers: tuple[Any | BaseException, ...] = await asyncio.gather(
             self._prometheus.get_json("/api/v1/alerts"),
@@ -266,6 +280,24 @@ class AlertmanagerSource:
                 note="from Alertmanager: Prometheus ✗, pending unknown")
         alerts = merge(parse_prometheus_alerts(prom_answer), am, ends)
         return AlertsReading(alerts=self._placed(alerts))
+
+    async def _require_alert_rules(self) -> None:
+        """An empty list from a server that evaluates no alerting rule (VictoriaMetrics
+        single-node answers `{"alerts": []}` always) says nothing: SourceError, so the
+        panel reads unknown, never "none firing". A server seen with rules is believed
+        for RULES_CHECK_S before it is asked again."""
+        now = time.monotonic()
+        if now - self._rules_seen_at < RULES_CHECK_S:
+            return
+        answer = await self._prometheus.get_json("/api/v1/rules", {"type": "alert"})
+        data = answer.get("data") if isinstance(answer, Mapping) else None
+        groups = data.get("groups") if isinstance(data, Mapping) else None
+        if not isinstance(groups, list):
+            raise SourceError("unexpected answer to /api/v1/rules")
+        if not any(isinstance(g, Mapping) and g.get("rules") for g in groups):
+            raise SourceError("no alerting rules are evaluated there (/api/v1/rules has "
+                              "none) and no Alertmanager is configured: firing unknown")
+        self._rules_seen_at = now
 
     def _placed(self, alerts: tuple[Alert, ...]) -> tuple[Alert, ...]:
         """This target's alerts of a store shared by a fleet."""

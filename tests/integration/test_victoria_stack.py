@@ -22,8 +22,17 @@ from typing import Any
 
 import pytest
 
+from console.config.settings import HttpEndpoint
+from console.sources.alertmanager import AlertmanagerSource
+from console.sources.base import SourceError
 from tests.stack.fixtures import require_binaries
-from tests.stack.prometheus_stack import MissingBinary, http_get, running_under_ci, wait_until
+from tests.stack.prometheus_stack import (
+    MissingBinary,
+    PrometheusStack,
+    http_get,
+    running_under_ci,
+    wait_until,
+)
 from tests.stack.victoria_stack import JOB, VictoriaMetrics, VictoriaStack, find_victoria
 
 pytestmark = pytest.mark.stack
@@ -184,6 +193,43 @@ def test_the_store_evaluates_no_rules_but_holds_each_prometheus_alerts(
     series = store.query(f'ALERTS{{alertstate="firing",cluster="eu",job="{JOB}"}}',
                          nocache=True)
     assert {r["metric"]["alertname"] for r in series} == {"HighLatency"}  # per-series rule
+
+
+ELSEWHERE_RULES = """groups:
+- name: elsewhere
+  interval: 1s
+  rules:
+  - alert: FiresElsewhere
+    expr: vector(1)
+    for: 6s
+    labels: {severity: critical, cluster: eu}
+    annotations: {summary: evaluated by a Prometheus the store never sees}
+"""
+"""`for: 6s`: Prometheus finds its Alertmanager about 5 s after start (see
+test_alerts_fallback.py)."""
+
+
+async def test_the_console_reads_the_stores_empty_list_as_unknown_and_takes_alertmanagers(
+    victoria: VictoriaStack,
+) -> None:
+    store = victoria.store
+    assert store is not None
+    alone = AlertmanagerSource(HttpEndpoint(store.url), None)
+    with pytest.raises(SourceError, match="no alerting rules are evaluated there"):
+        await alone.fetch()  # the panel reads unknown: never "none firing"
+    await alone.aclose()
+    # The clusters' Prometheus send their alerts to an Alertmanager: what it holds fires.
+    with PrometheusStack(jobs=(), rules=ELSEWHERE_RULES).start() as sender:
+        am = sender.alertmanager_url
+        assert am is not None
+        wait_until(lambda: b"FiresElsewhere" in http_get(am + "/api/v2/alerts")[1], 30.0,
+                   "the alert in Alertmanager")
+        both = AlertmanagerSource(HttpEndpoint(store.url), HttpEndpoint(am),
+                                  cluster=("cluster", "eu"))
+        reading = await both.fetch()
+        await both.aclose()
+    assert [(a.name, a.state, a.summary) for a in reading.alerts] == [
+        ("FiresElsewhere", "firing", "evaluated by a Prometheus the store never sees")]
 
 
 def test_query_range_on_the_store_equals_each_prometheus(victoria: VictoriaStack) -> None:

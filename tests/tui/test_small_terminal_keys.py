@@ -245,11 +245,37 @@ async def test_no_blank_rows_in_one_panel_while_another_scrolls(
         await wait_for_data(pilot)
         await pilot.pause(0.1)
         models, pods = app.query_one("#models", KeyedTable), app.query_one("#pods", KeyedTable)
-        for one, other in ((models, pods), (pods, models)):
+        events = app.query_one("#events", KeyedTable)
+        pairs = [(models, pods), (pods, models)]
+        if events.display:
+            pairs += [(events, models), (events, pods)]
+        for one, other in pairs:
             assert not (_scrolls(one) and _blank_rows(other)), (
                 f"{one.id} scrolls while {other.id} has {_blank_rows(other)} blank rows")
         bottom = app.query_one("#status").region.y
         assert pods.region.bottom <= bottom and app.query_one("#hpa").region.bottom <= bottom
+
+
+@pytest.mark.parametrize(("size", "shown"), [((80, 24), 0), ((120, 40), 8)])
+async def test_rows_the_models_leave_free_show_the_events_warnings_first(
+        tmp_path: Path, size: tuple[int, int], shown: int) -> None:
+    app = demo_app(tmp_path, "crashloop")
+    async with app.run_test(size=size) as pilot:
+        await wait_for_data(pilot)
+        await pilot.pause(0.1)
+        events = app.query_one("#events", KeyedTable)
+        models = app.query_one("#models", KeyedTable)
+        if not shown:  # no rows to spare at 80x24: the panel is not squeezed in
+            assert not events.display and events.region.height == 0
+            return
+        lines = shown_lines(events)[:shown + 1]  # the header and the rows, in the border
+        assert events.display and events.region.height == shown + 3  # every event, no scroll
+        rows = [line.split() for line in lines[1:]]
+        assert sorted(r[:2] for r in rows[:2]) == [["Warning", "BackOff"], ["Warning", "Unhealthy"]]
+        assert {r[0] for r in rows[2:]} == {"Normal"}
+        assert any("Back-off restarting failed container gateway" in line for line in lines)
+        assert _blank_rows(models) <= 2  # before the panel: 16 rows blank here
+        assert events.region.bottom <= app.query_one("#status").region.y
 
 
 async def test_wide_terminals_give_the_free_columns_to_the_hpa(tmp_path: Path) -> None:

@@ -213,3 +213,37 @@ async def test_alertmanager_refusals_are_action_errors() -> None:
     assert str(err.value).startswith("unauthorized: check the bearer token (HTTP 401 from Alert")
     assert "am-token" not in str(err.value)
     await source.aclose()
+
+
+async def test_alerts_alertmanager_holds_that_prometheus_does_not_report_are_shown() -> None:
+    """Rules evaluated elsewhere (vmalert, another Prometheus; VictoriaMetrics evaluates
+    none) reach the same Alertmanager: they fire even if this Prometheus lists nothing."""
+    fake = FakeApis()
+    fake.answers[("GET", "/api/v1/alerts")] = httpx.Response(
+        200, json={"status": "success", "data": {"alerts": []}})
+    source = fake.source()
+    alerts = {a.name: a for a in (await source.fetch()).alerts}
+    await source.aclose()
+    held = {a["labels"]["alertname"] for a in recorded("alertmanager/alerts.json")}
+    assert set(alerts) == held and held
+    assert alerts["HighLatency"].state == "suppressed" and alerts["HighLatency"].silenced
+
+
+async def test_an_empty_list_from_a_server_without_alerting_rules_is_unknown() -> None:
+    fake = FakeApis()
+    empty = {"status": "success", "data": {"alerts": []}}
+    fake.answers[("GET", "/api/v1/alerts")] = httpx.Response(200, json=empty)
+    fake.answers[("GET", "/api/v1/rules")] = httpx.Response(
+        200, json={"status": "success", "data": {"groups": []}})
+    source = fake.source(alertmanager=None)
+    with pytest.raises(SourceError, match="no alerting rules are evaluated there"):
+        await source.fetch()
+    # A server with rules, none firing: "none firing" is then true, and the rules are not
+    # asked again at every refresh.
+    fake.answers[("GET", "/api/v1/rules")] = httpx.Response(200, json={
+        "status": "success", "data": {"groups": [{"name": "g", "rules": [{"name": "A"}]}]}})
+    assert (await source.fetch()).alerts == ()
+    assert (await source.fetch()).alerts == ()
+    await source.aclose()
+    paths = [r.url.path for r in fake.requests]
+    assert paths.count("/api/v1/rules") == 2 and paths.count("/api/v1/alerts") == 3

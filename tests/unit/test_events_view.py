@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from console.model import KubeEvent
-from console.views.events import ago, events_table
+from console.views.events import ago, event_rows, events_table
+from widgets.columns import plain
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).timestamp()
 MESSAGE = ("Back-off restarting failed container gateway in pod ai-gateway-7d9-abcde_"
@@ -51,3 +52,19 @@ def test_a_narrow_screen_wraps_the_message_instead_of_cutting_it() -> None:
     text = "".join(line.split("ago", 1)[-1].strip() for line in
                    drawn(events_table((event(),), NOW), 80)[1:])
     assert MESSAGE.replace(" ", "") in text.replace(" ", "")
+
+
+def test_overview_rows_put_warnings_first_and_cut_the_message_at_the_panels_edge() -> None:
+    normal = KubeEvent("Normal", "ScalingReplicaSet", "Scaled up replica set ai-gateway-7d9 "
+                       "from 0 to 1", "Deployment", "ai-gateway", 1, "2026-03-01T11:00:00Z")
+    rows = event_rows((normal, event()), NOW, 100)
+    (warning, scaling) = rows.values()
+    assert [plain(c) for c in warning[:4]] == [
+        "Warning", "BackOff", "pod/ai-gateway-7d9-abcde", "2m x14"]
+    assert [plain(c) for c in scaling[:4]] == [
+        "Normal", "ScalingReplicaSet", "deploy/ai-gateway", "60m"]
+    # Type 7, reason 17, object 24, seen 6, each +2, and the message's own 2: 100 - 64.
+    assert plain(warning[4]) == MESSAGE[:35] + "…"
+    assert plain(scaling[4]) == "Scaled up replica set ai-gateway-7d9 from 0 to 1"[:35] + "…"
+    wide = event_rows((event(),), NOW, 200)
+    assert [plain(c) for c in next(iter(wide.values()))][4] == MESSAGE  # whole when it fits

@@ -44,6 +44,7 @@ from console.sources.base import SourceError
 from console.sources.prometheus_answers import assemble_models, assemble_targets, parse_vector
 from console.state.polling import Latest, assemble, poll
 from console.text.safe_text import clean_line
+from console.views.events import event_rows
 from console.views.overview import (
     alert_cells,
     deployment_title,
@@ -223,8 +224,9 @@ def test_overview_cells_and_titles(s: list[str]) -> None:
     assert plain(cells[0]) == (clean_line(s[0]) or "—")
     assert plain(cells[1]) == (clean_line(s[1]) or "—")
     alert = hostile_alert(s)
-    dep, pod, _, _ = hostile_cluster(s)
-    all_cells = [*cells, *alert_cells(alert, NOW), *pod_cells(pod)]
+    dep, pod, _, event = hostile_cluster(s)
+    (event_row,) = event_rows((event,), NOW, 120).values()
+    all_cells = [*cells, *alert_cells(alert, NOW), *pod_cells(pod), *event_row]
     for cell in all_cells:
         assert unsafe(plain(cell)) == []
         if isinstance(cell, Text):
