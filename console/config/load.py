@@ -209,4 +209,5 @@ def _default_target(layers: Layers, read_only: bool, timeout: float,
         limits=limits,
         prometheus_service=values.service_ref(*prom_pin) if prom_pin else None,
         alertmanager_service=values.service_ref(*am_pin) if am_pin else None,
+        request_timeout_s=timeout,
     )

@@ -34,7 +34,9 @@ def describe_settings(settings: Settings) -> str:
         notes.append(f"# --seed {settings.seed} is a flag only.")
     top: dict[str, Any] = {} if settings.demo is None else {"demo": settings.demo}
     top |= {"profile": settings.profile, "window": _toml_duration(settings.window_s),
-            "refresh": _toml_duration(settings.refresh_s), "read_only": settings.read_only,
+            "refresh": _toml_duration(settings.refresh_s),
+            "timeout": _toml_duration(settings.targets[0].request_timeout_s),
+            "read_only": settings.read_only,
             "low_bandwidth": settings.low_bandwidth}
     if settings.record:
         top["record"] = settings.record

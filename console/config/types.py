@@ -137,6 +137,9 @@ class TargetSettings:
     """Pinned Prometheus Service (`--prometheus-service`); with no URL and no pin, the
     console looks for one in the cluster (console/sources/discovery.py)."""
     alertmanager_service: ServiceRef | None = None
+    request_timeout_s: float = 5.0
+    """The top-level timeout (`--timeout`, else 2 x refresh in 2..10 s): reads through the
+    API server's service proxy have no endpoint of their own to carry one."""
 
     @property
     def has_alertmanager(self) -> bool:

@@ -42,7 +42,7 @@ def build_source_set(
     # No URL: read through the API server's service proxy. Alertmanager is looked for too
     # when Prometheus is, or when its Service is pinned (a URL given always wins).
     if prometheus is None or (alertmanager is None and target.alertmanager_service):
-        proxy = ServiceProxy(target, min(10.0, max(2.0, settings.refresh_s * 2)))
+        proxy = ServiceProxy(target, target.request_timeout_s)
     prom_transport = proxy if prometheus is None else None
     am_transport = proxy if alertmanager is None else None
     if proxy is not None:

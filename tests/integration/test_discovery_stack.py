@@ -23,7 +23,9 @@ from console.cli import main
 from console.clock import system_clock
 from console.config.settings import build_settings
 from console.sources import build_source_set
+from console.sources.base import SourceError
 from tests.stack import kube_services as ks
+from tests.stack.faults import FaultServer
 from tests.stack.fixtures import GatewayStack
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import loaded_emulator
@@ -194,3 +196,27 @@ async def test_a_client_certificate_kubeconfig_reads_through_the_proxy(
         assert proxied_requests(emulator, KPS) >= 1
     finally:
         emulator.stop()
+
+
+async def test_reads_through_the_proxy_keep_the_timeout_given(
+        emu: KubeEmulator, kubeconfig: Path, fault_server: FaultServer,
+        tmp_path: Path) -> None:
+    """`--timeout` holds for the proxied reads too (they have no endpoint of their own to
+    carry it): a Service whose backend stalls fails after the timeout given, not after the
+    one derived from the refresh."""
+    fault_server.stall(30.0)
+    emu.put(ks.service("prometheus", "slow", {"app.kubernetes.io/name": "prometheus"},
+                       [{"name": "http-web", "port": 9090, "protocol": "TCP",
+                         "targetPort": 9090}], {"app.kubernetes.io/name": "prometheus"}))
+    emu.proxy.register("slow", "prometheus", "http-web", fault_server.url)
+    settings = build_settings({"kubeconfig": str(kubeconfig), "timeout": "1500ms",
+                               "refresh": "5s", "prometheus_service": "slow/prometheus"},
+                              env={"HOME": str(tmp_path)})
+    assert settings.target.request_timeout_s == 1.5
+    sources = build_source_set(settings, settings.target, system_clock)
+    try:
+        with pytest.raises(SourceError) as failed:
+            await asyncio.wait_for(sources.metrics.fetch(settings.window_s), 20)
+    finally:
+        await sources.aclose()
+    assert "timed out after 1.5s" in str(failed.value), failed.value
