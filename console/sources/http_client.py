@@ -42,6 +42,7 @@ from console.config.limits import format_size
 from console.config.secrets import endpoint_scrubber
 from console.config.settings import HttpEndpoint
 from console.sources.base import SourceError
+from console.sources.tls_errors import tls_failure
 
 MAX_REDIRECTS = 5
 ERROR_BODY_BYTES = 64 * 1024
@@ -205,7 +206,11 @@ class ApiClient:
             raise self._fail(
                 f"{self.api} at {self.url} closed the connection without a valid answer"
             ) from None
-        except (httpx.ReadError, httpx.WriteError):
+        except (httpx.ReadError, httpx.WriteError) as exc:
+            tls = next((c for c in _causes(exc) if isinstance(c, ssl.SSLError)), None)
+            if tls is not None and not progress.reading:  # the session ended before an answer
+                raise self._fail(tls_failure(self.api, self.url, str(tls), ended=True)
+                                 ) from None
             # A reset mid-answer (proxy or server crash): "failed (ReadError)" named no fault.
             raise self._fail(
                 f"{self.api} at {self.url} dropped the connection mid-answer"
@@ -214,6 +219,9 @@ class ApiClient:
             raise self._fail(
                 f"{self.api} request to {self.url} failed ({type(exc).__name__})"
             ) from None
+        except ssl.SSLError as exc:  # an alert read by anyio's TLS stream comes unwrapped
+            raise self._fail(tls_failure(self.api, self.url, str(exc),
+                                         ended=not progress.reading)) from None
         if response.status_code >= 400:
             raise self._fail(self._status_message(response))
         return response
@@ -293,8 +301,10 @@ class ApiClient:
                 f"TLS certificate of {self.url} is not trusted "
                 "(give the CA file, or skip verification if you must)"
             )
-        if any(isinstance(c, ssl.SSLError) for c in causes):
-            return f"TLS handshake with {self.url} failed"
+        tls = next((c for c in causes if isinstance(c, ssl.SSLError)), None)
+        if tls is not None:
+            named = tls_failure(self.api, self.url, str(tls))
+            return named if "refused" in named else f"TLS handshake with {self.url} failed"
         if any(isinstance(c, socket.gaierror) for c in causes) or (
             "name or service not known" in text or "name resolution" in text
         ):

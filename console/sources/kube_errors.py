@@ -17,6 +17,7 @@ from console.config.limits import TooLarge, TooSlow, format_size
 from console.sources.exec_credential import ExecPluginError
 from console.sources.kube_client import one_line
 from console.sources.kube_watch import CallFailed
+from console.sources.tls_errors import tls_failure
 
 KINDS = {
     "deployments": "Deployment",
@@ -82,9 +83,7 @@ def classify(exc: BaseException, verb: str, resource: str, name: str | None,
         # status 0: the client wraps TLS errors this way.
         reason = str(exc.reason or "")
         if "SSL" in reason or "certificate" in reason.lower():
-            why = "certificate verify failed" if "CERTIFICATE_VERIFY" in reason else "TLS error"
-            return CallFailed(f"Kubernetes API unreachable at {host} ({why})",
-                              transport=True)
+            return CallFailed(tls_failure("Kubernetes API", host, reason), transport=True)
         return CallFailed(f"cannot {verb} {resource}: {one_line(reason, 120)}")
     failure = _transport(exc, verb, resource, where)
     if failure is not None:
@@ -154,11 +153,11 @@ def _transport(exc: BaseException, verb: str, resource: str, where: Where
             transport=True, timeout=True,
         )
     if isinstance(cause, ue.SSLError):
-        why = "certificate verify failed" if "CERTIFICATE_VERIFY" in str(cause) else "TLS error"
-        return CallFailed(f"Kubernetes API unreachable at {host} ({why})", transport=True)
+        return CallFailed(tls_failure("Kubernetes API", host, str(cause)), transport=True)
     if isinstance(cause, (ue.ProtocolError, ConnectionError, OSError, ue.HTTPError)):
         return CallFailed(
             f"connection to the Kubernetes API at {host} dropped ({verb} {resource})",
             transport=True,
         )
     return None
+

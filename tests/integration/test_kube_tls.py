@@ -8,6 +8,7 @@ certificate when the emulator requires one.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import ssl
@@ -19,6 +20,11 @@ import pytest
 import urllib3
 from kubernetes import client
 
+from console.clock import system_clock
+from console.config.settings import HttpEndpoint, build_settings
+from console.sources import build_source_set
+from console.sources.base import SourceError
+from console.sources.http_client import ApiClient
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import FAKE_TOKEN, loaded_emulator
 from tests.stack.kube_raw import api_client, kubectl
@@ -126,3 +132,54 @@ def test_an_optional_client_certificate_stands_in_for_a_token(tmp_path: Path) ->
     assert "error: You must be logged in to the server" in refused.stderr
     assert accepted.returncode == 0 and len(accepted.stdout.split()) == 4
     assert emu.auth.refused and set(emu.auth.refused) == {"unknown token"}
+
+
+async def test_a_refused_client_certificate_is_named_in_the_proxy_reads(tmp_path: Path) -> None:
+    """An API server that requires a client certificate ends the TLS session with an alert
+    on the first read (TLS 1.3): that is a refused certificate, not a dropped answer."""
+    emu = loaded_emulator().start(tls=True, client_cert="required")
+    try:
+        token_only = emu.write_kubeconfig(tmp_path / "token-only", user={"token": FAKE_TOKEN})
+        settings = build_settings({"kubeconfig": str(token_only), "timeout": "5s"},
+                                  env={"HOME": str(tmp_path)})
+        sources = build_source_set(settings, settings.target, system_clock)
+        try:
+            with pytest.raises(SourceError) as failed:
+                await asyncio.wait_for(sources.metrics.fetch(settings.window_s), 30)
+        finally:
+            await sources.aclose()
+    finally:
+        emu.stop()
+    assert refusal_said(str(failed.value), "Kubernetes API")
+    assert emu.requests == []
+
+
+async def test_the_http_client_names_a_refused_certificate_too() -> None:
+    """The service-proxy reads go through httpx, where the refusal arrives as a reset on the
+    first read (anyio loses the alert): not "dropped the connection mid-answer", which
+    would send the on-call looking for a crashed server."""
+    emu = loaded_emulator().start(tls=True, client_cert="required")
+    try:
+        assert emu.tls is not None
+        api = ApiClient(HttpEndpoint(emu.url, ca_file=str(emu.tls.ca_path)), "Prometheus")
+        with pytest.raises(SourceError) as failed:
+            await api.get_json("/api/v1/namespaces/ai-services/pods")
+        await api.aclose()
+    finally:
+        emu.stop()
+    assert refusal_said(str(failed.value), "Prometheus")
+    assert emu.requests == []
+
+
+def refusal_said(message: str, api: str) -> bool:
+    """The server's alert races its close of the session: about one run in two the client
+    reads the alert (then it is named), else only the end (then the cause is asked). Never
+    "mid-answer" or a bare "TLS error"."""
+    assert "mid-answer" not in message and "(TLS error)" not in message, message
+    named = (f"{api} at https://127.0.0.1:" in message and message.endswith(
+        "refused this client's TLS certificate (certificate required): check the client "
+        "certificate the kubeconfig user gives"))
+    asked = message.endswith("ended the TLS session before answering (does it require a "
+                             "client certificate?)")
+    assert named or asked, message
+    return True
