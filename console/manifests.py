@@ -77,7 +77,7 @@ def read_only_rules() -> tuple[RbacRule, ...]:
     console lists and watches them, never a bare get), logs, and pod CPU/memory.
 
     The gateway's ConfigMap is read by name only (the drill-down's hints quote its limits).
-    No ReplicaSets (the console only shows events about them), no Secrets.
+    No ReplicaSets (only the operator's rollback lists them), no Secrets.
     """
     watch = ("get", "list", "watch")
     return (
@@ -90,12 +90,17 @@ def read_only_rules() -> tuple[RbacRule, ...]:
     )
 
 
-def operator_rules(deployment: str) -> tuple[RbacRule, ...]:
-    """The read-only rules plus the three actions; writes reach only the gateway's
-    Deployment (restart = patch of its template, scale = patch of its scale)."""
+def operator_rules(deployment: str, hpa: str = "ai-gateway-hpa") -> tuple[RbacRule, ...]:
+    """The read-only rules plus the actions, each write limited to the object it is for:
+    restart, scale and roll back patch the gateway's Deployment (its template, its scale);
+    the rollback lists the ReplicaSets for its revisions; `H` patches the HPA's bounds; `E`
+    updates the gateway's ConfigMap; `ctrl+d` deletes a pod."""
     return (
         *read_only_rules(),
         RbacRule("apps", ("deployments", "deployments/scale"), ("patch",), (deployment,)),
+        RbacRule("apps", ("replicasets",), ("list",)),
+        RbacRule("autoscaling", ("horizontalpodautoscalers",), ("patch",), (hpa,)),
+        RbacRule("", ("configmaps",), ("update",), (GATEWAY_CONFIG_MAP,)),
         RbacRule("", ("pods",), ("delete",)),
     )
 
@@ -155,7 +160,7 @@ def rbac_documents(settings: Settings, variant: str = "both",
     and, when a Service is read through the API server, the rules that needs."""
     target = settings.target
     wanted = [("read-only", read_only_rules(), readers),
-              ("operator", operator_rules(target.deployment), operators)]
+              ("operator", operator_rules(target.deployment, target.hpa), operators)]
     docs: list[dict[str, Any]] = []
     for name, rules, group in wanted:
         if variant not in (name, "both"):
@@ -177,8 +182,11 @@ def rbac_yaml(settings: Settings, variant: str = "both",
     header = [
         f"# RBAC for ai-gateway-console in namespace {target.namespace} "
         f"(Deployment {target.deployment}, HPA {target.hpa}).",
-        "# read-only: the panels, logs and events. operator: adds restart and scale of the",
-        "# Deployment (patch, limited to its name) and deleting pods.",
+        "# read-only: the panels, logs and events. operator: adds restart, scale and",
+        "# rollback of the Deployment (patch, limited to its name; the rollback lists the",
+        "# ReplicaSets for the revisions), the HPA's bounds (patch, by name), an update of",
+        f"# the ConfigMap {GATEWAY_CONFIG_MAP} (by name: name yours if the gateway mounts",
+        "# another) and deleting pods.",
         "# The console asks before each action with a SelfSubjectAccessReview; every",
         "# authenticated user may create one through the default ClusterRole",
         "# system:basic-user, so no rule for it is needed here.",

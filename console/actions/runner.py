@@ -55,15 +55,17 @@ class ActionRequest:
     the dialog's amtool command shows it, and it is what Alertmanager stores."""
 
     @property
-    def rbac(self) -> tuple[str, str, str] | None:
-        """(verb, resource, subresource) the Kubernetes API must allow, if any."""
+    def rbac(self) -> tuple[str, str, str, str] | None:
+        """(verb, resource, subresource, name) the Kubernetes API must allow, if any; the
+        ConfigMap by its name (a Role may grant its update by name alone)."""
+        config = self.config.name if self.config is not None else ""
         return {
-            "restart": ("patch", "deployments", ""),
-            "scale": ("patch", "deployments", "scale"),
-            "delete-pod": ("delete", "pods", ""),
-            "rollback": ("patch", "deployments", ""),
-            "hpa-bounds": ("patch", "horizontalpodautoscalers", ""),
-            "edit-config": ("update", "configmaps", ""),
+            "restart": ("patch", "deployments", "", ""),
+            "scale": ("patch", "deployments", "scale", ""),
+            "delete-pod": ("delete", "pods", "", self.pod or ""),
+            "rollback": ("patch", "deployments", "", ""),
+            "hpa-bounds": ("patch", "horizontalpodautoscalers", "", ""),
+            "edit-config": ("update", "configmaps", "", config),
         }.get(self.kind)
 
     @property

@@ -110,8 +110,9 @@ class DemoClusterSource:
         self._found()
         return self.simulation.cluster_reading()
 
-    async def permission(self, verb: str, resource: str, subresource: str = "") -> Permission:
-        return self.simulation.permission(verb, resource, subresource)
+    async def permission(self, verb: str, resource: str, subresource: str = "",
+                         name: str = "") -> Permission:
+        return self.simulation.permission(verb, resource, subresource)  # names: all or none
 
     async def restart(self) -> str:
         self._writable()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from console.clock import Clock
 from console.config.settings import TargetSettings
 from console.doctor.checks import Check, gather_named
+from console.manifests import GATEWAY_CONFIG_MAP
 from console.model import ClusterReading
 from console.sources.base import ClusterSource, Permission, SourceError
 from console.sources.kubeconfig import IN_CLUSTER
@@ -40,6 +41,8 @@ class Need:
     resource: str
     subresource: str = ""
     action: bool = False
+    object_name: str = ""
+    """For a rule that may name its object (resourceNames): asked by that name."""
 
     @property
     def name(self) -> str:
@@ -55,11 +58,13 @@ RBAC_NEEDS: tuple[Need, ...] = (
     Need("patch", "deployments", action=True),
     Need("patch", "deployments", "scale", action=True),
     Need("delete", "pods", action=True),
+    Need("list", "replicasets", action=True),
+    Need("patch", "horizontalpodautoscalers", action=True),
+    Need("update", "configmaps", action=True, object_name=GATEWAY_CONFIG_MAP),
 )
-"""What the panels (watches), the logs and the three actions ask the API for; the
-SelfSubjectAccessReview that asks is itself checked by being answered."""
-
-
+"""What the panels (watches), the logs and the actions ask the API for (the rollback's
+revisions are the ReplicaSets, listed); the SelfSubjectAccessReview that asks is
+itself checked by being answered."""
 
 def kube_context(source: KubernetesSource) -> str:
     """The context the console will use, resolved by the Kubernetes source itself (so the
@@ -92,7 +97,8 @@ async def cluster_checks(cluster: ClusterSource, target: TargetSettings, read_on
 
     async def ask(need: Need) -> Permission:
         async with limit:
-            return await cluster.permission(need.verb, need.resource, need.subresource)
+            return await cluster.permission(need.verb, need.resource, need.subresource,
+                                            need.object_name)
 
     first, *rest = RBAC_NEEDS
     got = await gather_named({"fetch": cluster.fetch(), first.name: ask(first)})
@@ -165,8 +171,8 @@ def _rbac_checks(got: Mapping[str, Any], read_only: bool) -> list[Check]:
     lines: dict[str, list[tuple[Need, Any]]] = {}
     for need, answer in answers.items():
         what = f"{need.resource}/{need.subresource}" if need.subresource else need.resource
-        verbs = "get/list/watch" if need.verb in ("get", "list", "watch") and not need.subresource \
-            else need.verb
+        watched = need.verb in ("get", "list", "watch") and not need.subresource and not need.action
+        verbs = "get/list/watch" if watched else need.verb
         lines.setdefault(f"rbac {verbs} {what}", []).append((need, answer))
     for name, group in lines.items():
         action = any(need.action for need, _ in group)

@@ -129,8 +129,11 @@ class ClusterSource(Protocol):
 
     async def fetch(self) -> ClusterReading: ...
 
-    async def permission(self, verb: str, resource: str, subresource: str = "") -> Permission:
-        """Whether the current user may do verb on resource (SelfSubjectAccessReview)."""
+    async def permission(self, verb: str, resource: str, subresource: str = "",
+                         name: str = "") -> Permission:
+        """Whether the current user may do verb on resource (SelfSubjectAccessReview);
+        `name` for an object RBAC may name (resourceNames): a review without it is
+        refused where the rule names the object."""
         ...
 
     async def restart(self) -> str:

@@ -235,7 +235,7 @@ class KubeSession:
 
     # ------------------------------------------------------- access review
 
-    def review(self, verb: str, resource: str, subresource: str) -> Permission:
+    def review(self, verb: str, resource: str, subresource: str, name: str = "") -> Permission:
         """One SelfSubjectAccessReview in the target namespace; KubeReadError when the
         review itself cannot be made ("could not ask" is not "denied")."""
         self.ensure_for(KubeReadError)
@@ -249,7 +249,9 @@ class KubeSession:
         if subresource:
             attrs["subresource"] = subresource
         # Name-scoped RBAC (resourceNames) is answered right only with the name.
-        if resource == "deployments":
+        if name:
+            attrs["name"] = name
+        elif resource == "deployments":
             attrs["name"] = t.deployment
         elif resource == "horizontalpodautoscalers":
             attrs["name"] = t.hpa

@@ -109,7 +109,7 @@ class KubernetesSource(KubeFixes):
             target.limits.deadline_s or float(request_timeout_s), self._build_informers)
         self._informers: dict[str, Informer] = {}
         self._metrics = PodMetrics(metrics_interval_s)
-        self._permissions: dict[tuple[str, str, str], tuple[Permission, float]] = {}
+        self._permissions: dict[tuple[str, str, str, str], tuple[Permission, float]] = {}
         self._config_maps: dict[str, tuple[Mapping[str, str], float]] = {}
 
     # ------------------------------------------------------------ counters
@@ -243,7 +243,8 @@ class KubernetesSource(KubeFixes):
 
     # ----------------------------------------------------------- permission
 
-    async def permission(self, verb: str, resource: str, subresource: str = "") -> Permission:
+    async def permission(self, verb: str, resource: str, subresource: str = "",
+                         name: str = "") -> Permission:
         """A SelfSubjectAccessReview in the target namespace, answers cached for 3 minutes.
 
         Raises KubeReadError when the review itself cannot be made: "could not
@@ -252,11 +253,12 @@ class KubernetesSource(KubeFixes):
         """
         if "/" in resource and not subresource:
             resource, subresource = resource.split("/", 1)
-        key = (verb, resource, subresource)
+        key = (verb, resource, subresource, name)
         cached = self._permissions.get(key)
         if cached is not None and cached[1] > self._clock():
             return cached[0]
-        answer = await asyncio.to_thread(self._session.review, verb, resource, subresource)
+        answer = await asyncio.to_thread(self._session.review, verb, resource, subresource,
+                                         name)
         self._permissions[key] = (answer, self._clock() + self._permission_ttl_s)
         return answer
 

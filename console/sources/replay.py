@@ -236,7 +236,8 @@ class ReplayClusterSource:
             raise SourceError("no data recorded yet at this point of the replay")
         return latest.cluster
 
-    async def permission(self, verb: str, resource: str, subresource: str = "") -> Permission:
+    async def permission(self, verb: str, resource: str, subresource: str = "",
+                         name: str = "") -> Permission:
         return Permission(False, REPLAY_REASON)
 
     async def restart(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from console.actions.runner import ActionRequest
 from console.sources.base import ConfigConflict
 from console.sources.kubernetes import KubernetesSource
 from tests.stack import kube_objects as k
@@ -92,3 +93,23 @@ async def test_a_stale_update_is_refused_and_theirs_is_read(
     assert puts(kube_emulator) == [CONFIG + k.CONFIG_MAP]  # one PUT, never retried
     stored = kube_emulator.get("ConfigMap", k.CONFIG_MAP)
     assert stored is not None and stored["data"] == {"config.yaml": "theirs: 1\n"}
+
+
+async def test_the_rbac_check_names_the_config_map_it_will_update(
+    kube_source: KubernetesSource, kube_emulator: KubeEmulator
+) -> None:
+    """`manifests rbac` grants the update by name (resourceNames); a review without the
+    name is refused by the API server under such a rule, so the check asks by name."""
+    other = k.config_map()
+    other["metadata"]["name"] = "gateway-routes"
+    kube_emulator.put(other)
+    use_volumes(kube_emulator, [{"name": "routes", "configMap": {"name": "gateway-routes"}}])
+    version = await kube_source.gateway_config("ai-gateway-config")
+    request = ActionRequest("edit-config", config=version)
+    assert request.rbac is not None
+    kube_emulator.clear_requests()
+    assert (await kube_source.permission(*request.rbac)).allowed
+    (review,) = [r.body["spec"]["resourceAttributes"] for r in kube_emulator.requests
+                 if r.path.endswith("selfsubjectaccessreviews")]
+    assert review == {"namespace": "ai-services", "verb": "update", "group": "",
+                      "resource": "configmaps", "name": "gateway-routes"}

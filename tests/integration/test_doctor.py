@@ -94,10 +94,17 @@ def test_doctor_passes_on_the_test_stack(
                     "rbac get/list/watch deployments",
                     "rbac get/list/watch horizontalpodautoscalers", "rbac get/list/watch events",
                     "rbac get pods/log", "rbac patch deployments", "rbac patch deployments/scale",
-                    "rbac delete pods"]
+                    "rbac delete pods", "rbac list replicasets",
+                    "rbac patch horizontalpodautoscalers", "rbac update configmaps"]
     assert all(lines[name].startswith("✓ PASS") for name in rbac)
     reviews = kube_emulator.requests_where("POST", "selfsubjectaccessreviews")
-    assert len(reviews) == 16
+    assert len(reviews) == 19
+    asked = {(a["verb"], a["resource"], a.get("name")) for a in
+             (r.body["spec"]["resourceAttributes"] for r in reviews)}
+    # By name where `manifests rbac` grants by name: a review without it would be refused.
+    assert {("update", "configmaps", "ai-gateway-config"),
+            ("patch", "horizontalpodautoscalers", "ai-gateway-hpa"),
+            ("patch", "deployments", "ai-gateway"), ("list", "replicasets", None)} <= asked
     assert out.splitlines()[-1].endswith("0 fail, 0 skip")
     assert FAKE_TOKEN not in out and PROM_TOKEN not in out
 

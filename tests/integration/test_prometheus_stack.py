@@ -451,7 +451,8 @@ class NoCluster:
     async def fetch(self) -> ClusterReading:
         return ClusterReading(deployment=None, pods=(), hpa=None)
 
-    async def permission(self, verb: str, resource: str, subresource: str = "") -> Permission:
+    async def permission(self, verb: str, resource: str, subresource: str = "",
+                         name: str = "") -> Permission:
         return Permission(False, "no cluster in this test")
 
     async def restart(self) -> str:

@@ -105,8 +105,12 @@ def test_manifests_rbac_prints_both_roles_for_the_namespace(
     assert read == watch | logs_and_usage
     assert operator - read == {("apps", "deployments", "patch", ("gw",)),
                                ("apps", "deployments/scale", "patch", ("gw",)),
+                               ("apps", "replicasets", "list", ()),
+                               ("autoscaling", "horizontalpodautoscalers", "patch",
+                                ("ai-gateway-hpa",)),
+                               ("", "configmaps", "update", ("ai-gateway-config",)),
                                ("", "pods", "delete", ())}
-    # Least privilege: nothing writes but the operator's three, nothing reads Secrets.
+    # Least privilege: each write names its object but the pod's, nothing reads Secrets.
     assert not any(r == "secrets" for _, r, _, _ in operator)
 
 
