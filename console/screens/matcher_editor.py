@@ -30,7 +30,7 @@ from widgets.ordered_input import OrderedInput
 MAX_COMMENT = 200
 HINT = ("One matcher a line: name=value, name!=value, name=~regex, name!~regex. A regex "
         "matches the whole value; \\x1B, \\x{202E} stand for characters that cannot be "
-        "shown. ctrl+n new line · tab the comment")
+        "shown. ctrl+n new line · ctrl+k cut to its end (twice: the line) · tab the comment")
 
 
 @dataclass(frozen=True, slots=True)
