@@ -28,9 +28,9 @@ from console.text.safe_text import clean_line
 from widgets.ordered_input import OrderedInput
 
 MAX_COMMENT = 200
-HINT = ("One matcher a line: name=value, name!=value, name=~regex, name!~regex. A regex "
-        "matches the whole value; \\x1B, \\x{202E} stand for characters that cannot be "
-        "shown. ctrl+n new line · ctrl+k cut to its end (twice: the line) · tab the comment")
+HINT = ("name=value  name!=value  name=~regex  name!~regex, one a line; a regex matches "
+        "the whole value, \\x1B and \\x{202E} stand for characters that cannot be shown")
+KEYS = "[b]enter[/b] next  [b]esc[/b] cancel  ctrl+n new line  ctrl+k cut  tab comment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,7 @@ class MatcherLines(TextArea):
 
     def __init__(self, editor: MatcherEditor, text: str) -> None:
         super().__init__(text, id="matchers-text", soft_wrap=False, show_line_numbers=True)
+        self.cursor_blink = False  # a steady cursor: no redraw twice a second, same picture
         self.editor = editor
 
     async def on_key(self, event: events.Key) -> None:
@@ -102,11 +103,10 @@ class MatcherEditor(ModalScreen[SilenceEdit | None]):
             yield Static(self.title_text, id="matchers-title", markup=False)
             yield Static(HINT, id="matchers-hint", markup=False)
             yield MatcherLines(self, self.lines)
+            yield Static("", id="matchers-error", markup=False)  # under the lines it names
             yield Static("comment", id="matchers-comment-label", markup=False)
             yield CommentInput(self, self.comment)
-            yield Static("", id="matchers-error", markup=False)  # quotes a typed line
-            yield Static("[b]enter[/b] next: the confirmation    [b]esc[/b] cancel",
-                         id="matchers-keys")
+            yield Static(KEYS, id="matchers-keys")
 
     def submit(self) -> None:
         if self.answered:
