@@ -5,13 +5,15 @@ is tests/integration/test_silence_matchers_stack.py."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from console.app import GatewayConsole
-from console.model import Alert
+from console.model import Alert, AlertsReading
 from console.screens.confirm import ConfirmScreen
 from console.screens.matcher_editor import MatcherEditor, MatcherLines
 from console.screens.prompt import PromptScreen
+from console.sources.matchers import RAW_LIMIT
 from tests.app_harness import demo_app, wait_for_data
 from tests.tui.test_app_pilot import refresh
 from tests.tui.test_type_ahead import burst, settled
@@ -84,3 +86,28 @@ async def test_read_only_refuses_silence_before_any_editor(tmp_path: Path) -> No
         assert app.screen is app.overview
         assert any("read-only" in n.message for n in app._notifications)
     assert audit(tmp_path) == [("silence", "refused")]
+
+
+async def test_a_label_too_long_to_match_exactly_is_refused_before_the_prompt(
+        tmp_path: Path) -> None:
+    """Past 65,536 characters the raw value is not kept whole: no exact matcher can be
+    shown, so S says so (audited) rather than offer a wider silence."""
+    app = demo_app(tmp_path, "provider-outage")
+    simulation = app.sources.cluster.simulation  # type: ignore[attr-defined]
+    reading = simulation.alert_reading
+
+    def with_a_huge_label() -> AlertsReading:
+        return AlertsReading(tuple(replace(a, raw_labels={"severity": "w" * (RAW_LIMIT + 1)})
+                                   for a in reading().alerts))
+
+    simulation.alert_reading = with_a_huge_label
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        select(app)
+        await pilot.press("S")
+        await settled(pilot, app)
+        assert app.screen is app.overview
+        messages = [n.message for n in app._notifications]
+        assert any("label severity is longer than 65,536 characters" in m for m in messages)
+    assert audit(tmp_path) == [("silence", "refused")]
+    assert simulation.alerts.silences() == ()
