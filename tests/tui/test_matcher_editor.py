@@ -16,6 +16,7 @@ from console.screens.prompt import PromptScreen
 from console.sources.matchers import RAW_LIMIT
 from tests.app_harness import demo_app, wait_for_data
 from tests.tui.test_app_pilot import refresh
+from tests.tui.test_fleet import _demo_factory
 from tests.tui.test_type_ahead import burst, settled
 from widgets.keyed_table import KeyedTable
 
@@ -111,3 +112,25 @@ async def test_a_label_too_long_to_match_exactly_is_refused_before_the_prompt(
         assert any("label severity is longer than 65,536 characters" in m for m in messages)
     assert audit(tmp_path) == [("silence", "refused")]
     assert simulation.alerts.silences() == ()
+
+
+async def test_a_switch_of_namespace_withdraws_the_editor_and_sends_nothing(
+        tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "provider-outage")
+    app.switcher.make_sources = _demo_factory(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        simulation = app.sources.cluster.simulation  # type: ignore[attr-defined]
+        select(app)
+        await pilot.press("S")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, MatcherEditor)
+        await app.run_command("ns ai-staging")
+        await settled(pilot, app)
+        assert not isinstance(app.screen, MatcherEditor)
+        await pilot.press("enter", "y")
+        await pilot.pause(0.2)
+        assert simulation.alerts.silences() == ()
+    assert audit(tmp_path) == [("silence", "cancelled")]
