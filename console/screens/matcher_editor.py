@@ -22,12 +22,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from console.actions.runner import MAX_COMMENT
 from console.screens.type_ahead import TypeAhead
 from console.sources.matchers import Matcher, parse
 from console.text.safe_text import clean_line
 from widgets.ordered_input import OrderedInput
 
-MAX_COMMENT = 200
 HINT = ("name=value  name!=value  name=~regex  name!~regex, one a line; a regex matches "
         "the whole value, \\x1B and \\x{202E} stand for characters that cannot be shown")
 KEYS = "[b]enter[/b] next  [b]esc[/b] cancel  ctrl+n new line  ctrl+k cut  tab comment"
