@@ -20,6 +20,7 @@ from typing import Any, Literal
 from console.text.durations import utc_stamp
 
 INTERNAL: Mapping[str, bool] = {"internal": True}
+UNRECORDED: Mapping[str, bool] = {"internal": True, "unrecorded": True}
 
 
 def internal(default: Any = None, **kwargs: Any) -> Any:
@@ -256,6 +257,10 @@ class Alert:
     """The rule's annotations (summary, description, runbook_url), for the alert detail."""
     source_url: str | None = internal()
     """Where the alert comes from (Alertmanager's generatorURL: the rule's expression)."""
+    raw_labels: Mapping[str, str] = field(default_factory=dict, metadata=UNRECORDED)
+    """Shown label name -> the value as the source sent it, for the labels whose shown value
+    cleaning changed (a control character, a cut): what a silence matches. Never rendered,
+    exported or recorded (console/sources/matchers.py)."""
 
     @property
     def key(self) -> str:

@@ -43,17 +43,20 @@ from console.config.settings import Settings
 from console.hints import load_hints
 from console.model import HpaState, SourceName
 from console.screens.confirm import ConfirmScreen
+from console.screens.matcher_editor import MatcherEditor, SilenceEdit
 from console.screens.prompt import PromptScreen
 from console.screens.revisions import RevisionScreen
 from console.screens.type_ahead import TypeAhead
 from console.sources.base import ActionError, ConfigConflict, SourceSet
+from console.sources.matchers import for_alert
 from console.state.console_state import ConsoleState
+from console.text.durations import format_duration
 
 if TYPE_CHECKING:
     from textual.worker import Worker
 
 Phase = Literal["checking", "asking", "sending"]
-Dialog = ConfirmScreen | PromptScreen | RevisionScreen
+Dialog = ConfirmScreen | PromptScreen | RevisionScreen | MatcherEditor
 PHASES: dict[Phase, str] = {
     "checking": "its permission check is in flight",
     "asking": "its dialog is open",
@@ -193,9 +196,10 @@ class ActionFlow:
         app = self.app
         action = pending.action
         permission = await pending.runner.check(action)
-        if not permission.allowed:
-            self._close(pending, f"refused: {permission.reason}")
-            app.notify(permission.reason, title=f"cannot {action.kind}", severity="error")
+        reason = permission.reason if not permission.allowed else self._refusal(action)
+        if reason is not None:
+            self._close(pending, f"refused: {reason}")
+            app.notify(reason, title=f"cannot {action.kind}", severity="error")
             return
         completed = await self._complete(pending)
         if completed is None:
@@ -245,6 +249,10 @@ class ActionFlow:
         with self._showing(pending, screen):
             return await self.app.push_screen_wait(screen)
 
+    async def _edit(self, pending: Pending, screen: MatcherEditor) -> SilenceEdit | None:
+        with self._showing(pending, screen):
+            return await self.app.push_screen_wait(screen)
+
     async def _pick(self, pending: Pending, screen: RevisionScreen) -> int | None:
         screen.type_ahead = self.type_ahead
         with self._showing(pending, screen):
@@ -276,15 +284,44 @@ class ActionFlow:
             return None if value is None else action.with_request(
                 replace(request, replicas=parse_replicas(value)))
         if request.kind == "silence" and request.alert is not None:
-            value = await self._prompt(pending, PromptScreen(
-                f"Silence {request.alert.name} for how long?", "1h",
-                lambda text: error_of(parse_silence_duration, text),
-                "Matches all of the alert's labels. A comment may follow the duration: "
-                "1h deploy window.", self.type_ahead))
-            return None if value is None else action.with_request(replace(
-                request, duration_s=parse_silence_duration(value),
-                comment=silence_comment(value, pending.runner.user)))
+            return await self._silence(pending)
         return action
+
+    def _refusal(self, action: BoundAction) -> str | None:
+        """Why an allowed action cannot be offered at all: a label too long to match."""
+        if action.kind != "silence" or action.request.alert is None:
+            return None
+        try:
+            for_alert(action.request.alert)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    async def _silence(self, pending: Pending) -> BoundAction | None:
+        """The duration (a comment may follow it), then the matchers and comment, editable."""
+        action = pending.action
+        request = action.request
+        assert request.alert is not None
+        value = await self._prompt(pending, PromptScreen(
+            f"Silence {request.alert.name} for how long?", "1h",
+            lambda text: error_of(parse_silence_duration, text),
+            "Next: the matchers it will use, editable. A comment may follow the duration: "
+            "1h deploy window.", self.type_ahead))
+        if value is None:
+            return None
+        duration = parse_silence_duration(value)
+        default = silence_comment("", pending.runner.user)
+        edit = await self._edit(pending, MatcherEditor(
+            f"Silence {request.alert.name} for {format_duration(duration)}: what it matches",
+            for_alert(request.alert), silence_comment(value, pending.runner.user), default,
+            self.type_ahead))
+        if edit is None:
+            return None
+        return action.with_request(replace(
+            request, duration_s=duration, comment=edit.comment,
+            silence_matchers=edit.matchers,
+            detail=("matchers sent (a regex matches the whole value):",
+                    *(f"  {m.text}" for m in edit.matchers))))
 
     def _hpa(self) -> HpaState | None:
         cluster = self.host.state.latest.cluster

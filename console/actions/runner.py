@@ -22,6 +22,7 @@ from console.config.settings import TargetSettings
 from console.model import Alert
 from console.sources.base import ActionError, Permission, SourceSet
 from console.sources.kube_configmap import ConfigMapVersion
+from console.sources.matchers import Matcher, for_alert
 from console.text.durations import DurationTooLong, format_duration, parse_duration
 from console.text.safe_text import clean_line
 
@@ -51,8 +52,10 @@ class ActionRequest:
     """The ConfigMap as read for `E`: its update carries this resourceVersion."""
     new_data: tuple[tuple[str, str], ...] | None = None
     comment: str | None = None
-    """The silence's comment as typed after its duration (or the default naming the user):
-    the dialog's amtool command shows it, and it is what Alertmanager stores."""
+    """The silence's comment as typed after its duration or in the matcher editor (or the
+    default naming the user): the dialog's amtool command shows it, Alertmanager stores it."""
+    silence_matchers: tuple[Matcher, ...] | None = None
+    """The silence's matchers as the editor left them; None until it has."""
 
     @property
     def rbac(self) -> tuple[str, str, str, str] | None:
@@ -74,13 +77,12 @@ class ActionRequest:
                              "rollback", "hpa-bounds", "edit-config")
 
     @property
-    def matchers(self) -> tuple[tuple[str, str], ...]:
-        """The silence's equality matchers: exactly what the dialog lists and what is sent."""
-        if self.alert is None:
-            return ()
-        labels = dict(self.alert.labels)
-        labels.setdefault("alertname", self.alert.name)
-        return tuple(sorted(labels.items()))
+    def matchers(self) -> tuple[Matcher, ...]:
+        """The silence's matchers: exactly what the dialog lists and what is sent — the
+        edited ones, else one exact matcher per label (ValueError for one too long)."""
+        if self.silence_matchers is not None:
+            return self.silence_matchers
+        return for_alert(self.alert) if self.alert is not None else ()
 
     def target(self, ts: TargetSettings) -> str:
         if self.kind in ("restart", "scale", "rollback"):
@@ -136,7 +138,7 @@ class ActionRequest:
             argv = ["amtool", "silence", "add",
                     f"--duration={format_duration(self.duration_s or 3600)}",
                     f"--comment={self.comment or 'via ai-gateway-console'}",
-                    *(f"{k}={v}" for k, v in self.matchers)]
+                    *(m.amtool() for m in self.matchers)]
         else:
             argv = ["amtool", "silence", "expire", str(self.silence_id)]
         return shlex.join(argv)
@@ -355,10 +357,11 @@ class ActionRunner:
             if request.alert is None:
                 raise ActionError("no alert selected")
             sid = await alerts.silence(
-                replace(request.alert, labels=dict(request.matchers)),
+                request.alert,
                 request.duration_s or 3600.0,
                 self.user,
                 request.comment or f"silenced by {self.user} via ai-gateway-console",
+                request.silence_matchers,
             )
             return f"silenced {request.alert.name} (silence {sid})"
         if request.kind == "expire-silence":

@@ -3,8 +3,9 @@
 Rules run like Prometheus runs them: every `EVAL_INTERVAL_S`, over the rule's
 own 5m range (not the console's window), pending from the first true
 evaluation, firing once the condition has held for `for:`, gone at the first
-false one. Silences behave like Alertmanager's: they match labels, expire on
-their own, and can be expired early.
+false one. Silences behave like Alertmanager's: their matchers (=, !=, =~, !~,
+regexes anchored at both ends, a missing label read as empty) match labels,
+they expire on their own, and can be expired early.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from console.demo.timefmt import rfc3339
 from console.demo.traffic import Traffic
 from console.model import Alert, AlertsReading, ScrapeTarget
 from console.sources.base import ActionError
+from console.sources.matchers import Matcher, for_alert
 
 EVAL_INTERVAL_S = 15
 RULE_RANGE_S = 300.0
@@ -56,7 +58,7 @@ class _Active:
 @dataclass(frozen=True, slots=True)
 class Silence:
     id: str
-    matchers: Mapping[str, str]
+    matchers: tuple[Matcher, ...]
     starts_at: float
     ends_at: float
     created_by: str
@@ -66,7 +68,7 @@ class Silence:
         return self.starts_at <= now < self.ends_at
 
     def matches(self, labels: Mapping[str, str]) -> bool:
-        return all(labels.get(k) == v for k, v in self.matchers.items())
+        return all(m.matches(labels) for m in self.matchers)
 
 
 def fingerprint(labels: Mapping[str, str]) -> str:
@@ -140,14 +142,18 @@ class AlertEngine:
         return AlertsReading(tuple(alerts))
 
     def silence(self, alert: Alert, duration_s: float, author: str, comment: str,
-                now: float) -> str:
+                now: float, matchers: tuple[Matcher, ...] | None = None) -> str:
+        """A silence with `matchers` (as edited), or exactly the alert's labels."""
         if duration_s <= 0:
             raise ActionError("a silence needs a duration longer than zero")
-        if not alert.labels:
+        if matchers is None and not alert.labels:
             raise ActionError("an alert without labels cannot be matched by a silence")
+        chosen = for_alert(alert) if matchers is None else matchers
+        if not chosen or all(m.matches({}) for m in chosen):
+            raise ActionError("a silence needs a matcher that a missing label does not meet")
         silence_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
         self._silences[silence_id] = Silence(
-            silence_id, dict(alert.labels), now, now + duration_s, author, comment
+            silence_id, chosen, now, now + duration_s, author, comment
         )
         return silence_id
 

@@ -40,6 +40,7 @@ from console.sources import kube_configmap
 from console.sources.base import ActionError, ConfigConflict, History, Permission, SourceError
 from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
+from console.sources.matchers import Matcher
 
 DEFAULT_SEED = 7
 MAX_CATCH_UP_S = 3600
@@ -273,9 +274,10 @@ class Simulation:
         self.advance()
         return self.cluster.events.about(kind, name)
 
-    def silence(self, alert: Alert, duration_s: float, author: str, comment: str) -> str:
+    def silence(self, alert: Alert, duration_s: float, author: str, comment: str,
+                matchers: tuple[Matcher, ...] | None = None) -> str:
         now = self.advance()
-        return self.alerts.silence(alert, duration_s, author, comment, now)
+        return self.alerts.silence(alert, duration_s, author, comment, now, matchers)
 
     def expire(self, silence_id: str) -> None:
         now = self.advance()

@@ -29,6 +29,7 @@ from console.model import (
 from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
 from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
+from console.sources.matchers import Matcher
 from console.sources.silences import SilenceInfo
 from console.text.safe_text import clean_line, clean_text
 
@@ -67,8 +68,9 @@ class DemoAlertSource:
     async def fetch(self) -> AlertsReading:
         return self.simulation.alert_reading()
 
-    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str) -> str:
-        return self.simulation.silence(alert, duration_s, author, comment)
+    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str,
+                      matchers: tuple[Matcher, ...] | None = None) -> str:
+        return self.simulation.silence(alert, duration_s, author, comment, matchers)
 
     async def expire(self, silence_id: str) -> None:
         self.simulation.expire(silence_id)
@@ -76,7 +78,7 @@ class DemoAlertSource:
     async def silences(self) -> tuple[SilenceInfo, ...]:
         now = self.simulation.advance()
         return tuple(sorted((
-            SilenceInfo(s.id, tuple(f"{k}={v}" for k, v in sorted(s.matchers.items())),
+            SilenceInfo(s.id, tuple(m.text for m in s.matchers),
                         clean_line(s.created_by), clean_line(s.comment), rfc3339(s.ends_at),
                         "active")
             for s in self.simulation.alerts.silences() if s.active(now)),

@@ -27,7 +27,8 @@ def encode(value: Any) -> Any:
     """A model value as plain JSON types, internal fields included, defaults left out.
 
     Unlike `model.to_json` (the public contract) this keeps everything the screen
-    needs and keeps datetimes at full precision, so `decode(encode(x)) == x`.
+    needs and keeps datetimes at full precision, so `decode(encode(x)) == x` — but for the
+    fields marked `unrecorded` (an alert's raw label values), which stay out of recordings.
     """
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -37,7 +38,8 @@ def encode(value: Any) -> Any:
         out: dict[str, Any] = {}
         for f in dataclasses.fields(value):
             v = getattr(value, f.name)
-            if not _is_default(f, v):
+            # A source's raw label values are for silences only: a replay cannot silence.
+            if not f.metadata.get("unrecorded") and not _is_default(f, v):
                 out[f.name] = encode(v)
         return out
     if isinstance(value, Mapping):

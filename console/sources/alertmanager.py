@@ -23,6 +23,7 @@ from console.config.settings import HttpEndpoint
 from console.model import Alert, AlertsReading
 from console.sources.base import ActionError, SourceError
 from console.sources.http_client import ApiClient, ServiceNotFound
+from console.sources.matchers import RAW_LIMIT, Matcher, for_alert
 from console.sources.silences import SilenceInfo, parse_silences
 from console.text.durations import utc_stamp
 from console.text.safe_text import LINE_LIMIT, NOTE_LIMIT, clean_line, clean_map
@@ -53,6 +54,19 @@ def _str_map(value: Any, limit: int = LINE_LIMIT) -> dict[str, str]:
     return clean_map(value, limit) if isinstance(value, Mapping) else {}
 
 
+def _raw_labels(value: Any, shown: Mapping[str, str]) -> dict[str, str]:
+    """The label values cleaning changed, as sent (cut past RAW_LIMIT, so that an over-long
+    one is known to be), under their shown names: a silence matches these."""
+    if not isinstance(value, Mapping):
+        return {}
+    raw: dict[str, str] = {}
+    for key, item in value.items():
+        name, text = clean_line(str(key)), str(item)
+        if shown.get(name) != text:
+            raw[name] = text[:RAW_LIMIT + 1]
+    return raw
+
+
 def _http_url(value: Any) -> str | None:
     """A link the detail may show: http(s) only, one clean line, capped."""
     text = clean_line(str(value or ""))[:LINE_LIMIT]
@@ -79,9 +93,11 @@ def parse_prometheus_alerts(payload: Any) -> list[dict[str, Any]]:
     for item in alerts:
         if not isinstance(item, Mapping) or item.get("state") not in ("firing", "pending"):
             continue
+        labels = _str_map(item.get("labels"))
         out.append(
             {
-                "labels": _str_map(item.get("labels")),
+                "labels": labels,
+                "raw_labels": _raw_labels(item.get("labels"), labels),
                 "annotations": _str_map(item.get("annotations"), NOTE_LIMIT),
                 "state": str(item["state"]),
                 "since": rfc3339(item.get("activeAt")),
@@ -103,9 +119,11 @@ def parse_alertmanager_alerts(payload: Any) -> list[dict[str, Any]]:
             status = {}
         silenced_by = status.get("silencedBy") or []
         inhibited_by = status.get("inhibitedBy") or []
+        labels = _str_map(item.get("labels"))
         out.append(
             {
-                "labels": _str_map(item.get("labels")),
+                "labels": labels,
+                "raw_labels": _raw_labels(item.get("labels"), labels),
                 "fingerprint": clean_line(str(item.get("fingerprint") or "")),
                 "state": clean_line(str(status.get("state") or "")),
                 "silenced_by": tuple(clean_line(str(s)) for s in silenced_by if s),
@@ -154,6 +172,7 @@ def from_alertmanager(alertmanager: list[dict[str, Any]], ends: Mapping[str, str
             since=am["since"],
             summary=_summary(am["annotations"]),
             labels=labels,
+            raw_labels=am["raw_labels"],
             silenced=bool(silenced_by),
             fingerprint=am["fingerprint"],
             inhibited=am["inhibited"],
@@ -195,6 +214,7 @@ def merge(prometheus: list[dict[str, Any]], alertmanager: list[dict[str, Any]] |
                 since=prom["since"],
                 summary=_summary(prom["annotations"]),
                 labels=labels,
+                raw_labels=prom["raw_labels"],
                 silenced=bool(match and match["silenced_by"]),
                 fingerprint=match["fingerprint"] if match else "",
                 inhibited=bool(match and match["inhibited"]),
@@ -311,19 +331,22 @@ class AlertmanagerSource:
             raise ActionError("silences need an Alertmanager, and none is configured")
         return self._alertmanager
 
-    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str) -> str:
-        """Silence exactly this alert: one equality matcher per label (alertname included)."""
+    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str,
+                      matchers: tuple[Matcher, ...] | None = None) -> str:
+        """Silence with `matchers` (as the editor left them), or exactly this alert: one
+        matcher per label, on its value as sent (console/sources/matchers.py)."""
         api = self._require_alertmanager()
         if duration_s <= 0:
             raise ActionError("a silence must last longer than zero")
-        labels = dict(alert.labels)
-        labels.setdefault("alertname", alert.name)
+        try:
+            chosen = for_alert(alert) if matchers is None else matchers
+        except ValueError as exc:
+            raise ActionError(str(exc)) from None
+        if not chosen:
+            raise ActionError("a silence needs at least one matcher")
         now = datetime.now(UTC)
         body = {
-            "matchers": [
-                {"name": k, "value": v, "isRegex": False, "isEqual": True}
-                for k, v in sorted(labels.items())
-            ],
+            "matchers": [m.body() for m in chosen],
             "startsAt": _iso(now),
             "endsAt": _iso(now + timedelta(seconds=duration_s)),
             "createdBy": author,

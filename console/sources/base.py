@@ -26,6 +26,7 @@ from console.model import (
 )
 from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
+from console.sources.matchers import Matcher
 from console.sources.silences import SilenceInfo
 from console.text.safe_text import one_line
 
@@ -111,8 +112,10 @@ class AlertSource(Protocol):
 
     async def fetch(self) -> AlertsReading: ...
 
-    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str) -> str:
-        """Create a silence matching the alert's labels; returns the silence id."""
+    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str,
+                      matchers: tuple[Matcher, ...] | None = None) -> str:
+        """Create a silence with `matchers`, or (None) one matching exactly the alert's
+        labels as the source sent them; returns the silence id."""
         ...
 
     async def expire(self, silence_id: str) -> None: ...

@@ -35,6 +35,7 @@ from console.record.reading import Recording
 from console.sources.base import ActionError, History, Permission, SourceError, SourceSet
 from console.sources.kube_configmap import ConfigMapVersion
 from console.sources.kube_rollout import Revision
+from console.sources.matchers import Matcher
 from console.sources.silences import SilenceInfo
 from console.state.console_state import ConsoleState
 from console.state.trends import TREND_POINTS, trend_step_s
@@ -212,7 +213,8 @@ class ReplayAlertSource:
             raise SourceError("no data recorded yet at this point of the replay")
         return latest.alerts
 
-    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str) -> str:
+    async def silence(self, alert: Alert, duration_s: float, author: str, comment: str,
+                      matchers: tuple[Matcher, ...] | None = None) -> str:
         raise ActionError(REPLAY_REASON)
 
     async def expire(self, silence_id: str) -> None:

@@ -126,6 +126,8 @@ def silence_dialog(console: PtyScreen, stack: HostileStack) -> None:
     console.press("shift+tab", "S")  # pods -> alerts; HostileDialog (critical) heads them
     console.wait_for("Silence HostileDialog for how long?")
     console.press("enter")
+    console.wait_for("what it matches", ANSWER.raw[:20], timeout=20)  # the matcher editor
+    console.press("enter")
     text = console.wait_for("same as", "amtool silence add", timeout=20)
     assert ANSWER.raw in text.replace("\n", ""), text
     # The known exploit: the label `[@click=screen.answer(True)]yes[/]` made a click confirm.

@@ -24,6 +24,7 @@ from console.app import GatewayConsole
 from console.clock import system_clock
 from console.config.settings import build_settings
 from console.screens.confirm import ConfirmScreen
+from console.screens.matcher_editor import MatcherEditor
 from console.screens.prompt import PromptScreen
 from console.sources import build_source_set
 from console.text.format import fmt_ratio_pct, fmt_seconds
@@ -132,6 +133,8 @@ async def test_alerts_fire_and_a_silence_shows(live_app: AppFactory) -> None:
         await pilot.press("S")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen))
         await pilot.press("ctrl+a", "ctrl+k", *"10m", "enter")
+        await until(pilot, lambda: isinstance(app.screen, MatcherEditor))
+        await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("y")
 

@@ -23,6 +23,7 @@ from console.clock import system_clock
 from console.config.settings import build_settings
 from console.model import Alert
 from console.screens.confirm import ConfirmScreen
+from console.screens.matcher_editor import MatcherEditor
 from console.screens.prompt import PromptScreen
 from tests.stack.fixtures import GatewayStack
 from tests.stack.kube_fixtures import CONTEXT
@@ -104,6 +105,8 @@ async def test_one_silence_per_y_and_one_expire_per_y(
             error = str(app.screen.query_one("#prompt-error").render())
             assert error == "✗ a duration like 30m, 1h or 2d (digits 0-9)", typed
         await pilot.press("ctrl+a", "ctrl+k", *"10m", "enter")
+        await until(pilot, lambda: isinstance(app.screen, MatcherEditor))
+        await pilot.press("enter")  # the matchers as they are
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert isinstance(app.screen, ConfirmScreen)
         command = app.screen.command_text

@@ -81,8 +81,8 @@ def test_the_silence_command_lists_exactly_the_matchers_sent() -> None:
     alert = Alert(name="HighLatency", state="firing", severity="warning", since=None,
                   summary=None, labels={"model": "gpt-4.1", "severity": "warning"})
     request = ActionRequest("silence", alert=alert, duration_s=600)
-    assert request.matchers == (("alertname", "HighLatency"), ("model", "gpt-4.1"),
-                                ("severity", "warning"))
+    assert [m.text for m in request.matchers] == [
+        "alertname=HighLatency", "model=gpt-4.1", "severity=warning"]
     assert request.command(TargetSettings(name="t")) == (
         "amtool silence add --duration=10m '--comment=via ai-gateway-console' "
         "alertname=HighLatency model=gpt-4.1 severity=warning")

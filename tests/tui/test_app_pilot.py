@@ -15,6 +15,7 @@ from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen
 from console.screens.help import HelpScreen
 from console.screens.logs import LogsScreen
+from console.screens.matcher_editor import MatcherEditor, MatcherLines
 from console.screens.overview import OverviewScreen
 from console.screens.prompt import PromptScreen
 from console.text.format import fmt_ratio_pct, fmt_seconds
@@ -278,6 +279,11 @@ async def test_silence_and_expire_an_alert(tmp_path: Path) -> None:
         await pilot.press("S")
         await pilot.pause(0.1)
         assert isinstance(app.screen, PromptScreen) and app.screen.default == "1h"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, MatcherEditor)  # the matchers it will use, editable
+        assert app.screen.query_one(MatcherLines).text == "\n".join(
+            f"{k}={v}" for k, v in sorted({**alert.labels, "alertname": alert.name}.items()))
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert isinstance(app.screen, ConfirmScreen)

@@ -16,6 +16,7 @@ from console.app import GatewayConsole
 from console.clock import FixedClock
 from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen
+from console.screens.matcher_editor import CommentInput, MatcherEditor
 from console.screens.prompt import PromptScreen
 from console.screens.revisions import RevisionScreen
 from console.screens.silences import SilencesScreen
@@ -241,6 +242,10 @@ async def test_enter_on_an_alert_shows_it_and_the_silence_holding_it(tmp_path: P
         await pilot.press("S")
         await pilot.pause(0.2)
         await pilot.press("ctrl+a", "ctrl+k", *"30m deploy window", "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, MatcherEditor)  # the comment typed is shown there
+        assert app.screen.query_one(CommentInput).value == "deploy window"
+        await pilot.press("enter")
         await pilot.pause(0.2)
         assert isinstance(app.screen, ConfirmScreen)
         assert "'--comment=deploy window'" in app.screen.command_text

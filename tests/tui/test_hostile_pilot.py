@@ -30,12 +30,13 @@ from console.clock import system_clock
 from console.config.settings import build_settings
 from console.screens.confirm import ConfirmScreen
 from console.screens.details import DetailScreen
+from console.screens.matcher_editor import MatcherEditor, MatcherLines
 from console.screens.model_detail import ModelDetailScreen
 from console.screens.prompt import PromptScreen
 from console.sources import build_source_set
 from tests.stack import kube_objects as ko
 from tests.stack.faults import FaultServer
-from tests.stack.hostile import ANSWER, UNBALANCED
+from tests.stack.hostile import ANSWER, MARKUP, UNBALANCED
 from tests.stack.hostile_stack import CONTEXT, PROVIDER, HostileStack
 from widgets.keyed_table import KeyedTable
 
@@ -129,6 +130,12 @@ async def test_silence_dialog_shows_labels_as_written_and_a_click_confirms_nothi
         assert alerts.selected_key == key
         await pilot.press("S")
         await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, MatcherEditor))
+        editor = app.screen
+        assert isinstance(editor, MatcherEditor)
+        lines = editor.query_one(MatcherLines).text.splitlines()
+        assert f"m{MARKUP.index(ANSWER)}={ANSWER.raw}" in lines  # literal, never markup
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         dialog = app.screen

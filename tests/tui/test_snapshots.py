@@ -49,6 +49,24 @@ def test_restart_confirmation(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(demo_app(tmp_path), terminal_size=(80, 24), run_before=ask_restart)
 
 
+def test_silence_matcher_editor(snap_compare: Any, tmp_path: Path) -> None:
+    """S's editor whole at 80x24: the matchers, a bad line's error under them, the comment."""
+    async def edit_matchers(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        pilot.app.query_one("#alerts").focus()
+        await pilot.pause(0.1)
+        await pilot.press("S")
+        await pilot.pause(0.2)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert type(pilot.app.screen).__name__ == "MatcherEditor"
+        await pilot.press("end", "ctrl+n", *"bad~~line", "enter")
+        await pilot.pause(0.2)
+
+    assert snap_compare(demo_app(tmp_path, "latency-spike"), terminal_size=(80, 24),
+                        run_before=edit_matchers)
+
+
 def test_read_only_overview(snap_compare: Any, tmp_path: Path) -> None:
     assert snap_compare(demo_app(tmp_path, "hpa-maxed", read_only=True),
                         terminal_size=(120, 40), run_before=settle)
