@@ -9,6 +9,7 @@ dialog once it is back on top, keys held for it handed over once it shows, and i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import events
@@ -55,12 +56,13 @@ class Host(App[object]):
         self.push_screen(dialog, self.results.append)
 
 
-async def until(pilot: Pilot[Any], done: Any, rounds: int = 100) -> None:
+async def until(pilot: Pilot[Any], done: Callable[[], bool], rounds: int = 500) -> None:
+    """Polls (bounded: a few seconds on a loaded box) until `done`."""
     for _ in range(rounds):
         if done():
             return
         await pilot.pause(0.01)
-    raise AssertionError("not reached")
+    raise AssertionError(f"not reached; screens {pilot.app.screen_stack}")
 
 
 async def test_a_dialog_answers_once() -> None:
