@@ -17,7 +17,8 @@ To subclass (a new dialog of an action, e.g. an editor of matchers):
 - answer through `answer_with(value)`, never `dismiss`: it is what makes the answer
   once; `then_more=True` when another dialog of the same action follows, so that the
   keys typed after this answer wait for that one instead of landing on the screen behind;
-- `escape` is bound to `action_cancel` here; a subclass may bind more keys to it;
+- bind `escape` (and any other key that says no) to `cancel`: each dialog declares its
+  own bindings, so its footer lists them in its order (`y Yes  n No`);
 - an input that reads keys itself should check `answered` and hand a key it reads after
   the answer back with `type_ahead.give_back` (screens/prompt.py does);
 - a subclass may have its own `on_screen_resume`: this base's handler is separate
@@ -29,7 +30,6 @@ from __future__ import annotations
 from typing import TypeVar
 
 from textual import events, on
-from textual.binding import Binding
 from textual.screen import ModalScreen
 
 from console.screens.type_ahead import TypeAhead
@@ -38,8 +38,6 @@ ResultT = TypeVar("ResultT")
 
 
 class DialogScreen(ModalScreen[ResultT]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
     def __init__(self, cancelled: ResultT, type_ahead: TypeAhead | None = None) -> None:
         super().__init__()
         self.cancelled = cancelled

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
@@ -51,6 +52,8 @@ class PromptInput(OrderedInput):
 
 
 class PromptScreen(DialogScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
     def __init__(self, question: str, default: str, validate: Validator,
                  hint: str | None = None, type_ahead: TypeAhead | None = None) -> None:
         super().__init__(None, type_ahead)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -38,6 +39,8 @@ def revision_line(revision: Revision, now: float) -> Text:
 
 
 class RevisionScreen(DialogScreen[int | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
     def __init__(self, deployment: str, revisions: Sequence[Revision], preselected: int,
                  now: float, type_ahead: TypeAhead | None = None) -> None:
         super().__init__(None, type_ahead)  # keys typed since `u` wait for this list

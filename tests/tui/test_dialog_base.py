@@ -26,6 +26,8 @@ from console.screens.type_ahead import TypeAhead
 class Pick(DialogScreen[str | None]):
     """A dialog that answers with the key pressed and notes its own resumes."""
 
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
     def __init__(self, type_ahead: TypeAhead | None = None) -> None:
         super().__init__(None, type_ahead)
         self.resumed = 0
