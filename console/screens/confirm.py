@@ -3,7 +3,8 @@
 It answers once: a second `y` (a bouncing key, an impatient user) cannot
 confirm twice, so an action is never sent twice from one dialog. When the
 console switches to another target while it is open, the console withdraws
-it: from then on it answers nothing and it closes as soon as it is on top. Its texts quote
+it: from then on it answers nothing and it closes as soon as it is on top (both kept by
+screens/dialog.py, the base of every dialog of an action). Its texts quote
 data (an alert's labels, a pod's name) and are shown as written, never as markup:
 the dialog shows exactly what the action will use, and nothing in it is a button.
 A `y` typed before it showed is handed to it once it is on screen (screens/type_ahead.py).
@@ -15,9 +16,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from console.screens.dialog import DialogScreen
 from console.screens.type_ahead import TypeAhead
 
 
@@ -31,19 +32,17 @@ def diff_text(lines: tuple[str, ...]) -> Text:
     return text
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(DialogScreen[bool]):
     BINDINGS = [
         Binding("y", "answer_key('y')", "Yes"),
         Binding("r", "answer_key('r')", "Restart", show=False),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("n,escape", "cancel", "No"),
     ]
 
     def __init__(self, title: str, target: str, command: str, warning: str | None = None,
                  where: str | None = None, detail: tuple[str, ...] = (),
                  confirm_key: str = "y", type_ahead: TypeAhead | None = None) -> None:
-        super().__init__()
-        self.type_ahead = type_ahead
-        self._shown = False
+        super().__init__(False, type_ahead)
         self.title_text = title
         self.target_text = target
         self.command_text = command
@@ -51,7 +50,6 @@ class ConfirmScreen(ModalScreen[bool]):
         self.where_text = where
         self.detail = detail
         """Lines under the command (a rollback's template diff), coloured as a diff."""
-        self.answered = False
         self.confirm_key = confirm_key
         """`r` for a dialog that follows another (the restart offered after an edit): a
         `y y` meant for the first dialog must not answer the second."""
@@ -72,23 +70,4 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer_key(self, key: str) -> None:
         if key == self.confirm_key:
-            self.action_answer(True)
-
-    def action_answer(self, yes: bool) -> None:
-        if self.answered:
-            return
-        self.answered = True
-        self.dismiss(yes)
-
-    def withdraw(self) -> None:
-        """No answer will be taken any more (the target changed); close when on top."""
-        self.answered = True
-        if self.app.screen is self:
-            self.dismiss(False)
-
-    def on_screen_resume(self) -> None:
-        if self.answered and self.app.screen is self:  # withdrawn while another screen was on top
-            self.dismiss(False)
-        elif not self._shown and self.type_ahead is not None:
-            self._shown = True
-            self.call_after_refresh(self.type_ahead.release)
+            self.answer_with(True)

@@ -2,7 +2,13 @@
 
 The rows are derived from the bindings of the screen the help was opened from (and
 the App's), so the help cannot drift from the keymap: a new binding shows up here
-with its footer description even before it gets a longer text below.
+with its footer description even before it gets a longer text below. Textual's own
+bindings (Screen's `tab`, `super+c` copy, App's `^q`) are listed only with words the
+console gives them below, so that a new default of Textual shows up nowhere until
+someone decides what it means here (the test of the help lists every active key). A
+key bound twice is listed with what it does here: the App's priority binding before the
+screen's (`^c` quits, not Textual's copy, as Textual dispatches it), else the screen's
+before the App's.
 """
 
 from __future__ import annotations
@@ -44,16 +50,21 @@ ACTION_HELP: dict[str, tuple[str, str]] = {
     "command": (":ctx NAME, :ns NAME, :deploy NAME (tab completes)", ""),
     "contexts": ("pick a kubeconfig context", ""),
     "help": ("this help", ""),
-    "quit": ("quit (ctrl+c too, as in k9s)", ""),
+    "quit": ("quit the console", ""),
     "command_palette": ("the command palette: every action by name", ""),
     "sort": ("sort the fleet's models", ""),
     "toggle_follow": ("follow the log tail / stop following", ""),
     "toggle_previous": ("the previous container's logs (after a crash)", ""),
+    # Textual's own, kept: they do this here (`^c` does not copy: the App's quit wins).
+    "focus_next": ("move to the next table", ""),
+    "focus_previous": ("move to the previous table", ""),
+    "copy_text": ("copy the text selected with the mouse", ""),
 }
 """Longer words for the actions the footer names in one or two."""
+TEXTUAL_MOVES = frozenset({"focus_next", "focus_previous", "copy_text"})
+"""Textual's bindings that move or copy rather than act: not offered as commands."""
 
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
-    ("tab", "move between the tables", ""),
     ("↑ ↓", "move the cursor in a table (pgup, pgdn, home, end too)", ""),
     ("← →", "scroll a wide table sideways", ""),
     ("escape", "close a dialog or screen", ""),
@@ -72,21 +83,41 @@ def action_name(binding: Binding) -> str:
     return binding.action.rpartition(".")[2].partition("(")[0]
 
 
+def meant(cls: type, binding: Binding) -> bool:
+    """The console's own binding, or Textual's for an action the console has words for."""
+    return not cls.__module__.startswith("textual.") or action_name(binding) in ACTION_HELP
+
+
 def declared_bindings(node: object) -> list[Binding]:
     """The bindings a class and its bases declare, the subclass's winning per key (as
-    Textual merges them), whether or not they are enabled right now (`f` without a fleet)."""
+    Textual merges them), whether or not they are enabled right now (`f` without a fleet);
+    Textual's that the console does not mean are left out (`meant`)."""
     merged: dict[str, Binding] = {}
     for cls in reversed(type(node).__mro__):
         for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", ())):
             merged.pop(binding.key, None)
-            merged[binding.key] = binding
+            if meant(cls, binding):
+                merged[binding.key] = binding
     return list(merged.values())
+
+
+def key_bindings(app: App[Any], screen: Screen[Any]) -> list[Binding]:
+    """One binding per key, the one a press runs: the App's priority one, else the
+    screen's, else the App's; in the screen's order, then the App's."""
+    screen_bindings, app_bindings = declared_bindings(screen), declared_bindings(app)
+    winners: dict[str, Binding] = {}
+    for binding in (*screen_bindings, *app_bindings):
+        winners.setdefault(binding.key, binding)
+    for binding in app_bindings:
+        if binding.priority:
+            winners[binding.key] = binding
+    return list(winners.values())
 
 
 def help_rows(app: App[Any], screen: Screen[Any]) -> tuple[HelpRow, ...]:
     """One row per key bound on `screen` or the App, the screen's first, then moving."""
     rows: dict[str, HelpRow] = {}
-    bindings = declared_bindings(screen) + declared_bindings(app)
+    bindings = key_bindings(app, screen)
     if app.ENABLE_COMMAND_PALETTE:
         bindings.append(Binding(app.COMMAND_PALETTE_BINDING, "command_palette", "palette"))
     for binding in bindings:

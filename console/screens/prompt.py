@@ -1,8 +1,8 @@
 """A one-line prompt (replica count, silence duration) that validates before it closes.
 
 A validator that raises is a bug, but a typed value must never crash the
-console: it then reads as refused. Like the confirmation, the prompt answers
-once and can be withdrawn by the console when the target changes.
+console: it then reads as refused. Like every dialog of an action (screens/dialog.py),
+the prompt answers once and can be withdrawn by the console when the target changes.
 Its question names data (an alert, a Deployment) and its error quotes what was
 typed: both are plain text, never markup.
 
@@ -20,9 +20,9 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from console.screens.dialog import DialogScreen
 from console.screens.type_ahead import TypeAhead
 from widgets.ordered_input import OrderedInput
 
@@ -51,20 +51,17 @@ class PromptInput(OrderedInput):
         self.prompt.submit(self.value)
 
 
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(DialogScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, question: str, default: str, validate: Validator,
                  hint: str | None = None, type_ahead: TypeAhead | None = None) -> None:
-        super().__init__()
+        super().__init__(None, type_ahead)
         self.question = question
         self.default = default
         self.validate = validate
         self.hint = hint
-        self.type_ahead = type_ahead
-        self.answered = False
         self.answer: str | None = None
-        self._shown = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt-box"):
@@ -88,27 +85,5 @@ class PromptScreen(ModalScreen[str | None]):
         if error:
             self.query_one("#prompt-error", Static).update(f"✗ {error}")
             return
-        self.answered = True
         self.answer = value
-        if self.type_ahead is not None:
-            self.type_ahead.hold()  # what follows is for the confirmation
-        self.dismiss(value)
-
-    def action_cancel(self) -> None:
-        if self.answered:
-            return
-        self.answered = True
-        self.dismiss(None)
-
-    def withdraw(self) -> None:
-        """No answer will be taken any more (the target changed); close when on top."""
-        self.answered = True
-        if self.app.screen is self:
-            self.dismiss(None)
-
-    def on_screen_resume(self) -> None:
-        if self.answered and self.app.screen is self:  # withdrawn while another screen was on top
-            self.dismiss(None)
-        elif not self._shown and self.type_ahead is not None:
-            self._shown = True
-            self.call_after_refresh(self.type_ahead.release)  # once the input has the focus
+        self.answer_with(value, then_more=True)  # what follows is for the confirmation

@@ -3,7 +3,8 @@
 One line per revision as `kubectl rollout history` lists them, with the image and age
 the on-call engineer needs to recognise the good one; `enter` picks, `escape` cancels.
 Every text is data from the cluster and is shown as written (Rich Text, never markup).
-Like the prompt, it answers once and can be withdrawn when the target changes.
+Like every dialog of an action (screens/dialog.py), it answers once and can be
+withdrawn when the target changes.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.screens.dialog import DialogScreen
 from console.screens.type_ahead import TypeAhead
 from console.sources.kube_mapping import parse_time
 from console.sources.kube_rollout import Revision
@@ -37,20 +38,16 @@ def revision_line(revision: Revision, now: float) -> Text:
     return line
 
 
-class RevisionScreen(ModalScreen[int | None]):
+class RevisionScreen(DialogScreen[int | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, deployment: str, revisions: Sequence[Revision], preselected: int,
                  now: float, type_ahead: TypeAhead | None = None) -> None:
-        super().__init__()
-        self.type_ahead = type_ahead
-        """Keys typed since `u` wait for this list (screens/type_ahead.py)."""
-        self._shown = False
+        super().__init__(None, type_ahead)  # keys typed since `u` wait for this list
         self.deployment = deployment
         self.revisions = tuple(revisions)
         self.preselected = preselected
         self.now = now
-        self.answered = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="revisions-box"):
@@ -68,28 +65,5 @@ class RevisionScreen(ModalScreen[int | None]):
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        if self.answered or event.option.id is None:
-            return
-        self.answered = True
-        if self.type_ahead is not None:
-            self.type_ahead.hold()  # what follows is for the confirmation with the diff
-        self.dismiss(int(event.option.id))
-
-    def action_cancel(self) -> None:
-        if self.answered:
-            return
-        self.answered = True
-        self.dismiss(None)
-
-    def withdraw(self) -> None:
-        """No answer will be taken any more (the target changed); close when on top."""
-        self.answered = True
-        if self.app.screen is self:
-            self.dismiss(None)
-
-    def on_screen_resume(self) -> None:
-        if self.answered and self.app.screen is self:
-            self.dismiss(None)
-        elif not self._shown and self.type_ahead is not None:
-            self._shown = True
-            self.call_after_refresh(self.type_ahead.release)  # once the list has the focus
+        if event.option.id is not None:  # the confirmation with the diff follows
+            self.answer_with(int(event.option.id), then_more=True)
