@@ -181,7 +181,8 @@ class PodDetailScreen(DetailScreen):
         self.query_one("#pod-events", Static).update(events)
 
     def action_logs(self) -> None:
-        self.app.push_screen(LogsScreen(self.pod.name, self.fetch_logs, self.refresh_s))
+        self.app.push_screen(LogsScreen(self.pod.name, self.fetch_logs, self.refresh_s,
+                                        self.pod.log_containers(), self.pod.log_default()))
 
 
 def find_pod(pods: tuple[PodState, ...], name: str | None) -> PodState | None:
