@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from rich.table import Table
 
 from console.sources import kube_mapping as km
 from console.state.log_tails import LogTails, new_lines, prefixed
@@ -75,3 +77,15 @@ async def test_all_containers_reads_each_in_turn_and_says_a_failure_once() -> No
 def test_new_lines_follow_the_overlap(before: list[str], after: list[str],
                                       fresh: list[str]) -> None:
     assert new_lines(before, after) == fresh
+
+
+def test_the_pod_detail_lists_the_init_container_first_and_red_while_it_crashes() -> None:
+    from console.screens.pod_detail import containers_table
+
+    pod = km.pod_state(POD, NOW)
+    table = containers_table(pod.containers, pod.init_containers)
+    assert isinstance(table, Table)
+    names = [str(cell) for cell in table.columns[0].cells]
+    assert names == ["wait-for-config (init)", "otel-agent", "gateway"]
+    states: list[Any] = list(table.columns[2].cells)
+    assert str(states[0]) == "waiting (CrashLoopBackOff)" and "red" in str(states[0].style)
