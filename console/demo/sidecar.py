@@ -5,9 +5,9 @@ A gateway pod rarely runs alone: a telemetry sidecar that scrapes the gateway's
 multi-container pod looks like in the logs screen (`c` switches container, `a`
 shows all), and its log says something an on-call engineer can use: while the
 gateway crash-loops, the agent keeps running and reports that its scrape of
-localhost:8080 is refused. Lines are the collector's own format (tab-separated
-time, level, component, message, JSON fields); each is a function of the pod and
-the second, so asking twice shows the same lines.
+localhost:8080 is refused. Lines are the collector's console format, shortened (time,
+level, message, JSON fields; the caller column left out); each is a function of the
+pod and the second, so asking twice shows the same lines.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ SIDECAR_CPU_REQUEST_M = 20.0
 SIDECAR_CPU_LIMIT_M = 100.0
 SIDECAR_MEMORY_REQUEST_BYTES = 64 * 1024.0 * 1024.0
 SIDECAR_MEMORY_LIMIT_BYTES = 128 * 1024.0 * 1024.0
-SCRAPE_INTERVAL_S = 10
+SCRAPE_INTERVAL_S = 30
 MAX_LINES = 5000
 
 
@@ -54,33 +54,28 @@ def sidecar_state(agent: Agent, now: float) -> ContainerState:
     )
 
 
-def _line(t: float, level: str, where: str, msg: str, **fields: object) -> str:
+def _line(t: float, level: str, msg: str, **fields: object) -> str:
     extra = json.dumps(fields, separators=(", ", ": ")) if fields else ""
-    return "\t".join(part for part in (rfc3339_ms(t), level, where, msg, extra) if part)
+    return " ".join(part for part in (rfc3339_ms(t), level, msg, extra) if part)
 
 
 def _startup(t: float) -> list[str]:
     return [
-        _line(t, "info", "service@v0.114.0/service.go:166", "Setting up own telemetry..."),
-        _line(t + 0.02, "info", "service@v0.114.0/service.go:238", "Starting otelcol-contrib...",
-              Version="0.114.0", NumCPU=2),
-        _line(t + 0.05, "info", "prometheusreceiver@v0.114.0/metrics_receiver.go:118",
-              "Starting discovery manager", kind="receiver", name="prometheus"),
-        _line(t + 0.09, "info", "service@v0.114.0/service.go:261",
-              "Everything is ready. Begin running and processing data."),
+        _line(t, "info", "Setting up own telemetry..."),
+        _line(t + 0.02, "info", "Starting otelcol-contrib...", Version="0.114.0", NumCPU=2),
+        _line(t + 0.05, "info", "Starting discovery manager", kind="receiver",
+              name="prometheus"),
+        _line(t + 0.09, "info", "Everything is ready. Begin running and processing data."),
     ]
 
 
 def _scrape(t: float, gateway_broken: bool, port: int) -> str:
     if gateway_broken:
-        return _line(t, "warn", "internal/transaction.go:129",
-                     "Failed to scrape Prometheus endpoint", kind="receiver",
-                     name="prometheus", target=f"http://localhost:{port}/metrics",
-                     error=f"Get \"http://localhost:{port}/metrics\": dial tcp "
-                           f"127.0.0.1:{port}: connect: connection refused")
-    return _line(t, "info", "MetricsExporter", "", kind="exporter", data_type="metrics",
-                 name="prometheusremotewrite", **{"resource metrics": 1, "metrics": 48,
-                                                  "data points": 312})
+        return _line(t, "warn", "Failed to scrape Prometheus endpoint",
+                     scrape_url=f"http://localhost:{port}/metrics",
+                     error="connect: connection refused")
+    return _line(t, "info", "MetricsExporter", data_type="metrics", metrics=48,
+                 data_points=312)
 
 
 def sidecar_logs(agent: Agent, now: float, tail: int) -> list[str]:
@@ -99,8 +94,7 @@ def sidecar_logs(agent: Agent, now: float, tail: int) -> list[str]:
         at = first_scrape + k * SCRAPE_INTERVAL_S + 0.25
         out.append(_scrape(at, agent.gateway_broken, agent.port))
     if deleting_at is not None and now >= deleting_at:
-        out.append(_line(deleting_at + 0.002, "info", "otelcol@v0.114.0/collector.go:328",
-                         "Received signal from OS", signal="terminated"))
-        out.append(_line(deleting_at + 0.2, "info", "service@v0.114.0/service.go:303",
-                         "Shutdown complete."))
+        out.append(_line(deleting_at + 0.002, "info", "Received signal from OS",
+                         signal="terminated"))
+        out.append(_line(deleting_at + 0.2, "info", "Shutdown complete."))
     return out[-wanted:]

@@ -157,9 +157,13 @@ class LogsScreen(ModalScreen[None]):
     def _write(self, lines: list[str], first: int, scroll_end: bool | None = None) -> None:
         body = self.body
         self.matches = matching(self.lines, self.needle)
+        # Wrapped at the view's width: RichLog measures a line against the console's own
+        # width otherwise (80 columns under a headless or unsized console).
+        room = body.scrollable_content_region.width
+        width = room if self.wrap and room > 0 else None
         for offset, _ in enumerate(lines):
             self._starts.append(len(body.lines))
-            body.write(self._styled(first + offset), scroll_end=scroll_end)
+            body.write(self._styled(first + offset), width=width, scroll_end=scroll_end)
 
     def _redraw(self) -> None:
         """Every line again: the wrap changed, or the search, or old lines were dropped."""

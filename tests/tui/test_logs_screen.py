@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.app import App
 from textual.widgets import RichLog
 
 from console.screens.logs import LogsScreen
@@ -125,11 +126,9 @@ async def settled(pilot: object, screen: LogsScreen, *keys: str) -> list[str]:
     return screen.lines
 
 
-async def test_c_switches_container_a_shows_all_prefixed_and_p_is_per_container(
-        tmp_path: Path) -> None:
-    app = demo_app(tmp_path)
+async def test_c_switches_container_a_shows_all_prefixed_and_p_is_per_container() -> None:
+    app: App[None] = App()  # the screen alone: its fetcher is the test's
     async with app.run_test(size=(110, 30)) as pilot:
-        await wait_for_data(pilot)
         screen = LogsScreen("pod-1", fetch_container, 3600,
                             ("init", "gateway", "sidecar"), "gateway")
         await app.push_screen(screen)
