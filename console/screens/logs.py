@@ -205,7 +205,7 @@ class LogsScreen(ModalScreen[None]):
         return False
 
     def action_next_container(self) -> None:
-        """`c`: the next container, round the end (from all containers: the one before)."""
+        """`c`: the next container, round the end (from all containers: back to the one shown)."""
         if not self._known():
             return
         if not self.all:
