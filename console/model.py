@@ -199,6 +199,24 @@ class PodState:
     owner: str | None = internal()
     """The ReplicaSet that owns the pod (ownerReferences): tells a new revision's pods
     from the old ones during a rollout."""
+    init_containers: tuple[ContainerState, ...] = internal(default_factory=tuple)
+    """The spec's init containers, in order: a crash in one keeps the pod Init:… forever,
+    and its log is where the reason is."""
+
+    default_container: str | None = internal()
+    """The container `kubectl logs POD` reads (kubectl.kubernetes.io/default-container),
+    when the pod names one; else the first of `containers`."""
+
+    def log_default(self) -> str | None:
+        """The container a log view starts on, as `kubectl logs POD` picks it."""
+        if self.default_container is not None:
+            return self.default_container
+        return self.containers[0].name if self.containers else None
+
+    def log_containers(self) -> tuple[str, ...]:
+        """Every container that has a log, in the order `kubectl logs --all-containers`
+        reads them: init containers first, then the spec's containers."""
+        return tuple(c.name for c in (*self.init_containers, *self.containers))
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,12 @@ def plain(cell: Cell) -> str:
 class Column:
     """`width` fixes the column's width; without it the column fits its longest cell, up to
     `max_width` (a longer cell is cut with "…"): one 10,000-character label must not push
-    every figure off-screen."""
+    every figure off-screen. `min_width`: when the table has less room than its columns
+    want, this column gives up cells down to it (cut with "…") before any column without
+    one is cut at the table's edge, so a long status never hides the node beside it."""
 
     key: str
     label: str
     width: int | None = None
     max_width: int = 120
+    min_width: int | None = None

@@ -129,6 +129,24 @@ class KeyedTable(ScrollView, can_focus=True):
         # The header shows before the first sync: an empty table still says what it lists.
         self.virtual_size = Size(self._offsets[-1], 1)
 
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """What the columns want (an auto-width table asks for it), not what they got."""
+        return sum(self._rows.natural) + 2 * PAD * len(self._rows.columns)
+
+    def on_resize(self) -> None:
+        """Less room than the columns want: the columns that may shrink do (Column.min_width)."""
+        room = self.scrollable_content_region.width - 2 * PAD * len(self._rows.columns)
+        if self._rows.set_room(max(0, room)):
+            self._new_widths()
+            self.virtual_size = Size(self._offsets[-1], len(self._rows) + 1)
+            self.refresh()
+
+    def _new_widths(self) -> None:
+        self._parts.clear()
+        self._strips.clear()
+        self._header = None
+        self._offsets = self._column_offsets()
+
     # -- what the app and tests read ---------------------------------------------------
 
     @property
@@ -220,13 +238,11 @@ class KeyedTable(ScrollView, can_focus=True):
                     del cache[key]
             self._follow(selected)
         if result.widths_changed:
-            self._parts.clear()
-            self._strips.clear()
-            self._header = None
-            self._offsets = self._column_offsets()
+            self._new_widths()
         if result.rows_changed or result.widths_changed:
             self.virtual_size = Size(self._offsets[-1], len(self._rows) + 1)
-            self.refresh()
+            # An auto-width table's want changed: its panel may widen or narrow.
+            self.refresh(layout=result.widths_changed)
         else:
             self._refresh_cells(result.cells)
         return result.count

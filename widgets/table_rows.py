@@ -59,7 +59,11 @@ class RowStore:
         self._inputs: dict[str, Hashable] = {}
         self.stale: set[str] = set()
         self._build: Callable[[Any], Sequence[Cell]] | None = None
-        self.widths: tuple[int, ...] = self._measure()
+        self.room: int | None = None
+        """Cells the table has for its columns' contents (None: as many as they want)."""
+        self.natural: tuple[int, ...] = self._measure()
+        """What each column wants; `widths` is that fitted into `room`."""
+        self.widths: tuple[int, ...] = self._fit(self.natural)
 
     def __len__(self) -> int:
         return len(self.order)
@@ -141,10 +145,38 @@ class RowStore:
             count += sum(1 for a, b in zip(self.order, order, strict=False) if a != b)
             self.order = order
             self.index = {key: i for i, key in enumerate(order)}
-        widths = self._measure() if resize else self.widths
-        widths_changed = widths != self.widths
-        self.widths = widths
+        natural = self._measure() if resize else self.natural
+        widths = self._fit(natural)
+        widths_changed = widths != self.widths or natural != self.natural
+        self.natural, self.widths = natural, widths
         return SyncResult(changed, moved, widths_changed, count)
+
+    def set_room(self, room: int | None) -> bool:
+        """The table's room changed (a resize): True when the columns' widths did."""
+        self.room = room
+        widths = self._fit(self.natural)
+        changed = widths != self.widths
+        self.widths = widths
+        return changed
+
+    def _fit(self, natural: tuple[int, ...]) -> tuple[int, ...]:
+        """Short of room, the columns with a `min_width` give up cells, the one with the most
+        to spare first, down to their floors; what is still short is cut at the edge."""
+        excess = sum(natural) - self.room if self.room is not None else 0
+        if excess <= 0:
+            return natural
+        widths = list(natural)
+        floors = [natural[i] if c.min_width is None else min(natural[i], c.min_width)
+                  for i, c in enumerate(self.columns)]
+        while excess > 0:
+            spare, i = max((w - f, i) for i, (w, f) in enumerate(zip(widths, floors,
+                                                                      strict=True)))
+            if spare <= 0:
+                break
+            take = min(excess, spare)
+            widths[i] -= take
+            excess -= take
+        return tuple(widths)
 
     def _measure(self) -> tuple[int, ...]:
         """Fixed columns keep their width; the others fit their label and longest cell, up to

@@ -15,7 +15,8 @@ import math
 import random
 from collections.abc import Sequence
 
-from console.demo.pods import CONTAINER, PORT, Pod
+from console.demo.pods import CONTAINER, PORT, Pod, agent
+from console.demo.sidecar import SIDECAR, sidecar_logs
 from console.demo.timefmt import rfc3339_ms
 from console.demo.traffic import ERROR_KINDS, ModelConditions
 from console.sources.base import ActionError
@@ -156,8 +157,14 @@ def pod_logs(
     tail: int,
     previous: bool,
     seed: int,
+    container: str | None = None,
 ) -> str:
-    """`kubectl logs [--previous] --tail` for one pod, with kubectl's refusals as ActionError."""
+    """`kubectl logs [--previous] --tail [-c container]` for one pod, with the API's refusals
+    as ActionError; no container: the gateway's (the pod's first, as kubectl picks it)."""
+    if container == SIDECAR:
+        return _sidecar_logs(pod, now, tail, previous)
+    if container not in (None, CONTAINER):
+        raise ActionError(f"container {container} is not valid for pod {pod.name}")
     if previous:
         if pod.last_crash_at is None:
             raise ActionError(
@@ -180,4 +187,17 @@ def pod_logs(
         lines = []
     elif tail > 0:
         lines = lines[-tail:]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _sidecar_logs(pod: Pod, now: float, tail: int, previous: bool) -> str:
+    """The agent never restarts, so it has no previous run; before it starts, the API's 400."""
+    if previous:
+        raise ActionError(
+            f'previous terminated container "{SIDECAR}" in pod "{pod.name}" not found')
+    a = agent(pod)
+    if a.started_at is None or now < a.started_at:
+        raise ActionError(f'container "{SIDECAR}" in pod "{pod.name}" is waiting to start: '
+                          "ContainerCreating")
+    lines = sidecar_logs(a, now, tail) if tail != 0 else []
     return "\n".join(lines) + ("\n" if lines else "")

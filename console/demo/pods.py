@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from console.demo.sidecar import Agent, sidecar_state
 from console.model import ContainerState, PodState
 
 CONTAINER = "gateway"
@@ -88,7 +89,8 @@ class Pod:
 
 
 def pod_state(pod: Pod, now: float, termination_message: tuple[str, ...] = ()) -> PodState:
-    """The pod as the API shows it: phase, the reason a human reads, its one container.
+    """The pod as the API shows it: phase, the reason a human reads, its two containers
+    (the gateway and its telemetry sidecar, console/demo/sidecar.py).
 
     `termination_message` is what the kubelet keeps of the last exit (the guide's
     pods use terminationMessagePolicy FallbackToLogsOnError: the log's tail)."""
@@ -113,9 +115,17 @@ def pod_state(pod: Pod, now: float, termination_message: tuple[str, ...] = ()) -
         cpu_millicores=None if pod.cpu_m is None else round(pod.cpu_m, 1),
         memory_bytes=None if pod.memory_bytes is None else float(round(pod.memory_bytes)),
         last_termination_reason=pod.last_termination,
-        containers=(container_state(pod, reason, pod.ready(now), termination_message),),
+        containers=(container_state(pod, reason, pod.ready(now), termination_message),
+                    sidecar_state(agent(pod), now)),
         owner=pod.rs.name,
     )
+
+
+def agent(pod: Pod) -> Agent:
+    """The pod's telemetry sidecar: started with the pod's first start, never restarted
+    by the gateway's crashes (the kubelet restarts each container on its own)."""
+    started = None if pod.waiting_to_start else pod.created_at + CONTAINER_START_S
+    return Agent(started, pod.deleting_at, pod.rs.broken, PORT)
 
 
 def container_state(pod: Pod, pod_reason: str | None, ready: bool,

@@ -260,7 +260,8 @@ class Simulation:
             raise ActionError(f'pods "{name}" not found in namespace "{self.namespace}"')
         self.cluster.delete_pod(self.t, pod)
 
-    def logs(self, pod_name: str, tail: int = 200, previous: bool = False) -> str:
+    def logs(self, pod_name: str, tail: int = 200, previous: bool = False,
+             container: str | None = None) -> str:
         self._require("get", "pods", "log")
         now = self.advance()
         pod = self.cluster.find_pod(pod_name)
@@ -268,7 +269,8 @@ class Simulation:
             raise ActionError(f'pods "{pod_name}" not found in namespace "{self.namespace}"')
         ready = self.cluster.ready_count(self.t)
         share = 1.0 / ready if ready and pod.ready(self.t) else 0.0
-        return pod_logs(pod, self.traffic.conditions, share, now, tail, previous, self.seed)
+        return pod_logs(pod, self.traffic.conditions, share, now, tail, previous, self.seed,
+                        container)
 
     def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
         self.advance()

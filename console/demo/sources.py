@@ -144,10 +144,11 @@ class DemoClusterSource:
                                  data: Mapping[str, str]) -> str:
         return self.simulation.replace_config_map(version, data)
 
-    async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
+    async def logs(self, pod: str, tail: int = 200, previous: bool = False,
+                   container: str | None = None) -> str:
         self._found()
         # Cleaned like the real source's (console/text/safe_text.py): a scenario may log anything.
-        return clean_text(self.simulation.logs(pod, tail, previous), tail=True)
+        return clean_text(self.simulation.logs(pod, tail, previous, container), tail=True)
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
         return self.simulation.events(kind, name)

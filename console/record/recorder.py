@@ -8,6 +8,14 @@ status errors are scrubbed on the way in (console/record/privacy.py).
 Actions taken (their audit lines) are frames too, so a replay shows what was done
 and when.
 
+Frame 1 is a complete screen: the first polls are held (in memory, not written) until
+every source has answered or failed once, or `first_wait_s` has passed, and are then
+written as one checkpoint of the state they make, the frame a rotated file starts with
+too. A replay of any recording so opens on the Deployment, pods, models and alerts,
+not on the first poll's single panel; older readers read that frame as they always
+did, and recordings made before it still replay (their replay looks for the first
+complete frame, console/sources/replay.py).
+
 Size is bounded: past `max_bytes` the file is rotated to FILE.1 (the previous
 FILE.1 is dropped) and FILE starts again with its header and a checkpoint of
 the current state, so either file replays on its own.
@@ -17,6 +25,7 @@ No Textual here: this is data layer, fed by the App with every poll it applies.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import json
@@ -51,6 +60,9 @@ from console.text.safe_text import json_escape
 from console.text.scrub import Scrubber
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+FIRST_WAIT_S = 15.0
+"""How long frame 1 waits for a source that neither answers nor fails (a poll ends by
+its timeout, 10 s at most by default): past it, frame 1 is what has come."""
 KEEP_OLD_FILES = 1
 
 
@@ -76,6 +88,8 @@ class Recorder:
         trend_points: int = TREND_POINTS,
         trend_step_s: float = TREND_STEP_S,
         compress: bool | None = None,
+        first_wait_s: float = 0.0,
+        expect: Sequence[SourceName] = SOURCE_NAMES,
     ) -> None:
         self.path = path
         self.header = header
@@ -95,6 +109,10 @@ class Recorder:
         self._last: dict[str, Reading | None] = {}
         self._first = True
         self._actions_seen = 0
+        self.first_wait_s = first_wait_s
+        self.expected = frozenset(expect)
+        """The sources frame 1 waits for (not Alertmanager when none is configured)."""
+        self._held: list[Frame] = []
         try:
             # gzip members cannot be appended after a crash cut one short: start afresh.
             if self.compress and path.exists() and path.stat().st_size > 0:
@@ -144,6 +162,9 @@ class Recorder:
         if self._first:
             frame = dataclasses.replace(frame, reset=True)
             self._first = False
+        if self._held or (self.frames_written == 0 and self.first_wait_s > 0):
+            self._hold(frame)
+            return
         line = _line(encode_frame(frame, self._last.get(frame.source)))
         if self._frames_in_file and self._size + len(line) > self.max_bytes:
             self._rotate(frame.t)
@@ -154,6 +175,31 @@ class Recorder:
             self._last[frame.source] = frame.reading
         self.frames_written += 1
         self._frames_in_file += 1
+
+    def _hold(self, frame: Frame) -> None:
+        """Before frame 1: fold the frame into the state; write the state once complete."""
+        self._held.append(frame)
+        apply_frame(self.state, frame)
+        answered = {f.source for f in self._held if f.status is not None}
+        if self.expected <= answered or frame.t - self._held[0].t >= self.first_wait_s:
+            self._release(frame.t)
+
+    def _release(self, t: float) -> None:
+        """Frame 1: the held polls as the checkpoint of the screen they drew, then the
+        actions taken meanwhile (they change no state, the replay lists them)."""
+        held, self._held = self._held, []
+        if not held:
+            return
+        cp = Frame(t, "state", self.state.window_s, checkpoint=self.state.checkpoint())
+        self._emit(_line(encode_frame(cp)))
+        latest = self.state.latest
+        self._last = {name: reading for name in SOURCE_NAMES
+                      if (reading := latest.reading(name)) is not None}
+        self.frames_written += 1
+        self._frames_in_file += 1
+        for frame in held:
+            if frame.action is not None:
+                self._write(frame)
 
     def _open(self) -> None:
         self._raw = open_append(self.path)  # 0600 in 0700 folders, no link followed
@@ -196,6 +242,10 @@ class Recorder:
                       if (reading := latest.reading(name)) is not None}
 
     def close(self) -> None:
+        if self._held and self._raw is not None and self.failed is None:
+            # Stopped before every source answered: what was seen is kept.
+            with contextlib.suppress(OSError, TypeError, ValueError):
+                self._release(self._held[-1].t)
         try:
             if self._gz is not None:
                 self._gz.close()
@@ -226,8 +276,11 @@ def recorder_for(settings: Settings, clock: Clock, trend_points: int = TREND_POI
         demo=settings.demo,
         alertmanager_configured=settings.demo is not None or ts.has_alertmanager,
     )
+    expect = tuple(n for n in SOURCE_NAMES
+                   if n != "alertmanager" or header.alertmanager_configured)
     recorder = Recorder(Path(settings.record).expanduser(), header,
                         max_bytes=settings.record_max_bytes, trend_points=trend_points,
-                        trend_step_s=trend_step_s(settings.refresh_s))
+                        trend_step_s=trend_step_s(settings.refresh_s),
+                        first_wait_s=FIRST_WAIT_S, expect=expect)
     recorder.scrub = settings_scrubber(settings)
     return recorder

@@ -54,7 +54,9 @@ ACTION_HELP: dict[str, tuple[str, str]] = {
     "command_palette": ("the command palette: every action by name", ""),
     "sort": ("sort the fleet's models", ""),
     "toggle_follow": ("follow the log tail / stop following", ""),
-    "toggle_previous": ("the previous container's logs (after a crash)", ""),
+    "toggle_previous": ("the previous run's logs of what is shown (after a crash)", ""),
+    "next_container": ("the pod's next container (init containers first)", ""),
+    "all_containers": ("all containers, each line prefixed [name] (again: one)", ""),
     # Textual's own, kept: they do this here (`^c` does not copy: the App's quit wins).
     "focus_next": ("move to the next table", ""),
     "focus_previous": ("move to the previous table", ""),

@@ -1,4 +1,4 @@
-"""A pod's logs: the last 200 lines, wrapped, searchable, with follow and the previous container.
+"""A pod's logs: the last 200 lines, wrapped, searchable, with follow, per container or all.
 
 Following re-reads the tail at the refresh interval and appends only the lines
 that are new, so the view scrolls like `kubectl logs -f` without a streaming
@@ -8,12 +8,18 @@ default (`w` toggles): the error that matters is often the end of a long line, a
 highlights every match, `n`/`N` go to the next/previous one. Lines arrive cleaned of
 terminal controls (console/text/safe_text.py), are cleaned again here (a source we do
 not know may feed this screen) and are written as plain text, never markup.
+
+A pod has several containers more often than not (a sidecar, an init container that
+crashed at 3 a.m.): the title names the one shown, `c` goes to the next (init
+containers first, as kubectl lists them), `a` shows all of them with each line
+prefixed `[name]` as `kubectl logs --all-containers --prefix` does (console/state/
+log_tails.py), and `P` shows the previous run of what is shown.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -21,24 +27,16 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Footer, RichLog, Static
 
+from console.state.log_tails import LogFetcher, LogTails, new_lines
 from console.state.polling import one_line
 from console.text.safe_text import clean_line
 from widgets.ordered_input import OrderedInput
 
-LogFetcher = Callable[[str, int, bool], Awaitable[str]]
+__all__ = ["LogFetcher", "LogsScreen", "matching", "new_lines"]
+
 MAX_LINES = 5000
 MATCH_STYLE = "bold black on yellow"
 CURRENT_MATCH_STYLE = "bold black on bright_cyan"
-
-
-def new_lines(before: list[str], after: list[str]) -> list[str]:
-    """The lines of `after` that follow the longest overlap with the end of `before`."""
-    if not before:
-        return after
-    for size in range(min(len(before), len(after)), 0, -1):
-        if before[-size:] == after[:size]:
-            return after[size:]
-    return after
 
 
 def matching(lines: list[str], needle: str) -> list[int]:
@@ -52,18 +50,29 @@ class LogsScreen(ModalScreen[None]):
         Binding("escape,q", "close", "Close"),
         Binding("question_mark", "app.help", "Help", key_display="?"),
         Binding("f", "toggle_follow", "Follow"),
-        Binding("P", "toggle_previous", "Previous container", key_display="P"),
+        Binding("P", "toggle_previous", "Previous run", key_display="P"),
+        Binding("c", "next_container", "Container"),
+        Binding("a", "all_containers", "All containers"),
         Binding("w", "toggle_wrap", "Wrap"),
         Binding("slash", "search", "Search", key_display="/"),
         Binding("n", "next_match(1)", "Next"),
         Binding("N", "next_match(-1)", "Prev", key_display="N"),
     ]
 
-    def __init__(self, pod: str, fetch: LogFetcher, refresh_s: float) -> None:
+    def __init__(self, pod: str, fetch: LogFetcher, refresh_s: float,
+                 containers: Sequence[str] = (), default: str | None = None) -> None:
+        """`containers`: the pod's, init containers first (empty: not known, the source's
+        default is shown); `default`: the one to start on (else the source's default)."""
         super().__init__()
         self.pod = pod
         self.fetch = fetch
         self.refresh_s = refresh_s
+        self.containers = tuple(containers)
+        self.container: str | None = default if default in self.containers else None
+        """The container shown; None: the source's default for the pod."""
+        self.all = False
+        """All containers, each line prefixed with its container's name."""
+        self.tails = LogTails()
         self.follow = True
         self.previous = False
         self.wrap = True
@@ -81,15 +90,26 @@ class LogsScreen(ModalScreen[None]):
                            id="logs-search")
         yield Footer()
 
+    def _where(self) -> str:
+        n = len(self.containers)
+        if self.all:
+            return f"all {n} containers (a: one)"
+        if self.container is None:
+            return "default container"
+        at = self.containers.index(self.container) + 1
+        more = f" ({at}/{n}, c: next, a: all)" if n > 1 else ""
+        return f"container {clean_line(self.container, 63)}{more}"
+
     def _title(self) -> str:
-        which = "previous container" if self.previous else "current container"
+        which = "previous run" if self.previous else "current run"
         follow = "following" if self.follow else "paused"
         wrap = "wrapped" if self.wrap else "not wrapped"
         found = ""
         if self.needle:
             at = "" if self.current is None else f"{self.current + 1}/"
             found = f", {at}{len(self.matches)} matches of {clean_line(self.needle, 60)!r}"
-        return f"logs {self.pod} — {which}, last 200 lines, {follow}, {wrap}{found}"
+        return (f"logs {self.pod} — {self._where()}, {which}, last 200 lines, {follow}, "
+                f"{wrap}{found}")
 
     def on_mount(self) -> None:
         self.query_one("#logs-search").display = False
@@ -99,22 +119,27 @@ class LogsScreen(ModalScreen[None]):
     def body(self) -> RichLog:
         return self.query_one("#logs-body", RichLog)
 
+    async def _read(self) -> list[str]:
+        if self.all:
+            return await self.tails.read_all(self.fetch, self.pod, 200, self.previous,
+                                             self.containers)
+        try:
+            return await self.tails.read(self.fetch, self.pod, 200, self.previous,
+                                         self.container)
+        except Exception as exc:
+            self.body.write(Text(f"✗ cannot read logs: {one_line(exc)}"))
+            return []
+
     async def _tail(self) -> None:
         while True:
-            try:
-                text = await self.fetch(self.pod, 200, self.previous)
-            except Exception as exc:
-                self.body.write(Text(f"✗ cannot read logs: {one_line(exc)}"))
-                text = None
-            if text is not None:
-                fresh = new_lines(self.lines, [clean_line(line) for line in text.splitlines()])
-                if fresh:
-                    dropped = len(self.lines) + len(fresh) > MAX_LINES
-                    self.lines = (self.lines + fresh)[-MAX_LINES:]
-                    if dropped:
-                        self._redraw()
-                    else:
-                        self._write(fresh, len(self.lines) - len(fresh))
+            fresh = await self._read()
+            if fresh:
+                dropped = len(self.lines) + len(fresh) > MAX_LINES
+                self.lines = (self.lines + fresh)[-MAX_LINES:]
+                if dropped:
+                    self._redraw()
+                else:
+                    self._write(fresh, len(self.lines) - len(fresh))
             if not self.follow or self.previous:
                 return
             await asyncio.sleep(self.refresh_s)
@@ -132,9 +157,13 @@ class LogsScreen(ModalScreen[None]):
     def _write(self, lines: list[str], first: int, scroll_end: bool | None = None) -> None:
         body = self.body
         self.matches = matching(self.lines, self.needle)
+        # Wrapped at the view's width: RichLog measures a line against the console's own
+        # width otherwise (80 columns under a headless or unsized console).
+        room = body.scrollable_content_region.width
+        width = room if self.wrap and room > 0 else None
         for offset, _ in enumerate(lines):
             self._starts.append(len(body.lines))
-            body.write(self._styled(first + offset), scroll_end=scroll_end)
+            body.write(self._styled(first + offset), width=width, scroll_end=scroll_end)
 
     def _redraw(self) -> None:
         """Every line again: the wrap changed, or the search, or old lines were dropped."""
@@ -155,11 +184,42 @@ class LogsScreen(ModalScreen[None]):
         if self.follow:
             self.run_worker(self._tail(), group="logs", exclusive=True)
 
-    def action_toggle_previous(self) -> None:
-        self.previous = not self.previous
+    def _restart(self) -> None:
+        """Another container or run: its lines from the start, the search kept."""
         self.lines = []
+        self.tails = LogTails()
+        self.current = None
         self._redraw()
         self.run_worker(self._tail(), group="logs", exclusive=True)
+
+    def action_toggle_previous(self) -> None:
+        self.previous = not self.previous
+        self._restart()
+
+    def _known(self) -> bool:
+        if len(self.containers) > 1:
+            return True
+        only = f"the only container is {self.containers[0]}" if self.containers else (
+            "the pod's containers are not known")
+        self.notify(only, severity="information")
+        return False
+
+    def action_next_container(self) -> None:
+        """`c`: the next container, round the end (from all containers: back to the one shown)."""
+        if not self._known():
+            return
+        if not self.all:
+            at = self.containers.index(self.container) if self.container else -1
+            self.container = self.containers[(at + 1) % len(self.containers)]
+        self.all = False
+        self._restart()
+
+    def action_all_containers(self) -> None:
+        """`a`: every container's lines, prefixed; again: back to the one shown before."""
+        if not self._known():
+            return
+        self.all = not self.all
+        self._restart()
 
     def action_toggle_wrap(self) -> None:
         self.wrap = not self.wrap

@@ -59,6 +59,8 @@ from widgets.ordered_input import OrderedInput
 from widgets.text_panel import TextPanel
 
 MIN_SIZE = (80, 24)
+HPA_MIN_WIDTH = 50
+"""#hpa's min-width in app.tcss: beside the pods the HPA keeps at least this."""
 """Below this the console shows a message instead of its panels (README: works at 80x24)."""
 TREND_KEYS = ("rate_trend", "p95_trend")
 DIALOG_ACTIONS = frozenset({"restart", "scale", "delete_pod", "silence", "rollback",
@@ -219,6 +221,10 @@ class OverviewScreen(Screen[None]):
         """No media queries in TCSS: a class stacks the cluster row, compact, on terminals
         narrower than the HPA and pods need side by side."""
         narrow = width < narrow_below
+        # Side by side the HPA keeps its min-width (app.tcss): the pods get at most the rest,
+        # and fit their columns into it (a long status gives up cells, the nodes stay whole).
+        self.pods.styles.max_width = None if narrow else min(width * 3 // 4,
+                                                              width - HPA_MIN_WIDTH)
         if narrow != self.narrow:
             self.narrow = narrow
             self.query_one("#cluster").set_class(narrow, "narrow")

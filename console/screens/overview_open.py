@@ -30,7 +30,11 @@ def logs(screen: Screen[None], host: OverviewHost, pod: str | None) -> None:
     if pod is None:
         screen.notify("select a pod first (tab to the pods table)", severity="warning")
         return
-    screen.app.push_screen(LogsScreen(pod, host.sources.cluster.logs, host.settings.refresh_s))
+    cluster = host.state.latest.cluster
+    shown = find_pod(cluster.pods if cluster else (), pod)
+    screen.app.push_screen(LogsScreen(
+        pod, host.sources.cluster.logs, host.settings.refresh_s,
+        shown.log_containers() if shown else (), shown.log_default() if shown else None))
 
 
 async def events(screen: Screen[None], host: OverviewHost, pod: str | None) -> None:

@@ -90,22 +90,26 @@ def resources_text(pod: PodState) -> Text:
     return text
 
 
-def containers_table(containers: tuple[ContainerState, ...]) -> Table | Text:
-    if not containers:
+def containers_table(containers: tuple[ContainerState, ...],
+                     init: tuple[ContainerState, ...] = ()) -> Table | Text:
+    """The init containers first (a crashing one is why the pod never starts), then the
+    spec's; an init container that completed is as it should be, not red."""
+    if not containers and not init:
         return Text("containers: not known", style="dim")
     table = Table(box=None, expand=True, header_style="bold", title="containers",
                   title_justify="left")
     for col in ("name", "image", "state", "ready", "restarts", "last termination"):
         table.add_column(col)
-    for c in containers:
+    for c, is_init in [(c, True) for c in init] + [(c, False) for c in containers]:
         state = c.state + (f" ({c.reason})" if c.reason else "")
+        fine = c.state == "running" or (is_init and c.reason == "Completed")
         last = "—"
         if c.last_termination_reason or c.last_exit_code is not None:
             code = "" if c.last_exit_code is None else f", exit code {c.last_exit_code}"
             last = f"{c.last_termination_reason or 'terminated'}{code}"
         table.add_row(  # Text cells: Rich reads a str cell as markup
-            Text(c.name), Text(c.image or "—"),
-            Text(state, style="" if c.state == "running" else "bold red"),
+            Text(f"{c.name} (init)" if is_init else c.name), Text(c.image or "—"),
+            Text(state, style="" if fine else "bold red"),
             Text("yes" if c.ready else "no"), Text(str(c.restarts)), Text(last),
         )
     return table
@@ -145,7 +149,7 @@ class PodDetailScreen(DetailScreen):
             yield Static(self.title_text, id="detail-title", markup=False)
             yield Static(status_text(self.pod), id="pod-status")
             yield Static(Text(), id="pod-hints")
-            yield Static(containers_table(self.pod.containers), id="pod-containers")
+            yield Static(self._containers(), id="pod-containers")
             yield Static(resources_text(self.pod), id="pod-resources")
             yield Static(Text("events: loading…", style="dim"), id="pod-events")
 
@@ -171,7 +175,7 @@ class PodDetailScreen(DetailScreen):
         self.query_one("#pod-status", Static).update(status_text(self.pod))
         hints = self.hints_of() if self.hints_of is not None else ()
         self.query_one("#pod-hints", Static).update(hints_text(hints) if hints else Text())
-        self.query_one("#pod-containers", Static).update(containers_table(self.pod.containers))
+        self.query_one("#pod-containers", Static).update(self._containers())
         self.query_one("#pod-resources", Static).update(resources_text(self.pod))
         if self.events_error:
             events: Table | Text = Text(f"✗ cannot read events: {self.events_error}",
@@ -180,8 +184,12 @@ class PodDetailScreen(DetailScreen):
             events = events_table(self.events, self.clock())
         self.query_one("#pod-events", Static).update(events)
 
+    def _containers(self) -> Table | Text:
+        return containers_table(self.pod.containers, self.pod.init_containers)
+
     def action_logs(self) -> None:
-        self.app.push_screen(LogsScreen(self.pod.name, self.fetch_logs, self.refresh_s))
+        self.app.push_screen(LogsScreen(self.pod.name, self.fetch_logs, self.refresh_s,
+                                        self.pod.log_containers(), self.pod.log_default()))
 
 
 def find_pod(pods: tuple[PodState, ...], name: str | None) -> PodState | None:

@@ -168,7 +168,13 @@ class ClusterSource(Protocol):
         """Update exactly `version`; ConfigConflict when it changed since."""
         ...
 
-    async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str: ...
+    async def logs(self, pod: str, tail: int = 200, previous: bool = False,
+                   container: str | None = None) -> str:
+        """The last `tail` lines of one container's log, cleaned (or of its previous run).
+
+        `container` None: the pod's default container, as `kubectl logs POD` picks it.
+        """
+        ...
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]: ...
 

@@ -249,6 +249,8 @@ def pod_state(
         last_termination_reason=last_termination,
         containers=container_states(obj),
         owner=_owner(meta, "ReplicaSet"),
+        init_containers=container_states(obj, init=True),
+        default_container=_str(default_container(obj)),
     )
 
 
@@ -276,18 +278,42 @@ def _millicores(value: Any) -> float | None:
     return None if cores is None else round(cores * 1000.0, 3)
 
 
-def container_states(obj: Obj) -> tuple[ContainerState, ...]:
+MAX_CONTAINERS = 64
+"""A pod has a handful; a hostile answer may list thousands: the rest are left out."""
+
+DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
+"""The annotation naming the container `kubectl logs` reads when none is given."""
+
+
+def default_container(obj: Obj) -> str | None:
+    """The container `kubectl logs POD` reads: the annotation's if it names one, else the
+    first of the spec (None when the spec lists none)."""
+    spec = _map(obj.get("spec"))
+
+    def names(key: str) -> list[str]:
+        return [str(_map(c)["name"]) for c in _list(spec.get(key)) if _map(c).get("name")]
+
+    containers = names("containers")
+    wanted = _map(_map(obj.get("metadata")).get("annotations")).get(DEFAULT_CONTAINER)
+    if isinstance(wanted, str) and wanted in containers + names("initContainers"):
+        return wanted
+    return containers[0] if containers else None
+
+
+def container_states(obj: Obj, *, init: bool = False) -> tuple[ContainerState, ...]:
     """Each container of the spec with its status: state, restarts, last exit, requests/limits.
 
     Spec order, so the first container (the one `kubectl logs` reads) comes first;
-    a container with no status yet reads "waiting" with no reason.
+    a container with no status yet reads "waiting" with no reason. `init`: the
+    init containers (spec.initContainers with status.initContainerStatuses).
     """
     spec, status = _map(obj.get("spec")), _map(obj.get("status"))
     statuses = {
-        _text(_map(cs).get("name")): _map(cs) for cs in _list(status.get("containerStatuses"))
+        _text(_map(cs).get("name")): _map(cs)
+        for cs in _list(status.get("initContainerStatuses" if init else "containerStatuses"))
     }
     out = []
-    for container in _list(spec.get("containers")):
+    for container in _list(spec.get("initContainers" if init else "containers"))[:MAX_CONTAINERS]:
         c = _map(container)
         name = _text(c.get("name") or "?")
         cs = statuses.get(name, {})

@@ -59,6 +59,7 @@ from console.sources.kube_fixes import KubeFixes
 from console.sources.kube_mapping import (
     KIND_ALIASES,
     RESTARTED_AT,
+    default_container,
     deployment_state,
     hpa_state,
     kube_event,
@@ -320,11 +321,16 @@ class KubernetesSource(KubeFixes):
             name=name, namespace=t.namespace,
         )
 
-    async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
-        """The last `tail` lines of the pod's first container (or of its previous run)."""
-        return await asyncio.to_thread(self._logs, pod, tail, previous)
+    async def logs(self, pod: str, tail: int = 200, previous: bool = False,
+                   container: str | None = None) -> str:
+        """The last `tail` lines of one container (or of its previous run).
 
-    def _logs(self, pod: str, tail: int, previous: bool) -> str:
+        `container` None: the pod's default one, as `kubectl logs POD` picks it (the
+        default-container annotation, else the first); known from the watched pod, so
+        a multi-container pod is never asked without a name (the API answers 400)."""
+        return await asyncio.to_thread(self._logs, pod, tail, previous, container)
+
+    def _logs(self, pod: str, tail: int, previous: bool, container: str | None) -> str:
         t = self._target
         self._session.ensure_for(KubeReadError)
         kwargs: dict[str, Any] = {
@@ -335,10 +341,11 @@ class KubernetesSource(KubeFixes):
         }
         if previous:
             kwargs["previous"] = True
-        cached = self._informers["pods"].get(pod)
-        containers = ((cached or {}).get("spec") or {}).get("containers") or []
-        if containers and isinstance(containers[0], Mapping) and containers[0].get("name"):
-            kwargs["container"] = str(containers[0]["name"])
+        if container is None:
+            cached = self._informers["pods"].get(pod)
+            container = default_container(cached) if cached is not None else None
+        if container:
+            kwargs["container"] = container
         try:
             resp = self._session.call(
                 "get", "pods/log", self._session.apis["core"].read_namespaced_pod_log, **kwargs)

@@ -267,7 +267,8 @@ class ReplayClusterSource:
                                  data: Mapping[str, str]) -> str:
         raise ActionError(REPLAY_REASON)
 
-    async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
+    async def logs(self, pod: str, tail: int = 200, previous: bool = False,
+                   container: str | None = None) -> str:
         return f"replay: logs are not part of a recording (pod {pod})"
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:

@@ -75,7 +75,8 @@ off-screen."""
 
 POD_COLUMNS = (
     Column("name", "Pod", max_width=63),
-    Column("status", "Status", max_width=32),
+    # Short of room, `◌ ContainerCreating` gives up cells before the nodes are cut.
+    Column("status", "Status", max_width=32, min_width=10),
     Column("restarts", "Rst", 3),
     Column("age", "Age", 4),
     Column("node", "Node", max_width=40),
@@ -165,7 +166,8 @@ def pod_cells(pod: PodState) -> tuple[Cell, ...]:
         status_cell,
         restarts,
         format_age(pod.age_s),
-        pod.node or UNKNOWN,
+        # No node yet: not scheduled (Pending), never an empty cell.
+        pod.node or (Styled("pending", "dim") if pod.phase == "Pending" else UNKNOWN),
     )
 
 

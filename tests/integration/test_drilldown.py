@@ -162,9 +162,10 @@ async def test_pod_drilldown_in_crashloop_shows_restarts_reason_and_logs(tmp_pat
         assert pod.name == crashing.name
         assert pod.restarts == sim(app).cluster.find_pod(pod.name).restarts > 0
         assert pod.reason == "CrashLoopBackOff" and pod.last_termination_reason == "Error"
-        (container,) = pod.containers
+        container, agent = pod.containers  # the gateway and its telemetry sidecar
         assert (container.name, container.state, container.reason) == (
             "gateway", "waiting", "CrashLoopBackOff")
+        assert (agent.name, agent.state, agent.ready) == ("otel-agent", "running", True)
         assert (container.last_termination_reason, container.last_exit_code) == ("Error", 1)
         assert container.restarts == pod.restarts
         assert (container.cpu_limit_m, container.memory_limit_bytes) == (500.0, 512 * 2**20)

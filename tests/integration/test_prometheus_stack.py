@@ -480,7 +480,8 @@ class NoCluster:
                                  data: Mapping[str, str]) -> str:
         raise ActionError("no cluster")
 
-    async def logs(self, pod: str, tail: int = 200, previous: bool = False) -> str:
+    async def logs(self, pod: str, tail: int = 200, previous: bool = False,
+                   container: str | None = None) -> str:
         return ""
 
     async def events(self, kind: str, name: str) -> tuple[KubeEvent, ...]:

@@ -1084,17 +1084,24 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(200, pod)
 
     def _pod_log(self, pod: Obj, query: dict[str, str]) -> None:
+        """As the API server's LogLocation/validateContainer (kubernetes
+        pkg/registry/core/pod/strategy.go): no container named is fine for a pod with one
+        container only; otherwise 400 naming every container (init containers first, as
+        podutil.VisitContainers lists them), and any of them, init ones included, is valid."""
         emu = self.emulator
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
-        containers = [c["name"] for c in pod["spec"]["containers"]]
+        spec = pod["spec"]
+        containers = [c["name"] for c in spec.get("containers") or []]
+        every = [c["name"] for key in ("initContainers", "containers", "ephemeralContainers")
+                 for c in spec.get(key) or []]
         container = query.get("container") or ""
         if not container:
             if len(containers) != 1:
-                self._error(400, f"a container name must be specified for pod {name}, "
-                                 f"choose one of: [{' '.join(containers)}]")
+                choose = f", choose one of: [{' '.join(every)}]" if containers else ""
+                self._error(400, f"a container name must be specified for pod {name}{choose}")
                 return
             container = containers[0]
-        if container not in containers:
+        if container not in every:
             self._error(400, f"container {container} is not valid for pod {name}")
             return
         with emu._cond:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.app import App
 from textual.widgets import RichLog
 
 from console.screens.logs import LogsScreen
@@ -14,7 +15,7 @@ LONG = "x" * 300 + " ERROR upstream key rejected"
 LINES = [f"line {i} ok" for i in range(120)] + [LONG] + [f"tail {i}" for i in range(60)]
 
 
-async def fetch_lines(pod: str, tail: int, previous: bool) -> str:
+async def fetch_lines(pod: str, tail: int, previous: bool, container: str | None) -> str:
     return "\n".join(LINES[-tail:] if not previous else ["previous run: \x1b[31mboom\x07"])
 
 
@@ -95,3 +96,73 @@ async def test_escape_closes_the_search_box_first_and_hostile_lines_are_cleaned(
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is not screen
+
+
+CONTAINER_LOGS = {
+    ("init", False): ["init: copying config"],
+    ("init", True): ["init: first try failed"],
+    ("gateway", False): ["gw: listening", "gw: request ok"],
+    ("gateway", True): ["gw: panic: key missing"],
+    ("sidecar", False): ["otel: ready", "otel: scrape refused\x1b[2J"],
+}
+
+
+async def fetch_container(pod: str, tail: int, previous: bool, container: str | None) -> str:
+    lines = CONTAINER_LOGS.get((container or "gateway", previous))
+    if lines is None:
+        raise RuntimeError(f'previous terminated container "{container}" not found')
+    return "".join(f"{line}\n" for line in lines)
+
+
+async def settled(pilot: object, screen: LogsScreen, *keys: str) -> list[str]:
+    """Press the keys, then wait (bounded) until the lines stop changing."""
+    await pilot.press(*keys)  # type: ignore[attr-defined]
+    seen: list[str] = []
+    for _ in range(100):
+        await pilot.pause(0.02)  # type: ignore[attr-defined]
+        if screen.lines and screen.lines == seen:
+            break
+        seen = list(screen.lines)
+    return screen.lines
+
+
+async def test_c_switches_container_a_shows_all_prefixed_and_p_is_per_container() -> None:
+    app: App[None] = App()  # the screen alone: its fetcher is the test's
+    async with app.run_test(size=(110, 30)) as pilot:
+        screen = LogsScreen("pod-1", fetch_container, 3600,
+                            ("init", "gateway", "sidecar"), "gateway")
+        await app.push_screen(screen)
+        assert await settled(pilot, screen) == ["gw: listening", "gw: request ok"]
+        title = str(screen.query_one("#logs-title").render())
+        assert "container gateway (2/3, c: next, a: all), current run" in title, title
+        assert await settled(pilot, screen, "c") == ["otel: ready", "otel: scrape refused␛[2J"]
+        assert await settled(pilot, screen, "c") == ["init: copying config"]  # round the end
+        assert await settled(pilot, screen, "P") == ["init: first try failed"]
+        assert await settled(pilot, screen, "a") == [
+            "[init] init: first try failed", "[gateway] gw: panic: key missing",
+            '[sidecar] ✗ cannot read logs: previous terminated container "sidecar" not found']
+        assert await settled(pilot, screen, "P") == [
+            "[init] init: copying config", "[gateway] gw: listening", "[gateway] gw: request ok",
+            "[sidecar] otel: ready", "[sidecar] otel: scrape refused␛[2J"]
+        assert "all 3 containers" in str(screen.query_one("#logs-title").render())
+        assert await settled(pilot, screen, "a") == ["init: copying config"]  # back to one
+
+
+async def test_the_demo_pod_shows_its_sidecar_with_c(tmp_path: Path) -> None:
+    app = demo_app(tmp_path, "crashloop")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for_data(pilot)
+        app.overview.query_one("#pods").focus()
+        await pilot.press("l")
+        await pilot.pause(0.2)
+        screen = app.screen
+        assert isinstance(screen, LogsScreen)
+        assert screen.containers == ("gateway", "otel-agent")
+        lines = await settled(pilot, screen, "c")
+        assert screen.container == "otel-agent"
+        assert lines and all("HOLYSHEEP_API_KEY" not in line for line in lines)
+        assert "connection refused" in lines[-1]
+        lines = await settled(pilot, screen, "a")
+        assert any(line.startswith("[gateway] ") and "HOLYSHEEP_API_KEY" in line
+                   for line in lines)
+        assert lines[-1].startswith("[otel-agent] ")

@@ -299,3 +299,25 @@ async def test_permission_is_granted_unless_denied() -> None:
         await sources.cluster.scale(5)
     await sources.cluster.restart()  # still allowed
     assert len((await sources.cluster.fetch()).pods) == 3
+
+
+async def test_demo_pods_have_a_telemetry_sidecar_with_its_own_log() -> None:
+    """Two containers, as most gateway pods have: `-c otel-agent` is the agent's log, no
+    container is the gateway's, an unknown one is the API's 400 (issue 17)."""
+    sources, _ = demo("crashloop")
+    pods = (await sources.cluster.fetch()).pods
+    crashing = next(p for p in pods if not p.ready)
+    assert crashing.log_containers() == ("gateway", "otel-agent")
+    assert crashing.log_default() == "gateway"
+    gateway, agent = crashing.containers
+    assert agent.state == "running" and agent.ready and agent.restarts == 0
+    assert gateway.last_exit_code == 1, "the crash stays the gateway container's"
+    agent_log = await sources.cluster.logs(crashing.name, container="otel-agent")
+    assert "Everything is ready" in agent_log or "Failed to scrape" in agent_log
+    assert "connection refused" in agent_log.splitlines()[-1], "the gateway beside it is down"
+    assert "HOLYSHEEP_API_KEY" not in agent_log
+    assert "HOLYSHEEP_API_KEY" in await sources.cluster.logs(crashing.name, container="gateway")
+    with pytest.raises(ActionError, match="previous terminated container \"otel-agent\""):
+        await sources.cluster.logs(crashing.name, previous=True, container="otel-agent")
+    with pytest.raises(ActionError, match="container nope is not valid"):
+        await sources.cluster.logs(crashing.name, container="nope")
