@@ -13,6 +13,7 @@ environment values. Whatever it draws:
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import os
@@ -98,6 +99,9 @@ GOOD: tuple[tuple[str, st.SearchStrategy[str], st.SearchStrategy[str]], ...] = (
 )
 
 
+# The strategy builders are cached: drawing the same strategy again is what Hypothesis
+# expects, and building and validating them anew on every draw took most of the time.
+@functools.cache
 def value_for(name: str, *, tame: bool = False) -> st.SearchStrategy[str]:
     """A value for this flag or key: mostly a good one, else one at an edge, or any value.
 
@@ -139,6 +143,7 @@ envs = st.sampled_from(ENV_NAMES).flatmap(lambda name: st.dictionaries(
     max_size=1)) | st.dictionaries(st.sampled_from(ENV_NAMES), env_text, max_size=3)
 
 
+@functools.cache
 def toml_values(depth: int = 1) -> st.SearchStrategy[Any]:
     """Any TOML value: every type, NaN and inf, nested arrays and tables."""
     scalars = st.one_of(st.booleans(), st.integers(-10**20, 10**20), st.floats(),
@@ -155,6 +160,7 @@ BOOLEANS = ("read_only", "low_bandwidth", "insecure_skip_tls_verify")
 metric_names = st.sampled_from(["my_requests_total", "", "llm", "0.001", "true", "x y"])
 
 
+@functools.cache
 def key_value(key: str, tame: bool) -> st.SearchStrategy[Any]:
     """A value for this config key: mostly of its own type (good or at an edge), else any."""
     own: st.SearchStrategy[Any]
