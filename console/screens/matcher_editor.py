@@ -19,10 +19,10 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from console.actions.runner import MAX_COMMENT
+from console.screens.dialog import DialogScreen
 from console.screens.type_ahead import TypeAhead
 from console.sources.matchers import Matcher, parse
 from console.text.safe_text import clean_line
@@ -82,21 +82,21 @@ class CommentInput(OrderedInput):
         self.editor.submit()
 
 
-class MatcherEditor(ModalScreen[SilenceEdit | None]):
+class MatcherEditor(DialogScreen[SilenceEdit | None]):
+    """One step of S (screens/dialog.py keeps its promises: one answer, withdrawn on a
+    target switch, the keys typed ahead handed to it)."""
+
     CSS_PATH = Path(__file__).with_name("matcher_editor.tcss")
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, matchers: tuple[Matcher, ...], comment: str,
                  default_comment: str, type_ahead: TypeAhead | None = None) -> None:
-        super().__init__()
+        super().__init__(None, type_ahead)
         self.title_text = title
         self.lines = "\n".join(m.text for m in matchers)
         self.comment = comment
         self.default_comment = default_comment
         """The comment sent when the field is left empty: Alertmanager wants one."""
-        self.type_ahead = type_ahead
-        self.answered = False
-        self._shown = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="matchers-box"):
@@ -108,6 +108,10 @@ class MatcherEditor(ModalScreen[SilenceEdit | None]):
             yield CommentInput(self, self.comment)
             yield Static(KEYS, id="matchers-keys")
 
+    def on_mount(self) -> None:
+        # Focused before the base hands over the keys typed ahead (after a refresh).
+        self.query_one(MatcherLines).focus()
+
     def submit(self) -> None:
         if self.answered:
             return
@@ -117,28 +121,5 @@ class MatcherEditor(ModalScreen[SilenceEdit | None]):
             self.query_one("#matchers-error", Static).update(f"✗ {exc}")
             return
         typed = clean_line(self.query_one(CommentInput).value.strip())[:MAX_COMMENT]
-        self.answered = True
-        if self.type_ahead is not None:
-            self.type_ahead.hold()  # what follows is for the confirmation
-        self.dismiss(SilenceEdit(matchers, typed or self.default_comment))
-
-    def action_cancel(self) -> None:
-        if self.answered:
-            return
-        self.answered = True
-        self.dismiss(None)
-
-    def withdraw(self) -> None:
-        """No answer will be taken any more (the target changed); close when on top."""
-        self.answered = True
-        if self.app.screen is self:
-            self.dismiss(None)
-
-    def on_screen_resume(self) -> None:
-        if self.answered and self.app.screen is self:  # withdrawn while another screen was on top
-            self.dismiss(None)
-        elif not self._shown:
-            self._shown = True
-            self.query_one(MatcherLines).focus()
-            if self.type_ahead is not None:
-                self.call_after_refresh(self.type_ahead.release)
+        # What follows is for the confirmation.
+        self.answer_with(SilenceEdit(matchers, typed or self.default_comment), then_more=True)
