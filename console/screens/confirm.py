@@ -15,7 +15,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from console.screens.dialog import DialogScreen
@@ -57,14 +57,19 @@ class ConfirmScreen(DialogScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             yield Static(self.title_text, id="confirm-title", markup=False)
-            yield Static(f"target   {self.target_text}", id="confirm-target", markup=False)
-            if self.where_text:
-                yield Static(f"where    {self.where_text}", id="confirm-where", markup=False)
-            yield Static(f"same as  {self.command_text}", id="confirm-command", markup=False)
-            if self.detail:
-                yield Static(diff_text(self.detail), id="confirm-detail", markup=False)
-            if self.warning:
-                yield Static(f"⚠ {self.warning}", id="confirm-warning", markup=False)
+            # However long the command (a silence of a 10,000-character label), the title
+            # and the keys stay on screen: what is between them scrolls.
+            with VerticalScroll(id="confirm-body"):  # ↑ ↓ scroll it
+                yield Static(f"target   {self.target_text}", id="confirm-target", markup=False)
+                if self.where_text:
+                    yield Static(f"where    {self.where_text}", id="confirm-where",
+                                 markup=False)
+                yield Static(f"same as  {self.command_text}", id="confirm-command",
+                             markup=False)
+                if self.detail:
+                    yield Static(diff_text(self.detail), id="confirm-detail", markup=False)
+                if self.warning:
+                    yield Static(f"⚠ {self.warning}", id="confirm-warning", markup=False)
             yield Static(f"[b]{self.confirm_key}[/b] confirm    [b]n[/b] / [b]esc[/b] cancel",
                          id="confirm-keys")
 
