@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -84,3 +87,23 @@ async def wait_for_fleet(pilot: Pilot[int], rounds: int = 200) -> None:
 def cell_text(table: KeyedTable, row: str, col: str) -> str:
     """A cell's text without its styling, as a test compares it."""
     return plain(table.get_cell(row, col))
+
+
+async def eventually(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float,
+                     step: float = 0.05) -> bool:
+    """Whether `predicate` came true within `timeout` seconds, the app running meanwhile:
+    a bounded poll, never a sleep for a guessed time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            return False
+        await pilot.pause(step)
+    return True
+
+
+async def pilot_until(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float,
+                      step: float = 0.05) -> None:
+    """`eventually`, failing the test when it did not come true."""
+    if not await eventually(pilot, predicate, timeout, step):
+        raise AssertionError("condition not met in time")

@@ -43,6 +43,7 @@ from console.config.settings import Settings
 from console.hints import load_hints
 from console.model import HpaState, SourceName
 from console.screens.confirm import ConfirmScreen
+from console.screens.dialog import DialogScreen
 from console.screens.matcher_editor import MatcherEditor, SilenceEdit
 from console.screens.prompt import PromptScreen
 from console.screens.revisions import RevisionScreen
@@ -56,7 +57,8 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
 Phase = Literal["checking", "asking", "sending"]
-Dialog = ConfirmScreen | PromptScreen | RevisionScreen | MatcherEditor
+Dialog = DialogScreen[Any]
+"""Any step of an action that asks (screens/dialog.py): a switch withdraws it."""
 PHASES: dict[Phase, str] = {
     "checking": "its permission check is in flight",
     "asking": "its dialog is open",

@@ -9,7 +9,6 @@ counts the writes each emulator received: none, or one to the dialog's cluster.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from console.screens.fleet import FleetScreen
 from console.screens.prompt import PromptScreen
 from console.sources import build_source_set
 from console.sources.base import ActionError
+from tests.app_harness import eventually, pilot_until
 from tests.stack import kube_objects as k
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import free_port, loaded_emulator
@@ -104,18 +104,7 @@ def clusters(tmp_path: Path) -> Iterator[Clusters]:
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    if not await eventually(pilot, predicate, timeout):
-        raise AssertionError("condition not met in time")
-
-
-async def eventually(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            return False
-        await pilot.pause(0.05)
-    return True
+    await pilot_until(pilot, predicate, timeout)
 
 
 async def confirm_if_shown(pilot: Pilot[Any], app: GatewayConsole, within: float) -> str | None:

@@ -23,10 +23,9 @@ from console.config.types import HttpEndpoint, Settings, TargetSettings
 from console.doctor.checks import Check
 from console.doctor.prometheus import prometheus_checks
 from console.sources.profile_detect import detect
-from tests.stack.fixtures import require_binaries
 from tests.stack.litellm_record import FIXTURE as LITELLM
-from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob
-from tests.stack.static_exporter import StaticExporter
+from tests.stack.prometheus_stack import PrometheusStack
+from tests.stack.static_stack import static_products
 from tests.stack.write_fixtures import FIXTURES
 
 pytestmark = pytest.mark.stack
@@ -37,19 +36,8 @@ FILES = {"litellm": LITELLM, "kong": FIXTURES / "kong-3.9.prom",
 
 @pytest.fixture(scope="module")
 def products() -> Iterator[PrometheusStack]:
-    require_binaries()
-    exporters = {job: StaticExporter(path).start() for job, path in FILES.items()}
-    stack = PrometheusStack([ScrapeJob(job, [e.target]) for job, e in exporters.items()],
-                            rules="groups: []\n", with_alertmanager=False)
-    try:
-        stack.start()
-        for job in FILES:
-            stack.wait_for_samples(job, samples=2)
+    with static_products(FILES, samples=2) as stack:
         yield stack
-    finally:
-        stack.stop()
-        for exporter in exporters.values():
-            exporter.stop()
 
 
 async def checks(stack: PrometheusStack, profile: str,

@@ -33,7 +33,7 @@ from console.screens.fleet import FleetScreen
 from console.sources import build_source_set
 from console.sources.store import StoreRegistry, StoreSlice
 from console.state.fleet import fleet_rows
-from tests.app_harness import cell_text
+from tests.app_harness import cell_text, pilot_until
 from tests.stack import kube_objects
 from tests.stack.fixtures import GatewayStack, require_binaries
 from tests.stack.gateway_exporter import GatewayExporter, ModelTraffic, seed_models
@@ -175,12 +175,7 @@ url = "http://127.0.0.1:{dead_port}"
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+    await pilot_until(pilot, predicate, timeout)
 
 
 def rows_ready(app: GatewayConsole) -> bool:

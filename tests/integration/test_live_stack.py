@@ -8,7 +8,6 @@ shows, and `r`/`y` sends exactly one PATCH while `n`, `--read-only` and an RBAC
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +27,7 @@ from console.screens.matcher_editor import MatcherEditor
 from console.screens.prompt import PromptScreen
 from console.sources import build_source_set
 from console.text.format import fmt_ratio_pct, fmt_seconds
-from tests.app_harness import cell_text
+from tests.app_harness import cell_text, pilot_until
 from tests.stack.fixtures import GatewayStack
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import CONTEXT, FAKE_TOKEN
@@ -64,12 +63,7 @@ def live_app(gateway_stack: GatewayStack, kubeconfig: Path, tmp_path: Path) -> A
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+    await pilot_until(pilot, predicate, timeout)
 
 
 def healthy(app: GatewayConsole) -> bool:

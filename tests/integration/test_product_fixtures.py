@@ -28,11 +28,10 @@ from console.screens.model_detail import errors_text, figures_text
 from console.sources.prometheus import PrometheusSource
 from tests.stack import envoy_exposition, kong_exposition
 from tests.stack.fixture_traffic import ALL_SUCCESS, MIXED, PERIOD_S, ModelTraffic
-from tests.stack.fixtures import require_binaries
 from tests.stack.litellm_load import standard_mix, warm_up_mix
 from tests.stack.litellm_record import FIXTURE as LITELLM_FIXTURE
-from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob
-from tests.stack.static_exporter import StaticExporter
+from tests.stack.prometheus_stack import PrometheusStack
+from tests.stack.static_stack import static_products
 from tests.stack.write_fixtures import FIXTURES, expected
 
 KONG = FIXTURES / "kong-3.9.prom"
@@ -128,19 +127,8 @@ def test_recorded_litellm_exposition_holds_the_load_that_made_it() -> None:
 
 @pytest.fixture(scope="module")
 def fixtures_stack() -> Iterator[PrometheusStack]:
-    require_binaries()
-    exporters = {job: StaticExporter(path).start() for job, path in JOBS.items()}
-    stack = PrometheusStack([ScrapeJob(job, [e.target]) for job, e in exporters.items()],
-                            rules="groups: []\n", with_alertmanager=False)
-    try:
-        stack.start()
-        for job in JOBS:
-            stack.wait_for_samples(job, samples=8)
+    with static_products(JOBS, samples=8) as stack:
         yield stack
-    finally:
-        stack.stop()
-        for exporter in exporters.values():
-            exporter.stop()
 
 
 def _by(stack: PrometheusStack, promql: str, label: str) -> dict[str, float]:

@@ -9,7 +9,6 @@ settings, App and sources are used, so this runs as is against a checkout withou
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +26,7 @@ from console.app import GatewayConsole
 from console.clock import system_clock
 from console.config.settings import build_settings
 from console.sources import build_source_set
+from tests.app_harness import pilot_until
 from tests.stack.fixtures import require_binaries
 from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob
 from widgets.keyed_table import KeyedTable
@@ -79,12 +79,7 @@ def prometheus_of_many() -> Iterator[PrometheusStack]:
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 30.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.1)
+    await pilot_until(pilot, predicate, timeout, step=0.1)
 
 
 async def test_the_title_says_how_many_and_the_table_holds_the_busiest(

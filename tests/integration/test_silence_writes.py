@@ -7,7 +7,6 @@ in the audit log (Alertmanager refuses to expire a silence twice).
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from console.model import Alert
 from console.screens.confirm import ConfirmScreen
 from console.screens.matcher_editor import MatcherEditor
 from console.screens.prompt import PromptScreen
+from tests.app_harness import pilot_until
 from tests.stack.fixtures import GatewayStack
 from tests.stack.kube_fixtures import CONTEXT
 from widgets.keyed_table import KeyedTable
@@ -54,12 +54,7 @@ def silences(url: str) -> dict[str, dict[str, Any]]:
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+    await pilot_until(pilot, predicate, timeout)
 
 
 Labels = dict[str, str]

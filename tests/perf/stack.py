@@ -20,12 +20,11 @@ import random
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tests.stack.fault_proxy import CONTEXT, KUBE_TOKEN, write_kubeconfig
 from tests.stack.gateway_exporter import GatewayExporter, many_models, seed_models
-from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import loaded_emulator
+from tests.stack.loopback_stack import LoopbackStack
 from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob
 
 JOBS = {4: ("ai-gateway", "ai_gateway"), 20: ("ai-gateway-twenty", "twenty_gateway"),
@@ -44,30 +43,12 @@ def overrides(models: int) -> dict[str, str]:
 
 
 @dataclass
-class BenchStack:
+class BenchStack(LoopbackStack):
     """Start with `start()`, always `stop()` (or use `with`)."""
 
     exporters: dict[int, GatewayExporter] = field(default_factory=dict)
-    prometheus: PrometheusStack | None = None
-    emulator: KubeEmulator | None = None
-    _tmp: tempfile.TemporaryDirectory[str] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _wobbler: threading.Thread | None = None
-
-    @property
-    def folder(self) -> Path:
-        assert self._tmp is not None
-        return Path(self._tmp.name)
-
-    @property
-    def prometheus_url(self) -> str:
-        assert self.prometheus is not None
-        return self.prometheus.prometheus_url
-
-    @property
-    def alertmanager_url(self) -> str:
-        assert self.prometheus is not None and self.prometheus.alertmanager_url is not None
-        return self.prometheus.alertmanager_url
 
     @property
     def kube_url(self) -> str:
@@ -124,22 +105,11 @@ class BenchStack:
                 "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
                 "KUBECONFIG": str(self.folder / "kubeconfig")}
 
+    def started_exporters(self) -> list[GatewayExporter]:
+        return list(self.exporters.values())
+
     def stop(self) -> None:
         self._stop.set()
         if self._wobbler is not None:
             self._wobbler.join(3)
-        if self.emulator is not None:
-            self.emulator.stop()
-        if self.prometheus is not None:
-            self.prometheus.stop()
-        for exporter in self.exporters.values():
-            exporter.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self) -> BenchStack:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop()

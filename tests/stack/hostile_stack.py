@@ -22,7 +22,7 @@ import json
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from tests.stack.hostile import ANSWER, CLICK, CONTROLS, CORPUS, LONG, MARKUP, U
 from tests.stack.hostile import by_kind as kind
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import FAKE_TOKEN, loaded_emulator
+from tests.stack.loopback_stack import LoopbackStack
 from tests.stack.prometheus_stack import PrometheusStack, ScrapeJob
 
 PROVIDER = "hx"
@@ -132,28 +133,10 @@ def _patch_objects(emu: KubeEmulator) -> None:
 
 
 @dataclass
-class HostileStack:
+class HostileStack(LoopbackStack):
     """Start with `start()`, always `stop()` (or use `with`)."""
 
     exporter: GatewayExporter | None = None
-    prometheus: PrometheusStack | None = None
-    emulator: KubeEmulator | None = None
-    _tmp: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
-
-    @property
-    def folder(self) -> Path:
-        assert self._tmp is not None
-        return Path(self._tmp.name)
-
-    @property
-    def prometheus_url(self) -> str:
-        assert self.prometheus is not None
-        return self.prometheus.prometheus_url
-
-    @property
-    def alertmanager_url(self) -> str:
-        assert self.prometheus is not None and self.prometheus.alertmanager_url is not None
-        return self.prometheus.alertmanager_url
 
     @property
     def kubeconfig(self) -> Path:
@@ -226,22 +209,8 @@ class HostileStack:
                 assert resp.status == 200, resp.status
         return len(active)
 
-    def stop(self) -> None:
-        if self.emulator is not None:
-            self.emulator.stop()
-        if self.prometheus is not None:
-            self.prometheus.stop()
-        if self.exporter is not None:
-            self.exporter.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self) -> HostileStack:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def started_exporters(self) -> list[GatewayExporter]:
+        return [self.exporter] if self.exporter is not None else []
 
 
 @pytest.fixture(scope="session")

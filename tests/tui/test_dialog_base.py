@@ -9,7 +9,8 @@ dialog once it is back on top, keys held for it handed over once it shows, and i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from textual import events
@@ -21,6 +22,7 @@ from textual.widgets import Static
 
 from console.screens.dialog import DialogScreen
 from console.screens.type_ahead import TypeAhead
+from tests.app_harness import pilot_until
 
 
 class Pick(DialogScreen[str | None]):
@@ -58,21 +60,23 @@ class Host(App[object]):
         self.push_screen(dialog, self.results.append)
 
 
-async def until(pilot: Pilot[Any], done: Callable[[], bool], rounds: int = 500) -> None:
-    """Polls (bounded: a few seconds on a loaded box) until `done`."""
-    for _ in range(rounds):
-        if done():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"not reached; screens {pilot.app.screen_stack}")
+async def until(pilot: Pilot[Any], done: Callable[[], bool]) -> None:
+    await pilot_until(pilot, done, 5.0, step=0.01)  # a few seconds on a loaded box
 
 
-async def test_a_dialog_answers_once() -> None:
+@contextlib.asynccontextmanager
+async def shown() -> AsyncIterator[tuple[Host, Pilot[Any], Pick]]:
+    """A Pick on top of a running Host, once its first resume was handled."""
     app = Host()
     async with app.run_test() as pilot:
         dialog = Pick()
         app.ask(dialog)
         await until(pilot, lambda: app.screen is dialog and dialog.resumed == 1)
+        yield app, pilot, dialog
+
+
+async def test_a_dialog_answers_once() -> None:
+    async with shown() as (app, pilot, dialog):
         dialog.answer_with("a")  # a bounce: both before the dialog has gone
         dialog.answer_with("b")
         dialog.withdraw()
@@ -82,11 +86,7 @@ async def test_a_dialog_answers_once() -> None:
 
 
 async def test_withdrawn_on_top_it_closes_at_once_and_takes_no_answer() -> None:
-    app = Host()
-    async with app.run_test() as pilot:
-        dialog = Pick()
-        app.ask(dialog)
-        await until(pilot, lambda: app.screen is dialog and dialog.resumed == 1)
+    async with shown() as (app, pilot, dialog):
         dialog.withdraw()
         dialog.answer_with("a")
         await until(pilot, lambda: app.results != [])
@@ -95,22 +95,14 @@ async def test_withdrawn_on_top_it_closes_at_once_and_takes_no_answer() -> None:
 
 
 async def test_escape_cancels_with_the_dialogs_own_nothing() -> None:
-    app = Host()
-    async with app.run_test() as pilot:
-        dialog = Pick()
-        app.ask(dialog)
-        await until(pilot, lambda: app.screen is dialog and dialog.resumed == 1)
+    async with shown() as (app, pilot, dialog):
         await pilot.press("escape")
         await until(pilot, lambda: app.results != [])
-        assert app.results == [None]
+        assert app.results == [None] and dialog.answered
 
 
 async def test_withdrawn_while_covered_it_closes_once_back_on_top() -> None:
-    app = Host()
-    async with app.run_test() as pilot:
-        dialog = Pick()
-        app.ask(dialog)
-        await until(pilot, lambda: app.screen is dialog and dialog.resumed == 1)
+    async with shown() as (app, pilot, dialog):
         app.push_screen(Cover())
         await until(pilot, lambda: isinstance(app.screen, Cover))
         dialog.withdraw()

@@ -10,7 +10,6 @@ what the screen shows, as written.
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,7 @@ from console.screens.matcher_editor import MatcherEditor, MatcherLines
 from console.screens.model_detail import ModelDetailScreen
 from console.screens.prompt import PromptScreen
 from console.sources import build_source_set
+from tests.app_harness import pilot_until
 from tests.stack import kube_objects as ko
 from tests.stack.faults import FaultServer
 from tests.stack.hostile import ANSWER, MARKUP, UNBALANCED
@@ -59,12 +59,7 @@ def make_app(stack: HostileStack, home: Path, prometheus_url: str | None = None
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
+    await pilot_until(pilot, predicate, timeout)
 
 
 def click_at(app: GatewayConsole, x: int, y: int) -> None:
