@@ -27,7 +27,7 @@ class _Entry:
 
 
 class EventLog:
-    """Events about the watched objects, newest last."""
+    """Events about the watched objects (kept least recently seen first; read newest first)."""
 
     def __init__(self) -> None:
         self._entries: dict[tuple[str, str, str, str, str], _Entry] = {}
@@ -56,14 +56,15 @@ class EventLog:
             del self._entries[key]
 
     def recent(self, limit: int) -> tuple[KubeEvent, ...]:
+        """The `limit` last seen, newest first, as the live source gives them."""
         entries = list(self._entries.values())[-limit:]
-        return tuple(_public(e) for e in entries)
+        return tuple(_public(e) for e in reversed(entries))
 
     def about(self, kind: str, name: str) -> tuple[KubeEvent, ...]:
         wanted = kind.lower()
         return tuple(
             _public(e)
-            for e in self._entries.values()
+            for e in reversed(self._entries.values())
             if e.kind.lower() == wanted and e.name == name
         )
 

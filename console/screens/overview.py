@@ -77,6 +77,10 @@ def shown_points(per_model: Mapping[ModelKey, Iterable[float | None]], key: Mode
     return tuple(per_model.get(key, ()))[-SPARK_CELLS:]
 
 
+SCROLLBAR = 2
+"""Columns a vertical scrollbar takes (Textual's default `scrollbar-size-vertical`)."""
+
+
 class OverviewScreen(Screen[None]):
     # A screen's keys come before the App's in the footer: the overview lists its whole
     # keymap in the order the footer shows, the console-wide keys pointing at the App.
@@ -344,8 +348,8 @@ class OverviewScreen(Screen[None]):
             events = reading.events if reading else ()
             now = self.host.clock()
             panel = self.query_one("#events", KeyedTable)
-            # The whole width, inside its border.
-            panel.sync(event_rows(events, now, self.app.size.width - 2))
+            # The whole width, inside its border, less a scrollbar's (when they scroll).
+            panel.sync(event_rows(events, now, self.app.size.width - 2 - SCROLLBAR))
             panel.set_titles("Events", events_subtitle(events))
         dep = reading.deployment if reading else None
         pods.set_titles(deployment_title(dep), rollout_note(dep, len(rows), error))

@@ -87,9 +87,16 @@ def event_row_key(ev: KubeEvent) -> str:
     return "\x1f".join((ev.object_kind, ev.object_name, ev.reason, ev.message[:200]))
 
 
+def _seen_at(ev: KubeEvent) -> float:
+    try:
+        return datetime.fromisoformat(ev.last_seen or "").timestamp()
+    except ValueError:
+        return float("-inf")  # unknown time: after every known one
+
+
 def events_in_triage_order(events: Sequence[KubeEvent]) -> list[KubeEvent]:
-    """Warnings before the scaling notes, each newest first (the order they come in)."""
-    return sorted(events, key=lambda ev: ev.type != "Warning")
+    """Warnings before the scaling notes, each newest first."""
+    return sorted(events, key=lambda ev: (ev.type != "Warning", -_seen_at(ev)))
 
 
 def event_rows(events: Sequence[KubeEvent], now: float,

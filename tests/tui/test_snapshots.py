@@ -16,12 +16,23 @@ from tests.app_harness import demo_app, wait_for_data
 
 
 async def settle(pilot: Pilot[Any]) -> None:
+    """Until the screen stops changing (bounded): the panels share the rows after a
+    refresh (OverviewScreen.share_space) and the events' messages are cut after that, so
+    a fixed pause caught hpa-maxed at 80x24 between two layouts on a loaded machine."""
     await wait_for_data(pilot)
-    await pilot.pause(0.1)
-    # The panels share the rows after a refresh (OverviewScreen.share_space): let that
-    # second layout land before the picture (hpa-maxed at 80x24 was caught between them).
-    await pilot.wait_for_scheduled_animations()
-    await pilot.pause(0.3)
+    await steady(pilot)
+
+
+async def steady(pilot: Pilot[Any]) -> None:
+    """Pause until two pictures a tenth of a second apart are the same (6 s at most)."""
+    last = None
+    for _ in range(60):
+        await pilot.pause(0.1)
+        await pilot.wait_for_scheduled_animations()
+        shot = pilot.app.export_screenshot()
+        if shot == last:
+            return
+        last = shot
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -35,7 +46,7 @@ def test_help_screen(snap_compare: Any, tmp_path: Path) -> None:
     async def open_help(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.1)
+        await steady(pilot)
 
     assert snap_compare(demo_app(tmp_path), terminal_size=(120, 40), run_before=open_help)
 
@@ -44,7 +55,7 @@ def test_restart_confirmation(snap_compare: Any, tmp_path: Path) -> None:
     async def ask_restart(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("r")
-        await pilot.pause(0.2)
+        await steady(pilot)
 
     assert snap_compare(demo_app(tmp_path), terminal_size=(80, 24), run_before=ask_restart)
 
@@ -56,12 +67,12 @@ def test_silence_matcher_editor(snap_compare: Any, tmp_path: Path) -> None:
         pilot.app.query_one("#alerts").focus()
         await pilot.pause(0.1)
         await pilot.press("S")
-        await pilot.pause(0.2)
+        await steady(pilot)
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await steady(pilot)
         assert type(pilot.app.screen).__name__ == "MatcherEditor"
         await pilot.press("end", "ctrl+n", *"bad~~line", "enter")
-        await pilot.pause(0.2)
+        await steady(pilot)
 
     assert snap_compare(demo_app(tmp_path, "latency-spike"), terminal_size=(80, 24),
                         run_before=edit_matchers)
@@ -75,7 +86,7 @@ def test_read_only_overview(snap_compare: Any, tmp_path: Path) -> None:
 async def _paused(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("p")
-    await pilot.pause(0.1)
+    await steady(pilot)
 
 
 @pytest.mark.parametrize(("scenario", "read_only", "paused"), [

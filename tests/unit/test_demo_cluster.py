@@ -279,7 +279,9 @@ async def test_cluster_reading_carries_recent_events() -> None:
     assert {"SuccessfulRescale", "ScalingReplicaSet", "SuccessfulCreate"} <= {
         e.reason for e in events
     }
-    assert [e.last_seen for e in events] == sorted(e.last_seen or "" for e in events)
+    # Newest first, as the live source gives them (kube_mapping.newest_first).
+    assert [e.last_seen for e in events] == sorted((e.last_seen or "" for e in events),
+                                                   reverse=True)
 
 
 async def test_permission_is_granted_unless_denied() -> None:

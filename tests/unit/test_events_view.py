@@ -68,3 +68,13 @@ def test_overview_rows_put_warnings_first_and_cut_the_message_at_the_panels_edge
     assert plain(scaling[4]) == "Scaled up replica set ai-gateway-7d9 from 0 to 1"[:35] + "…"
     wide = event_rows((event(),), NOW, 200)
     assert [plain(c) for c in next(iter(wide.values()))][4] == MESSAGE  # whole when it fits
+
+
+def test_overview_rows_are_newest_first_whatever_order_they_come_in() -> None:
+    old, new = (KubeEvent("Normal", "SuccessfulRescale", f"New size: {n}",
+                          "HorizontalPodAutoscaler", "ai-gateway-hpa", 1, seen)
+                for n, seen in ((4, "2026-03-01T11:00:00Z"), (10, "2026-03-01T11:50:00Z")))
+    unknown = KubeEvent("Normal", "Pulled", "image present", "Pod", "p", 1, None)
+    rows = event_rows((unknown, old, new, event()), NOW, 160)
+    assert [plain(cells[4]) for cells in rows.values()] == [
+        MESSAGE, "New size: 10", "New size: 4", "image present"]
