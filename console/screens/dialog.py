@@ -27,12 +27,14 @@ To subclass (a new dialog of an action, e.g. an editor of matchers):
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from textual import events, on
 from textual.screen import ModalScreen
 
 from console.screens.type_ahead import TypeAhead
+from widgets.ordered_input import OrderedInput
 
 ResultT = TypeVar("ResultT")
 
@@ -71,3 +73,26 @@ class DialogScreen(ModalScreen[ResultT]):
         elif not self._shown and self.type_ahead is not None:
             self._shown = True
             self.call_after_refresh(self.type_ahead.release)  # once it has the focus
+
+
+class DialogInput(OrderedInput):
+    """A dialog's input: `enter` hands its value to `on_submit` at once; a key read after
+    the dialog answered was typed for the next one and goes back to wait for it."""
+
+    def __init__(self, dialog: DialogScreen[Any], value: str, on_submit: Callable[[str], None],
+                 *, id: str) -> None:
+        super().__init__(value=value, id=id)
+        self.dialog = dialog
+        self._on_submit = on_submit
+
+    async def on_key(self, event: events.Key) -> None:
+        if self.dialog.answered:
+            event.stop()
+            event.prevent_default()
+            if self.dialog.type_ahead is not None:
+                self.dialog.type_ahead.give_back(event)
+            return
+        await super().on_key(event)
+
+    async def action_submit(self) -> None:
+        self._on_submit(self.value)

@@ -22,11 +22,10 @@ from textual.containers import Vertical
 from textual.widgets import Static, TextArea
 
 from console.actions.runner import MAX_COMMENT
-from console.screens.dialog import DialogScreen
+from console.screens.dialog import DialogInput, DialogScreen
 from console.screens.type_ahead import TypeAhead
 from console.sources.matchers import Matcher, parse
 from console.text.safe_text import clean_line
-from widgets.ordered_input import OrderedInput
 
 HINT = ("name=value  name!=value  name=~regex  name!~regex, one a line; a regex matches "
         "the whole value, \\x1B and \\x{202E} stand for characters that cannot be shown")
@@ -64,22 +63,11 @@ class MatcherLines(TextArea):
             self.insert("\n")
 
 
-class CommentInput(OrderedInput):
+class CommentInput(DialogInput):
+    """The silence's comment: `enter` answers the editor, as in the matcher lines."""
+
     def __init__(self, editor: MatcherEditor, value: str) -> None:
-        super().__init__(value=value, id="matchers-comment")
-        self.editor = editor
-
-    async def on_key(self, event: events.Key) -> None:
-        if self.editor.answered:
-            event.stop()
-            event.prevent_default()
-            if self.editor.type_ahead is not None:
-                self.editor.type_ahead.give_back(event)
-            return
-        await super().on_key(event)
-
-    async def action_submit(self) -> None:
-        self.editor.submit()
+        super().__init__(editor, value, lambda _: editor.submit(), id="matchers-comment")
 
 
 class MatcherEditor(DialogScreen[SilenceEdit | None]):

@@ -16,39 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from console.screens.dialog import DialogScreen
+from console.screens.dialog import DialogInput, DialogScreen
 from console.screens.type_ahead import TypeAhead
-from widgets.ordered_input import OrderedInput
 
 Validator = Callable[[str], str | None]
 """Returns an error message for a bad value, None when it is fine."""
-
-
-class PromptInput(OrderedInput):
-    """The prompt's input: `enter` answers at once; a key read after the answer was
-    typed for the confirmation and goes back to wait for it."""
-
-    def __init__(self, prompt: PromptScreen, value: str) -> None:
-        super().__init__(value=value, id="prompt-input")
-        self.prompt = prompt
-
-    async def on_key(self, event: events.Key) -> None:
-        if self.prompt.answered:
-            event.stop()
-            event.prevent_default()
-            if self.prompt.type_ahead is not None:
-                self.prompt.type_ahead.give_back(event)
-            return
-        await super().on_key(event)
-
-    async def action_submit(self) -> None:
-        self.prompt.submit(self.value)
 
 
 class PromptScreen(DialogScreen[str | None]):
@@ -68,7 +45,7 @@ class PromptScreen(DialogScreen[str | None]):
             yield Static(self.question, id="prompt-question", markup=False)
             if self.hint:
                 yield Static(self.hint, id="prompt-hint", markup=False)
-            yield PromptInput(self, self.default)
+            yield DialogInput(self, self.default, self.submit, id="prompt-input")
             yield Static("", id="prompt-error", markup=False)  # quotes what was typed
 
     def _error(self, value: str) -> str | None:
