@@ -358,7 +358,11 @@ def test_snapshot_prints_every_target_of_the_store(victoria: VictoriaStack, tmp_
         assert doc["sources"]["prometheus"]["ok"]
         assert {(m["provider"], m["model"]) for m in doc["models"]} == {
             (p, m) for c, p, m in truth if c == doc["target"]}
-    assert all(line.startswith(("ai-gateway-console: eu: kubernetes",
-                                "ai-gateway-console: us: kubernetes",
-                                "ai-gateway-console: ap: kubernetes"))
-               for line in captured.err.splitlines())
+        # The store evaluates no rules and no Alertmanager is configured: unknown, not
+        # "none firing".
+        assert not doc["sources"]["alertmanager"]["ok"]
+    lines = captured.err.splitlines()
+    assert sorted(line.split(": ")[1:3] for line in lines) == sorted(
+        [t, s] for t in ("eu", "us", "ap") for s in ("alertmanager", "kubernetes")), lines
+    assert all("no alerting rules are evaluated there" in line
+               for line in lines if ": alertmanager: " in line), lines
