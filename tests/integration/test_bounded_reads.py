@@ -26,6 +26,8 @@ from console.sources.http_client import ApiClient
 from console.sources.kubernetes import KubernetesSource
 from tests.stack.hostile_http import HostileServer
 
+pytestmark = pytest.mark.timing
+
 TOKEN = "kube-token-77c1e5a0b9d3"
 
 

@@ -24,6 +24,8 @@ from console.sources.kubernetes import KubernetesSource
 from tests.stack.kube_emulator import KubeEmulator
 from tests.stack.kube_fixtures import CONTEXT
 
+pytestmark = pytest.mark.timing
+
 API = "client.authentication.k8s.io/v1beta1"
 
 

@@ -32,7 +32,7 @@ from tests.stack.kube_fixtures import loaded_emulator
 from tests.stack.kube_objects import POD_OK_1
 from tests.stack.measure import console_env, run_console
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.timing]
 
 TTL_S = 3.0
 READ_FOR_S = 12.0

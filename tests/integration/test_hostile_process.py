@@ -26,6 +26,8 @@ from tests.perf.ptyproc import PtyProcess, console_command
 from tests.stack.hostile_http import HostileServer
 from tests.stack.measure import MB, console_env, rss, run_console, screen_text
 
+pytestmark = pytest.mark.timing
+
 TOKEN = "kube-token-77c1e5a0b9d3"
 RSS_LIMIT = 300 * MB
 

@@ -25,7 +25,7 @@ from tests.stack.hostile import ANSWER, CLICK, CORPUS, LONG, MARKUP, leaks, mark
 from tests.stack.hostile_stack import LONG_POD, PROVIDER, HostileStack
 from tests.stack.pty_screen import PtyScreen
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.timing]
 
 
 @pytest.fixture
