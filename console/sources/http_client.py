@@ -42,7 +42,7 @@ from console.config.limits import format_size
 from console.config.secrets import endpoint_scrubber
 from console.config.settings import HttpEndpoint
 from console.sources.base import SourceError
-from console.sources.tls_errors import tls_failure
+from console.sources.tls_errors import refused_certificate, tls_failure
 
 MAX_REDIRECTS = 5
 ERROR_BODY_BYTES = 64 * 1024
@@ -303,8 +303,9 @@ class ApiClient:
             )
         tls = next((c for c in causes if isinstance(c, ssl.SSLError)), None)
         if tls is not None:
-            named = tls_failure(self.api, self.url, str(tls))
-            return named if "refused" in named else f"TLS handshake with {self.url} failed"
+            if refused_certificate(str(tls)) is not None:
+                return tls_failure(self.api, self.url, str(tls))
+            return f"TLS handshake with {self.url} failed"
         if any(isinstance(c, socket.gaierror) for c in causes) or (
             "name or service not known" in text or "name resolution" in text
         ):

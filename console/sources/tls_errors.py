@@ -16,6 +16,13 @@ _ENDED = ("EOF", "RESET", "DID_NOT_COMPLETE")
 close and lost, which Python's own TLS servers show about one time in two)."""
 
 
+def refused_certificate(text: str) -> str | None:
+    """The words of the alert a server sent about the client's certificate, if it did."""
+    upper = text.upper().replace(" ", "_")
+    return next((why for alert, why in _REFUSED_CERTIFICATE.items()
+                 if f"ALERT_{alert}" in upper), None)
+
+
 def tls_failure(api: str, where: str, text: str, *, ended: bool = False) -> str:
     """One line for a TLS failure, from the error's text: a server that refuses the client's
     certificate ends the session with an alert, which reads as a dropped connection unless
@@ -24,10 +31,10 @@ def tls_failure(api: str, where: str, text: str, *, ended: bool = False) -> str:
     upper = text.upper().replace(" ", "_")
     if "CERTIFICATE_VERIFY" in upper:
         return f"{api} unreachable at {where} (certificate verify failed)"
-    for alert, why in _REFUSED_CERTIFICATE.items():
-        if f"ALERT_{alert}" in upper:
-            return (f"{api} at {where} refused this client's TLS certificate ({why}): "
-                    "check the client certificate the kubeconfig user gives")
+    why = refused_certificate(text)
+    if why is not None:
+        return (f"{api} at {where} refused this client's TLS certificate ({why}): "
+                "check the client certificate the kubeconfig user gives")
     if ended or any(word in upper for word in _ENDED):
         return (f"{api} at {where} ended the TLS session before answering "
                 "(does it require a client certificate?)")

@@ -103,26 +103,25 @@ def event_rows(events: Sequence[KubeEvent], now: float,
                panel_width: int) -> dict[str, tuple[Cell, ...]]:
     """The rows by key; the message cut where the panel, `panel_width` cells inside its
     border, ends (the other columns fit their cells as the table will fit them)."""
-    heads: dict[str, tuple[Cell, ...]] = {}
+    heads: dict[str, tuple[KubeEvent, tuple[Cell, ...]]] = {}
     for ev in events_in_triage_order(events):
         kind = SHORT_KIND.get(ev.object_kind, ev.object_kind.lower())
         seen = ago(ev.last_seen, now).removesuffix(" ago")
-        heads[event_row_key(ev)] = (
+        heads[event_row_key(ev)] = (ev, (
             Styled(ev.type, "bold red" if ev.type == "Warning" else "dim"),
             ev.reason,
             f"{kind}/{ev.object_name}",
             seen if ev.count <= 1 else f"{seen} x{ev.count}",
-        )
+        ))
     used = 0
     for i, col in enumerate(EVENT_COLUMNS[:-1]):
-        longest = max((cell_len(plain(h[i])) for h in heads.values()), default=0)
+        longest = max((cell_len(plain(h[i])) for _, h in heads.values()), default=0)
         fitted = col.width or min(longest, max(col.max_width, cell_len(col.label)))
         used += max(fitted, cell_len(col.label)) + CELL_PAD
     width = max(10, panel_width - used - CELL_PAD)
     rows: dict[str, tuple[Cell, ...]] = {}
-    messages = {event_row_key(ev): ev.message for ev in events}
-    for key, head in heads.items():
-        message = Text(clean_line(messages[key], MESSAGE_LIMIT))
+    for key, (ev, head) in heads.items():
+        message = Text(clean_line(ev.message, MESSAGE_LIMIT))
         message.truncate(width, overflow="ellipsis")
         rows[key] = (*head, message)
     return rows
